@@ -1,0 +1,1 @@
+"""Context extraction: find the target code and the context it needs."""

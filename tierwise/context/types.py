@@ -1,0 +1,76 @@
+"""Plain data produced by context extraction and consumed by signals, handlers and the cache."""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Span:
+    """A 0-based, end-exclusive range in a document; columns count Python str characters."""
+
+    start_line: int
+    start_col: int
+    end_line: int
+    end_col: int
+
+    def contains_line(self, line: int) -> bool:
+        """True when the 0-based line lies inside this span."""
+        return self.start_line <= line <= self.end_line
+
+
+@attrs.frozen
+class DocSlot:
+    """Where a docstring for the target goes: insert before `line`, or replace `existing`."""
+
+    line: int
+    indent: str
+    existing: Span | None = None
+    existing_text: str | None = None
+
+
+@attrs.frozen
+class Target:
+    """The code an action works on: a function, method, class, selection or whole module."""
+
+    path: str
+    language: str
+    kind: str  # "function" | "method" | "class" | "selection" | "module"
+    name: str
+    span: Span
+    text: str
+    signature: str
+    name_span: Span | None = None
+    params: tuple[str, ...] = ()
+    returns: str | None = None
+    raises: tuple[str, ...] = ()
+    doc_slot: DocSlot | None = None
+
+
+@attrs.frozen
+class CodeContext:
+    """The target plus what the model needs to understand it, fitted to a token budget."""
+
+    target: Target
+    imports: tuple[str, ...] = ()
+    callees: tuple[str, ...] = ()  # signatures of same-file functions the target calls
+    called_names: tuple[str, ...] = ()  # every name the target calls, dotted where possible
+    enclosing: str | None = None  # e.g. the signature of the enclosing class
+    cross_file_calls: int = 0  # calls to names imported from other modules
+    truncated: bool = False
+
+    def render(self) -> str:
+        """The context block sent to the model (everything but the target itself)."""
+        parts: list[str] = []
+        if self.imports:
+            parts.append("Imports:\n" + "\n".join(self.imports))
+        if self.enclosing:
+            parts.append("Enclosing:\n" + self.enclosing)
+        if self.callees:
+            parts.append("Signatures of functions it calls in this file:\n" + "\n".join(self.callees))
+        return "\n\n".join(parts)
+
+
+def estimate_tokens(text: str) -> int:
+    """A cheap token estimate (about 4 characters a token for code), never below 1 for text."""
+    return 0 if not text else max(1, (len(text) + 3) // 4)

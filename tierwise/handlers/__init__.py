@@ -1,0 +1,1 @@
+"""One module per action; `registry.get(action)` returns its handler."""

@@ -1,0 +1,1 @@
+"""Routing: tiers, signals, policy and the pure router."""
