@@ -1,0 +1,177 @@
+"""The router as a table of cases: expected tier and the reasons that explain it."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from tierwise.config import Config
+from tierwise.context.types import CodeContext, Span, Target
+from tierwise.handlers.base import Action, Task
+from tierwise.routing.policy import Policy
+from tierwise.routing.router import Availability, ModelOption, RouteState, TokenEstimate, route
+from tierwise.routing.signals import RiskHit, Signals
+from tierwise.routing.tiers import Tier
+
+TOKENS = TokenEstimate(input_tokens=2000, output_tokens=500)
+OPTIONS = {
+    Tier.LOCAL: ModelOption("local:qwen", 0.0, 0.0),
+    Tier.BUDGET: ModelOption("anthropic:claude-haiku-4-5", 1.0, 5.0),
+    Tier.MID: ModelOption("anthropic:claude-sonnet-4-6", 3.0, 15.0),
+    Tier.FRONTIER: ModelOption("anthropic:claude-opus-4-5", 5.0, 25.0),
+}
+ALL = Availability(chains={t: (o,) for t, o in OPTIONS.items()}, reference=OPTIONS)
+CLOUD_ONLY = Availability(
+    chains={t: (o,) for t, o in OPTIONS.items() if t is not Tier.LOCAL}, reference=OPTIONS
+)
+NOTHING = Availability(chains={}, reference=OPTIONS)
+
+
+def task(action: Action, tier: Tier | None = None) -> Task:
+    target = Target("a.py", "python", "function", "f", Span(0, 0, 10, 0), "def f(): ...", "def f():")
+    return Task(action, CodeContext(target), tier=tier)
+
+
+def signals(**kw: object) -> Signals:
+    base: dict[str, object] = {
+        "lines": 20,
+        "cyclomatic": 3,
+        "nesting": 1,
+        "cross_file_calls": 0,
+        "risks": (),
+        "trivial": False,
+        "directive": None,
+        "target_key": "k",
+    }
+    base.update(kw)
+    return Signals(**base)  # type: ignore[arg-type]
+
+
+JWT = (RiskHit("auth", "calls jwt.decode"), RiskHit("sql", "builds SQL"))
+POLICY = Policy.from_config(Config())
+
+
+@pytest.mark.parametrize(
+    ("action", "sig", "state", "expected", "reason_part"),
+    [
+        (Action.DOCSTRING, signals(), RouteState(), Tier.BUDGET, "docstring starts at budget"),
+        (Action.RENAME, signals(), RouteState(), Tier.BUDGET, "rename starts at budget"),
+        (Action.EXPLAIN, signals(), RouteState(), Tier.MID, "explain starts at mid"),
+        (Action.REVIEW, signals(), RouteState(), Tier.MID, "review starts at mid"),
+        (Action.DESIGN, signals(), RouteState(), Tier.FRONTIER, "design starts at frontier"),
+        # Risk is action-aware: a review of JWT + SQL code is high stakes, its docstring is not.
+        (Action.REVIEW, signals(risks=JWT), RouteState(), Tier.FRONTIER, "calls jwt.decode; builds SQL"),
+        (Action.DOCSTRING, signals(risks=JWT), RouteState(), Tier.BUDGET, "no promotion"),
+        (Action.RENAME, signals(risks=JWT), RouteState(), Tier.BUDGET, "low stakes for rename"),
+        # Size and complexity promote one step; low-stakes actions only when huge.
+        (Action.REVIEW, signals(lines=120), RouteState(), Tier.FRONTIER, "120 lines"),
+        (Action.EXPLAIN, signals(cyclomatic=12), RouteState(), Tier.FRONTIER, "complexity 12"),
+        (Action.DOCSTRING, signals(lines=120), RouteState(), Tier.BUDGET, "docstring starts at budget"),
+        (Action.DOCSTRING, signals(lines=300), RouteState(), Tier.MID, "300 lines"),
+        (Action.REVIEW, signals(nesting=5), RouteState(), Tier.FRONTIER, "nesting 5"),
+        # Trivial code demotes, unless it is risky.
+        (Action.DOCSTRING, signals(lines=3, cyclomatic=1, trivial=True), RouteState(), Tier.LOCAL, "trivial"),
+        (Action.REVIEW, signals(lines=3, cyclomatic=1, trivial=True), RouteState(), Tier.BUDGET, "trivial"),
+        (Action.REVIEW, signals(trivial=True, risks=JWT), RouteState(), Tier.FRONTIER, "jwt"),
+        # Escalation on repeat: one tier per earlier ask, capped at frontier.
+        (Action.DOCSTRING, signals(), RouteState(repeats=1), Tier.MID, "escalated budget → mid"),
+        (Action.DOCSTRING, signals(), RouteState(repeats=5), Tier.FRONTIER, "escalated budget → frontier"),
+        # Overrides: directive beats sticky; both beat the rules.
+        (Action.REVIEW, signals(directive="local"), RouteState(), Tier.LOCAL, "inline directive"),
+        (Action.REVIEW, signals(risks=JWT), RouteState(sticky=Tier.BUDGET), Tier.BUDGET, "session tier"),
+        (Action.REVIEW, signals(directive="budget"), RouteState(sticky=Tier.MID), Tier.BUDGET, "directive"),
+        (Action.REVIEW, signals(directive="ultra"), RouteState(), Tier.MID, "ignored inline directive"),
+        # Privacy: a local_only path never goes to the cloud, whatever the rules say.
+        (Action.REVIEW, signals(risks=JWT), RouteState(local_only=True), Tier.LOCAL, "local_only"),
+        (Action.EXPLAIN, signals(), RouteState(sticky=Tier.STATIC), Tier.LOCAL, "no static implementation"),
+    ],
+)
+def test_route_table(action: Action, sig: Signals, state: RouteState, expected: Tier, reason_part: str) -> None:
+    decision = route(task(action), sig, POLICY, ALL, state, TOKENS)
+    assert decision.tier is expected, decision.reasons
+    assert any(reason_part.lower() in r.lower() for r in decision.reasons), decision.reasons
+    assert decision.refused is None
+
+
+def test_request_override_beats_directive_and_sticky() -> None:
+    d = route(task(Action.REVIEW, Tier.BUDGET), signals(directive="frontier", risks=JWT), POLICY, ALL,
+              RouteState(sticky=Tier.MID), TOKENS)
+    assert d.tier is Tier.BUDGET
+    assert d.reasons == ("requested tier budget",)
+
+
+def test_summary_reads_like_the_design() -> None:
+    d = route(task(Action.REVIEW), signals(risks=JWT), POLICY, ALL, RouteState(), TOKENS)
+    assert d.summary.startswith("review → frontier: ")
+    assert "calls jwt.decode; builds SQL" in d.summary
+    assert d.models == ("anthropic:claude-opus-4-5",)
+
+
+def test_estimates_cover_every_tier_and_follow_prices() -> None:
+    d = route(task(Action.REVIEW), signals(), POLICY, ALL, RouteState(), TOKENS)
+    assert set(d.estimates) == {t.label for t in Tier}
+    assert d.estimates["static"] == 0.0 and d.estimates["local"] == 0.0
+    assert d.estimates["mid"] == pytest.approx((2000 * 3.0 + 500 * 15.0) / 1e6)
+    assert d.estimates["budget"] < d.estimates["mid"] < d.estimates["frontier"]
+    assert d.estimate_usd == d.estimates["mid"]
+
+
+def test_unavailable_tier_falls_back_upward_with_a_warning() -> None:
+    d = route(task(Action.DOCSTRING), signals(lines=3, cyclomatic=1, trivial=True), POLICY,
+              CLOUD_ONLY, RouteState(), TOKENS)
+    assert d.tier is Tier.BUDGET
+    assert "local is not configured: using budget" in d.warnings[0]
+
+
+def test_downward_fallback_of_high_stakes_request_is_loud() -> None:
+    only_budget = Availability(chains={Tier.BUDGET: (OPTIONS[Tier.BUDGET],)}, reference=OPTIONS)
+    d = route(task(Action.REVIEW), signals(risks=JWT), POLICY, only_budget, RouteState(), TOKENS)
+    assert d.tier is Tier.BUDGET
+    assert "downgraded to budget" in d.warnings[0] and "high-stakes" in d.warnings[0]
+
+
+def test_no_provider_at_all_uses_static_for_review_and_refuses_explain() -> None:
+    review = route(task(Action.REVIEW), signals(), POLICY, NOTHING, RouteState(), TOKENS)
+    assert review.tier is Tier.STATIC and review.models == ()
+    explain = route(task(Action.EXPLAIN), signals(), POLICY, NOTHING, RouteState(), TOKENS)
+    assert explain.refused is not None and "ANTHROPIC_API_KEY" in explain.refused
+
+
+def test_local_only_never_falls_back_to_the_cloud() -> None:
+    d = route(task(Action.EXPLAIN), signals(), POLICY, CLOUD_ONLY, RouteState(local_only=True), TOKENS)
+    assert d.refused is not None and "local_only" in d.refused
+    assert d.available == ()
+
+
+def test_assume_available_prices_unconfigured_tiers_for_plan() -> None:
+    d = route(task(Action.REVIEW), signals(risks=JWT), POLICY, NOTHING, RouteState(assume_available=True), TOKENS)
+    assert d.tier is Tier.FRONTIER and d.refused is None
+    assert d.models == ("anthropic:claude-opus-4-5",)
+    assert d.estimate_usd > 0
+
+
+@pytest.mark.parametrize(
+    ("mode", "on_hard", "spent", "tier", "refused", "warned"),
+    [
+        ("soft", "demote", 0.999, Tier.FRONTIER, False, "over the daily budget"),
+        ("hard", "demote", 0.999, Tier.LOCAL, False, "demoted frontier → local"),
+        ("hard", "refuse", 0.999, Tier.FRONTIER, True, None),
+        ("hard", "refuse", 0.0, Tier.FRONTIER, False, None),
+    ],
+)
+def test_budget_guard(mode: str, on_hard: str, spent: float, tier: Tier, refused: bool, warned: str | None) -> None:
+    policy = attrs.evolve(POLICY, daily_usd=1.0, budget_mode=mode, on_hard=on_hard)
+    d = route(task(Action.DESIGN), signals(), policy, ALL, RouteState(spent_today=spent), TOKENS)
+    assert d.tier is tier
+    assert (d.refused is not None) is refused
+    if warned:
+        assert any(warned in w for w in d.warnings), d.warnings
+    if refused:
+        assert "hard daily budget $1.00" in (d.refused or "")
+
+
+def test_clamp_to_max_tier_is_explained() -> None:
+    policy = attrs.evolve(POLICY, max_tier=Tier.MID)
+    d = route(task(Action.DESIGN), signals(), policy, ALL, RouteState(), TOKENS)
+    assert d.tier is Tier.MID
+    assert any("clamped to mid" in r for r in d.reasons)

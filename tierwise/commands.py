@@ -1,0 +1,203 @@
+"""The CLI subcommands; each returns an exit code. Formatting lives in report.py."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tierwise import report
+from tierwise.cli import EXIT_OK, emit_json, load_engine, parse_target, read_source
+from tierwise.errors import TierwiseError, UsageError
+from tierwise.handlers.base import Action, DocstringResult, result_to_dict
+
+SKIP_DIRS = {".git", ".hg", "node_modules", "__pycache__", ".venv", "venv", "dist", "build", ".tox"}
+PLAN_SUFFIXES = {".py", ".js", ".jsx", ".mjs", ".ts", ".tsx", ".go", ".rs"}
+
+
+class StderrProgress:
+    """Engine events on stderr: a live line on a terminal, sparse lines otherwise."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.tty = sys.stderr.isatty()
+        self.quiet = quiet
+        self.live = False
+
+    def __call__(self, event: Any) -> None:
+        if self.quiet and event.kind != "warning":
+            return
+        if event.kind == "delta":
+            if self.tty:
+                sys.stderr.write(f"\r  streaming… {event.message}")
+                self.live = True
+            return
+        if self.live:
+            sys.stderr.write("\r\033[K")
+            self.live = False
+        prefix = "warning: " if event.kind == "warning" else ""
+        print(f"tierwise: {prefix}{event.message}", file=sys.stderr)
+
+
+def _task(engine: Any, args: argparse.Namespace, action: str) -> Any:
+    path, line, col = parse_target(args.target)
+    source = read_source(path)
+    end_line = end_col = None
+    if getattr(args, "end", None):
+        _, end, end_c = parse_target(f"x:{args.end}")
+        end_line, end_col = end, end_c if ":" in args.end else None
+        if end_col is None and end_line is not None:
+            lines = source.splitlines()
+            end_col = len(lines[end_line]) if end_line < len(lines) else 0
+    options = {"style": args.style} if getattr(args, "style", None) else None
+    return engine.build_task(
+        action,
+        str(path),
+        source,
+        line if line is not None else 0,
+        col,
+        end_line=end_line,
+        end_col=end_col,
+        tier=getattr(args, "tier", None),
+        refresh=getattr(args, "refresh", False),
+        options=options,
+    ), source
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    """tierwise run: route, answer from the cache or a provider, print the result."""
+    engine = load_engine(args, Path(args.target.split(":")[0]))
+    try:
+        task, source = _task(engine, args, args.action)
+        outcome = await engine.run(task, on_event=StderrProgress(quiet=args.json))
+        if args.apply:
+            _apply_docstring(Path(task.context.target.path), source, outcome.result)
+        if args.json:
+            emit_json(report.outcome_json(outcome))
+        else:
+            print(report.outcome_text(outcome))
+        for notice in engine.notices:
+            print(f"tierwise: note: {notice}", file=sys.stderr)
+        return EXIT_OK
+    finally:
+        await engine.aclose()
+
+
+def _apply_docstring(path: Path, source: str, result: Any) -> None:
+    """Write a docstring edit into the file, refusing when the file changed meanwhile."""
+    if not isinstance(result, DocstringResult):
+        raise UsageError("--apply works with the docstring action only")
+    if read_source(path) != source:
+        raise UsageError(f"{path} changed while the model was working: not applying the edit")
+    from tierwise.edits import apply_text_edit
+
+    path.write_text(apply_text_edit(source, result.edit), encoding="utf-8")
+    print(f"tierwise: wrote the docstring into {path}", file=sys.stderr)
+
+
+async def cmd_route(args: argparse.Namespace) -> int:
+    """tierwise route: the decision, its reasons and every tier's estimate; no model call."""
+    engine = load_engine(args, Path(args.target.split(":")[0]))
+    try:
+        task, _ = _task(engine, args, args.action)
+        decision = engine.decide(task)
+        if args.json:
+            emit_json(report.decision_json(task, decision))
+        else:
+            print(report.decision_text(task, decision))
+        return EXIT_OK
+    finally:
+        await engine.aclose()
+
+
+def iter_sources(root: Path) -> list[Path]:
+    """Source files under a path (or the file itself), skipping vendored and build folders."""
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise UsageError(f"{root}: no such file or directory")
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        found.extend(Path(dirpath) / f for f in sorted(filenames) if Path(f).suffix in PLAN_SUFFIXES)
+    return found
+
+
+async def cmd_plan(args: argparse.Namespace) -> int:
+    """tierwise plan: route every function in a file or tree and total the estimates."""
+    from tierwise.context.extract import list_targets
+
+    actions = [Action.parse(a) for a in args.actions.split(",") if a.strip()]
+    if not actions:
+        raise UsageError("--actions needs at least one action")
+    engine = load_engine(args, args.path)
+    rows: list[dict[str, Any]] = []
+    try:
+        files = iter_sources(args.path)
+        started = time.perf_counter()
+        for index, path in enumerate(files, 1):
+            if engine.is_excluded(str(path)):
+                continue
+            if sys.stderr.isatty() and not args.json:
+                sys.stderr.write(f"\rrouting {index}/{len(files)} files…")
+            source = read_source(path)
+            for target in list_targets(str(path), source):
+                for action in actions:
+                    try:
+                        task = engine.build_task(
+                            action, str(path), source, target.span.start_line, target.span.start_col
+                        )
+                        decision = engine.decide(task, assume_available=True)
+                    except TierwiseError as exc:
+                        print(f"tierwise: warning: {path}:{target.span.start_line + 1}: {exc}", file=sys.stderr)
+                        continue
+                    rows.append(report.plan_row(path, target, decision))
+        if sys.stderr.isatty() and not args.json:
+            sys.stderr.write("\r\033[K")
+        summary = report.plan_summary(rows, engine, time.perf_counter() - started)
+        if args.json:
+            emit_json({"rows": rows, "summary": summary})
+        else:
+            print(report.plan_text(rows, summary))
+        return EXIT_OK
+    finally:
+        await engine.aclose()
+
+
+async def cmd_stats(args: argparse.Namespace) -> int:
+    """tierwise stats: spend by tier and action, savings against all-frontier, cache hit rate."""
+    engine = load_engine(args, None)
+    try:
+        stats = engine.stats()
+        emit_json(stats) if args.json else print(report.stats_text(stats))
+        return EXIT_OK
+    finally:
+        await engine.aclose()
+
+
+async def cmd_cache(args: argparse.Namespace) -> int:
+    """tierwise cache stats|clear."""
+    engine = load_engine(args, None)
+    try:
+        if engine.cache is None:
+            raise UsageError("the response cache is disabled (cache.enabled = false)")
+        if args.op == "clear":
+            removed = engine.clear_cache()
+            emit_json({"removed": removed}) if args.json else print(f"removed {removed} cached answers")
+        else:
+            stats = report.jsonable(engine.cache.stats())
+            emit_json(stats) if args.json else print(report.cache_text(stats))
+        return EXIT_OK
+    finally:
+        await engine.aclose()
+
+
+async def cmd_doctor(args: argparse.Namespace) -> int:
+    """tierwise doctor: config files, keys present (names only), providers reachable."""
+    from tierwise.doctor import run_checks
+
+    checks = await run_checks(args)
+    emit_json(checks) if args.json else print(report.doctor_text(checks))
+    return EXIT_OK if all(c["ok"] or c.get("optional") for c in checks) else 3

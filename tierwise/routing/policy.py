@@ -1,0 +1,53 @@
+"""The routing policy: configuration turned into typed, validated rules."""
+
+from __future__ import annotations
+
+import attrs
+
+from tierwise.config import Config, SignalConfig
+from tierwise.handlers.base import Action
+from tierwise.routing.tiers import Tier
+
+# Actions with a deterministic, model-free implementation.
+STATIC_ACTIONS = frozenset({Action.DOCSTRING, Action.REVIEW})
+
+
+@attrs.frozen
+class Policy:
+    """Routing rules: base tiers, action-aware risk promotion, thresholds, clamps and budgets."""
+
+    base: dict[Action, Tier]
+    risk_promotes_to: dict[Action, Tier]
+    demote_trivial: bool
+    escalate_window_s: float
+    min_tier: Tier
+    max_tier: Tier
+    high_stakes_floor: Tier
+    signals: SignalConfig
+    daily_usd: float = 0.0
+    monthly_usd: float = 0.0
+    budget_mode: str = "soft"
+    on_hard: str = "demote"
+
+    @classmethod
+    def from_config(cls, config: Config) -> Policy:
+        """Build the policy from an already validated Config."""
+        r = config.routing
+        return cls(
+            base={Action(a): Tier.parse(t) for a, t in r.base.items()},
+            risk_promotes_to={Action(a): Tier.parse(t) for a, t in r.risk_promotes_to.items()},
+            demote_trivial=r.demote_trivial,
+            escalate_window_s=r.escalate_window_s,
+            min_tier=Tier.parse(r.min_tier),
+            max_tier=Tier.parse(r.max_tier),
+            high_stakes_floor=Tier.parse(r.high_stakes_floor),
+            signals=r.signals,
+            daily_usd=config.budget.daily_usd,
+            monthly_usd=config.budget.monthly_usd,
+            budget_mode=config.budget.mode,
+            on_hard=config.budget.on_hard,
+        )
+
+    def base_tier(self, action: Action) -> Tier:
+        """The action's base tier (mid when the config leaves it out)."""
+        return self.base.get(action, Tier.MID)

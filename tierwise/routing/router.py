@@ -1,0 +1,274 @@
+"""route(): a pure function of (task, signals, policy, availability, state) -> Decision.
+
+No I/O and no clock: everything it needs arrives as arguments, so it is trivially testable.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from tierwise.handlers.base import Action, Task
+from tierwise.routing.policy import STATIC_ACTIONS, Policy
+from tierwise.routing.signals import Signals
+from tierwise.routing.tiers import Tier
+
+
+@attrs.frozen
+class ModelOption:
+    """A model in a tier's chain with its list prices (USD per million tokens); local is $0."""
+
+    ref: str
+    input_per_m: float
+    output_per_m: float
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        """Estimated USD for a call of this size."""
+        return (input_tokens * self.input_per_m + output_tokens * self.output_per_m) / 1_000_000
+
+
+@attrs.frozen
+class Availability:
+    """Per model tier: the usable fallback chain (empty when no provider is configured)."""
+
+    chains: dict[Tier, tuple[ModelOption, ...]]
+    # The catalogue's default model per tier, used to price tiers the user has not configured.
+    reference: dict[Tier, ModelOption] = attrs.field(factory=dict)
+
+    def available(self, tier: Tier, action: Action) -> bool:
+        """Whether this tier can serve this action right now."""
+        if tier is Tier.STATIC:
+            return action in STATIC_ACTIONS
+        return bool(self.chains.get(tier))
+
+    def price_option(self, tier: Tier) -> ModelOption | None:
+        """The model that prices this tier: the first usable one, else the catalogue default."""
+        chain = self.chains.get(tier)
+        return chain[0] if chain else self.reference.get(tier)
+
+
+@attrs.frozen
+class RouteState:
+    """Session facts the router needs, passed in so that route() stays pure."""
+
+    sticky: Tier | None = None
+    repeats: int = 0  # earlier asks for the same target within the escalation window
+    spent_today: float = 0.0
+    spent_month: float = 0.0
+    local_only: bool = False  # the path is marked local-only in the privacy config
+    assume_available: bool = False  # plan/dry runs: route as if every tier were configured
+
+
+@attrs.frozen
+class TokenEstimate:
+    """Expected prompt and reply sizes for the estimate."""
+
+    input_tokens: int
+    output_tokens: int
+
+
+@attrs.frozen
+class Decision:
+    """The router's answer: the tier, the model chain to try, reasons, and the estimate."""
+
+    action: Action
+    tier: Tier
+    models: tuple[str, ...]  # "provider:model" fallback chain; empty for static
+    reasons: tuple[str, ...]
+    estimate_usd: float
+    estimates: dict[str, float]  # every tier label -> USD at that tier
+    available: tuple[str, ...]  # tier labels usable right now for this action
+    warnings: tuple[str, ...] = ()
+    refused: str | None = None  # why the request may not run (hard budget, nothing configured)
+
+    @property
+    def model(self) -> str | None:
+        """The first model of the chain, or None for static."""
+        return self.models[0] if self.models else None
+
+    @property
+    def summary(self) -> str:
+        """One line such as "review → frontier: calls jwt.decode; builds SQL"."""
+        return f"{self.action.value} → {self.tier.label}: " + "; ".join(self.reasons)
+
+
+def _tier_cost(tier: Tier, availability: Availability, tokens: TokenEstimate) -> float:
+    option = availability.price_option(tier)
+    if tier in (Tier.STATIC, Tier.LOCAL) or option is None:
+        return 0.0
+    return option.cost(tokens.input_tokens, tokens.output_tokens)
+
+
+def _rules(task: Task, signals: Signals, policy: Policy, state: RouteState) -> tuple[Tier, list[str]]:
+    """The policy tier with a reason for every step, before availability and budget."""
+    action = task.action
+    reasons: list[str] = []
+    if task.tier is not None:
+        return task.tier, [f"requested tier {task.tier.label}"]
+    if signals.directive is not None:
+        try:
+            return Tier.parse(signals.directive), [f"inline directive 'tierwise: {signals.directive}'"]
+        except Exception:
+            reasons.append(f"ignored inline directive 'tierwise: {signals.directive}' (not a tier)")
+    if state.sticky is not None:
+        return state.sticky, [*reasons, f"session tier {state.sticky.label}"]
+
+    tier = policy.base_tier(action)
+    reasons.append(f"{action.value} starts at {tier.label}")
+    risk_target = policy.risk_promotes_to.get(action)
+    evidence = "; ".join(hit.evidence for hit in signals.risks[:3])
+    if signals.risks and risk_target is not None and risk_target > tier:
+        tier = risk_target
+        reasons.append(evidence)
+    elif signals.risks:
+        reasons.append(f"{evidence} (low stakes for {action.value}: no promotion)")
+
+    t = policy.signals
+    low_stakes = action in (Action.DOCSTRING, Action.RENAME)
+    huge = signals.lines >= t.huge_lines or signals.cyclomatic >= 2 * t.complex_cyclomatic
+    big = (
+        signals.lines >= t.large_lines
+        or signals.cyclomatic >= t.complex_cyclomatic
+        or signals.nesting >= t.deep_nesting
+        or signals.cross_file_calls >= t.cross_file_calls
+    )
+    if (huge or (big and not low_stakes)) and tier < Tier.FRONTIER:
+        tier = tier.up()
+        reasons.append(
+            f"{signals.lines} lines, complexity {signals.cyclomatic}, nesting {signals.nesting}, "
+            f"{signals.cross_file_calls} cross-file calls → {tier.label}"
+        )
+    elif policy.demote_trivial and signals.trivial and not signals.risks and tier > Tier.LOCAL:
+        tier = tier.down()
+        reasons.append(f"trivial code ({signals.lines} lines) → {tier.label}")
+
+    if state.repeats > 0 and tier < Tier.FRONTIER:
+        before = tier
+        tier = Tier(min(tier + state.repeats, Tier.FRONTIER))
+        reasons.append(f"asked again within the window: escalated {before.label} → {tier.label}")
+
+    clamped = min(max(tier, policy.min_tier), policy.max_tier)
+    if clamped != tier:
+        reasons.append(f"clamped to {clamped.label} by routing.min_tier/max_tier")
+        tier = clamped
+    return tier, reasons
+
+
+def _fallback(
+    tier: Tier, task: Task, availability: Availability, state: RouteState, policy: Policy
+) -> tuple[Tier | None, str | None]:
+    """The nearest available tier, upward first; downward moves always carry a warning."""
+    ceiling = Tier.LOCAL if state.local_only else Tier.FRONTIER
+    ups = [Tier(v) for v in range(tier + 1, ceiling + 1)]
+    downs = [Tier(v) for v in range(min(tier, ceiling + 1) - 1, -1, -1)]
+    for candidate in ups:
+        if availability.available(candidate, task.action):
+            return candidate, f"{tier.label} is not configured: using {candidate.label} instead"
+    for candidate in downs:
+        if availability.available(candidate, task.action):
+            stakes = " (high-stakes request: expect a weaker answer)" if tier >= policy.high_stakes_floor else ""
+            return candidate, f"{tier.label} is not configured: downgraded to {candidate.label}{stakes}"
+    return None, None
+
+
+def route(
+    task: Task,
+    signals: Signals,
+    policy: Policy,
+    availability: Availability,
+    state: RouteState,
+    tokens: TokenEstimate,
+) -> Decision:
+    """Choose the tier and model chain for a task, with a reason for every step."""
+    action = task.action
+    tier, reasons = _rules(task, signals, policy, state)
+    warnings: list[str] = []
+    refused: str | None = None
+
+    if state.local_only and tier > Tier.LOCAL:
+        tier = Tier.LOCAL
+        reasons.append("path is marked local_only → local")
+    if tier is Tier.STATIC and action not in STATIC_ACTIONS:
+        tier = Tier.LOCAL
+        reasons.append(f"{action.value} has no static implementation → local")
+
+    usable = [t for t in Tier if state.assume_available or availability.available(t, action)]
+    if state.local_only:
+        usable = [t for t in usable if t <= Tier.LOCAL]
+    if not state.assume_available and tier not in usable:
+        fallback, warning = _fallback(tier, task, availability, state, policy)
+        if fallback is None:
+            refused = _nothing_configured(tier, action, state)
+        else:
+            tier = fallback
+            warnings.append(warning or "")
+
+    estimates = {t.label: _tier_cost(t, availability, tokens) for t in Tier}
+    estimate = estimates[tier.label]
+
+    if refused is None:
+        tier, estimate, budget_note, refused = _budget_guard(
+            tier, estimate, estimates, usable, policy, state
+        )
+        if budget_note:
+            warnings.append(budget_note)
+
+    chain = availability.chains.get(tier, ()) if tier is not Tier.STATIC else ()
+    if state.assume_available and not chain and tier is not Tier.STATIC:
+        ref = availability.price_option(tier)
+        chain = (ref,) if ref else ()
+    return Decision(
+        action=action,
+        tier=tier,
+        models=tuple(option.ref for option in chain),
+        reasons=tuple(reasons),
+        estimate_usd=estimate,
+        estimates=estimates,
+        available=tuple(t.label for t in usable),
+        warnings=tuple(warnings),
+        refused=refused,
+    )
+
+
+def _nothing_configured(tier: Tier, action: Action, state: RouteState) -> str:
+    if state.local_only:
+        return (
+            f"this path is local_only and no local server is configured for {action.value}: "
+            "set providers.local.base_url in your user config (e.g. llama-server or Ollama)"
+        )
+    return (
+        f"{tier.label} tier needs a provider: set ANTHROPIC_API_KEY or OPENAI_API_KEY, "
+        "or configure providers.local.base_url for a local server"
+        + (", or run with --tier static" if action in STATIC_ACTIONS else "")
+    )
+
+
+def _budget_guard(
+    tier: Tier,
+    estimate: float,
+    estimates: dict[str, float],
+    usable: list[Tier],
+    policy: Policy,
+    state: RouteState,
+) -> tuple[Tier, float, str | None, str | None]:
+    """Apply the daily and monthly caps: warn (soft), or demote or refuse (hard)."""
+    caps = [
+        (cap, spent, label)
+        for cap, spent, label in (
+            (policy.daily_usd, state.spent_today, "daily"),
+            (policy.monthly_usd, state.spent_month, "monthly"),
+        )
+        if cap > 0
+    ]
+    over = [(cap, spent, label) for cap, spent, label in caps if spent + estimate > cap]
+    if not over or estimate == 0:
+        return tier, estimate, None, None
+    cap, spent, label = over[0]
+    note = f"{label} budget ${cap:.2f}: ${spent:.2f} spent, this request ~${estimate:.4f}"
+    if policy.budget_mode == "soft":
+        return tier, estimate, f"over the {note}", None
+    if policy.on_hard == "demote":
+        for lower in sorted((t for t in usable if t < tier), reverse=True):
+            cost = estimates[lower.label]
+            if all(s + cost <= c for c, s, _ in caps):
+                return lower, cost, f"demoted {tier.label} → {lower.label} by the hard {note}", None
+    return tier, estimate, None, f"refused by the hard {note}"
