@@ -1,0 +1,213 @@
+"""The provider pool: availability from env and config, and the fallback chain over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.wire import FakeProvider
+from tests.providers.conftest import REPLY, anthropic_config, collect, make_request, openai_config
+from tierwise.config import Config, ProviderConfig, TierConfig
+from tierwise.errors import ConfigError, MissingKey, ProviderError, Unavailable
+from tierwise.providers.base import Completion, Delta, ProviderRequest
+from tierwise.providers.pool import ProviderPool
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def chain_config(fake: FakeProvider) -> Config:
+    """Two cloud providers on the same fake: anthropic first, openai as the fallback."""
+    return Config(
+        providers={
+            "anthropic": anthropic_config(fake.anthropic_base_url),
+            "openai": openai_config(fake.openai_base_url),
+        },
+        tiers={"mid": TierConfig(models=["anthropic:claude-sonnet-4-6", "openai:gpt-4.1"])},
+    )
+
+
+def factory(asked: list[str]) -> Callable[[str], ProviderRequest]:
+    """A request factory that records which refs it was asked for."""
+
+    def make(ref: str) -> ProviderRequest:
+        asked.append(ref)
+        return make_request(ref.partition(":")[2])
+
+    return make
+
+
+CHAIN = ["anthropic:claude-sonnet-4-6", "openai:gpt-4.1"]
+
+
+# -- availability ---------------------------------------------------------------------------
+
+
+def test_cloud_providers_are_available_only_with_a_non_empty_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    monkeypatch.setenv("OPENAI_API_KEY", "   ")
+    pool = ProviderPool(Config())
+
+    assert not pool.available("anthropic")
+    assert not pool.available("openai")
+    assert pool.available_models("budget") == []
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-123")
+    assert pool.available("anthropic")
+    assert pool.available_models("budget") == ["anthropic:claude-haiku-4-5"]
+
+
+def test_local_provider_needs_a_base_url() -> None:
+    config = Config()
+    assert not ProviderPool(config).available("local")
+    assert ProviderPool(config).available_models("local") == []
+
+    config.providers["local"].base_url = "http://127.0.0.1:8080/v1"
+    pool = ProviderPool(config)
+    assert pool.available("local")
+    assert pool.available_models("local") == ["local:default"]
+    assert pool.is_local("local") and not pool.is_local("openai")
+
+
+def test_keyless_proxy_is_available_and_unknown_names_are_not() -> None:
+    config = Config()
+    config.providers["proxy"] = ProviderConfig(kind="openai", base_url="http://127.0.0.1:4000/v1")
+    pool = ProviderPool(config)
+
+    assert pool.available("proxy")
+    assert not pool.available("nope")
+    assert pool.available_models("no-such-tier") == []
+    with pytest.raises(ConfigError, match="nope"):
+        pool.is_local("nope")
+
+
+def test_availability_builds_no_provider_and_imports_no_sdk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    code = (
+        "import sys\n"
+        "from tierwise.config import Config\n"
+        "from tierwise.providers.pool import ProviderPool\n"
+        "import tierwise.providers.anthropic, tierwise.providers.openai\n"
+        "from tierwise.providers.catalogue import Catalogue\n"
+        "pool = ProviderPool(Config())\n"
+        "assert pool.available_models('budget') == ['anthropic:claude-haiku-4-5']\n"
+        "Catalogue.load().price('gpt-5')\n"
+        "print(sorted(m for m in ('anthropic', 'openai', 'httpx2') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+# -- the fallback chain ---------------------------------------------------------------------
+
+
+async def test_first_model_failing_falls_back_to_the_second(fake: FakeProvider) -> None:
+    fake.script(("status", 500))
+    pool = ProviderPool(chain_config(fake))
+    asked: list[str] = []
+
+    items = await collect(pool.stream_chain(CHAIN, factory(asked)))
+    await pool.aclose()
+
+    assert asked == CHAIN
+    assert [r.path for r in fake.requests] == ["/v1/messages", "/v1/chat/completions"]
+    completion = items[-1]
+    assert isinstance(completion, Completion)
+    assert completion.model == "gpt-4.1" and completion.text == REPLY
+
+
+async def test_missing_key_falls_back_without_a_request(
+    fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    pool = ProviderPool(chain_config(fake))
+
+    items = await collect(pool.stream_chain(CHAIN, factory([])))
+    await pool.aclose()
+
+    assert isinstance(items[-1], Completion) and items[-1].model == "gpt-4.1"
+    assert [r.path for r in fake.requests] == ["/v1/chat/completions"]
+
+
+async def test_an_error_after_text_has_streamed_is_not_retried_elsewhere(
+    fake: FakeProvider,
+) -> None:
+    fake.script("truncate")
+    pool = ProviderPool(chain_config(fake))
+    items: list[Delta | Completion] = []
+
+    with pytest.raises(Unavailable):
+        async for item in pool.stream_chain(CHAIN, factory([])):
+            items.append(item)
+    await pool.aclose()
+
+    assert items and all(isinstance(item, Delta) for item in items)
+    assert fake.request_count == 1
+
+
+async def test_every_model_failing_summarises_each_attempt(fake: FakeProvider) -> None:
+    fake.script(("status", 500), ("status", 502))
+    pool = ProviderPool(chain_config(fake))
+
+    with pytest.raises(Unavailable) as caught:
+        await collect(pool.stream_chain(CHAIN, factory([])))
+    await pool.aclose()
+
+    message = str(caught.value)
+    assert "anthropic:claude-sonnet-4-6" in message and "500" in message
+    assert "openai:gpt-4.1" in message and "502" in message
+
+
+async def test_a_rejected_key_stops_the_chain(fake: FakeProvider) -> None:
+    fake.script(("status", 401))
+    pool = ProviderPool(chain_config(fake))
+
+    with pytest.raises(ProviderError) as caught:
+        await collect(pool.stream_chain(CHAIN, factory([])))
+    await pool.aclose()
+
+    assert not isinstance(caught.value, MissingKey | Unavailable)
+    assert fake.request_count == 1
+
+
+async def test_unknown_provider_in_a_ref_is_a_config_error_naming_it(fake: FakeProvider) -> None:
+    pool = ProviderPool(chain_config(fake))
+
+    with pytest.raises(ConfigError, match="'mystery:model-x'"):
+        await collect(pool.stream_chain(["mystery:model-x"], factory([])))
+    assert fake.request_count == 0
+
+
+async def test_a_consumer_that_stops_early_closes_the_stream(fake: FakeProvider) -> None:
+    fake.script(("slow", 400, 0.02))
+    pool = ProviderPool(chain_config(fake))
+    stream = pool.stream_chain(CHAIN, factory([]))
+
+    first = await anext(stream)
+    await stream.aclose()
+
+    assert isinstance(first, Delta)
+    assert await asyncio.to_thread(fake.disconnected.wait, 10)
+    await pool.aclose()
+
+
+async def test_providers_are_built_once_and_closed(fake: FakeProvider) -> None:
+    pool = ProviderPool(chain_config(fake))
+
+    first = pool.get("openai")
+    assert pool.get("openai") is first
+    await collect(pool.stream_chain(["openai:gpt-4.1"], factory([])))
+    await pool.aclose()
+
+    assert pool.get("openai") is not first  # a closed pool builds afresh

@@ -1,0 +1,248 @@
+"""The Anthropic adapter: the Messages API, streamed, with prompt caching on the stable prefix.
+
+The official SDK is imported on first use only: importing it takes over a second, and the
+language server must start without paying for it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from tierwise.config import ProviderConfig
+from tierwise.errors import BadResponse, ProviderError, RateLimited, Timeout, Unavailable
+from tierwise.providers.base import Completion, Delta, ProviderRequest, Usage
+from tierwise.providers.pool import api_key, scrub
+
+if TYPE_CHECKING:
+    import httpx2
+    from anthropic import AsyncAnthropic
+    from anthropic.types import TextBlockParam
+
+DEFAULT_URL = "https://api.anthropic.com"
+
+
+def sdk_base_url(base_url: str | None) -> str | None:
+    """The SDK's base URL for a configured one.
+
+    The SDK appends "/v1/messages" itself, while tierwise's config (like every OpenAI-style URL
+    and `tierwise doctor`) writes endpoints with the "/v1" suffix: drop it so both spellings work.
+    """
+    if base_url is None:
+        return None
+    trimmed = base_url.rstrip("/")
+    return trimmed[: -len("/v1")] if trimmed.endswith("/v1") else trimmed
+
+
+def system_blocks(request: ProviderRequest) -> list[TextBlockParam]:
+    """The stable prefix as text blocks, the last one marked as a prompt-cache breakpoint.
+
+    One breakpoint at the end of the stable part caches everything before it (instructions,
+    then file context); the volatile question goes in the user message, after the breakpoint.
+    The API rejects empty text blocks, so those are left out.
+    """
+    blocks: list[TextBlockParam] = [
+        {"type": "text", "text": text} for text in (request.system, request.context) if text
+    ]
+    if blocks:
+        blocks[-1]["cache_control"] = {"type": "ephemeral"}
+    return blocks
+
+
+class AnthropicProvider:
+    """One configured Anthropic endpoint (the official API or a compatible proxy)."""
+
+    def __init__(
+        self,
+        name: str,
+        config: ProviderConfig,
+        *,
+        http_client: httpx2.AsyncClient | None = None,
+    ) -> None:
+        self.name = name
+        self.local = config.local
+        self.config = config
+        self._http_client = http_client
+        self._client: AsyncAnthropic | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """The URL requests go to, for messages."""
+        return self.config.base_url or DEFAULT_URL
+
+    def _sdk(self) -> AsyncAnthropic:
+        if self._client is None:
+            key = api_key(self.name, self.config)  # raises MissingKey before any import or I/O
+            from anthropic import AsyncAnthropic
+
+            self._client = AsyncAnthropic(
+                api_key=key,
+                base_url=sdk_base_url(self.config.base_url),
+                max_retries=self.config.max_retries,
+                http_client=self._http_client,
+            )
+        return self._client
+
+    async def stream(self, request: ProviderRequest) -> AsyncIterator[Delta | Completion]:
+        """Stream text deltas, then one Completion with the usage the API reported."""
+        client = self._sdk()
+        started = time.perf_counter()
+        text: list[str] = []
+        usage: dict[str, int] = {}
+        model = request.model
+        opened = stopped = False
+        system = system_blocks(request)
+        try:
+            events = await client.messages.create(
+                model=request.model,
+                max_tokens=request.max_tokens,
+                system=system if system else _omit(),
+                messages=[{"role": "user", "content": request.prompt}],
+                # No temperature: API version 2026-10-21 (what SDK 2.x speaks) answers 400 to any
+                # sampling parameter, so request.temperature only applies to OpenAI-style servers.
+                stream=True,
+                timeout=request.timeout,
+            )
+            opened = True
+            # `async with` closes the HTTP response on any exit, cancellation included, so the
+            # server sees the connection close instead of generating tokens nobody reads.
+            async with events:
+                async for event in events:
+                    if event.type == "message_start":
+                        model = event.message.model or model
+                        _merge_usage(usage, event.message.usage)
+                    elif event.type == "content_block_delta":
+                        if event.delta.type == "text_delta" and event.delta.text:
+                            text.append(event.delta.text)
+                            yield Delta(event.delta.text)
+                    elif event.type == "message_delta":
+                        _merge_usage(usage, event.usage)
+                    elif event.type == "message_stop":
+                        stopped = True
+        except ProviderError:
+            raise
+        except Exception as exc:
+            mapped = self._translate(exc, request, opened=opened)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        if not stopped:
+            raise BadResponse(
+                f"the {self.name} provider's stream for {request.model} ended before message_stop "
+                "(the answer was cut short); try again"
+            )
+        if "input_tokens" not in usage or "output_tokens" not in usage:
+            raise BadResponse(
+                f"the {self.name} provider's stream for {request.model} carried no usage "
+                "(no message_start); tierwise cannot price the call"
+            )
+        yield Completion(
+            text="".join(text),
+            usage=Usage(
+                input_tokens=usage["input_tokens"],
+                output_tokens=usage["output_tokens"],
+                cache_read_tokens=usage.get("cache_read_tokens", 0),
+                cache_write_tokens=usage.get("cache_write_tokens", 0),
+            ),
+            model=model,
+            latency=time.perf_counter() - started,
+        )
+
+    def _translate(
+        self, exc: Exception, request: ProviderRequest, *, opened: bool
+    ) -> ProviderError | None:
+        """Our error for an SDK or transport exception, or None when it is not one of those."""
+        import json
+
+        import anthropic
+        import httpx2
+        import pydantic
+
+        name, env = self.name, self.config.api_key_env or "its key variable"
+        retries = self.config.max_retries
+        if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
+            return Timeout(
+                f"the {name} provider did not answer {request.model} within the tier timeout of "
+                f"{request.timeout:g}s; try again, or raise the tier's timeout"
+            )
+        if isinstance(exc, anthropic.APIConnectionError | httpx2.TransportError):
+            if opened:
+                return Unavailable(
+                    f"the connection to {self.endpoint} dropped in the middle of the answer "
+                    f"({type(exc.__cause__ or exc).__name__}); try again"
+                )
+            return Unavailable(f"cannot reach {self.endpoint}: is the server running?")
+        if isinstance(exc, anthropic.AuthenticationError):
+            return ProviderError(
+                f"the {name} provider rejected the key in {env} (401): check it, or set a new one"
+            )
+        if isinstance(exc, anthropic.PermissionDeniedError):
+            return ProviderError(
+                f"the key in {env} may not use {request.model} on the {name} provider (403)"
+            )
+        if isinstance(exc, anthropic.RateLimitError):
+            return RateLimited(
+                f"the {name} provider is rate limiting requests (429) after {retries} retries; "
+                "wait a minute, or pick another tier with --tier"
+            )
+        if isinstance(exc, anthropic.APIStatusError):
+            detail = scrub(exc.api_message or "", self.config)
+            overloaded = exc.type in ("overloaded_error", "api_error")
+            if exc.status_code >= 500 or overloaded:
+                return Unavailable(
+                    f"the {name} provider answered {exc.status_code}"
+                    + (f" ({detail})" if detail else "")
+                    + f" after {retries} retries; try again later"
+                )
+            if exc.status_code == 404:
+                return ProviderError(
+                    f"the {name} provider does not know model {request.model!r} (404): check the "
+                    "model id in your tiers config"
+                )
+            return ProviderError(
+                f"the {name} provider refused the request ({exc.status_code})"
+                + (f": {detail}" if detail else "")
+            )
+        if isinstance(
+            exc,
+            json.JSONDecodeError | pydantic.ValidationError | anthropic.APIResponseValidationError,
+        ):
+            return BadResponse(
+                f"the {name} provider sent a response tierwise cannot parse "
+                f"({type(exc).__name__}); try again"
+            )
+        if isinstance(exc, anthropic.APIError):
+            return Unavailable(
+                f"the {name} provider reported an error: {scrub(exc.message, self.config)}"
+            )
+        return None
+
+    async def aclose(self) -> None:
+        """Close the SDK client and its HTTP connections."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+        elif self._http_client is not None:
+            await self._http_client.aclose()
+
+
+def _omit() -> Any:
+    """The SDK's marker for "leave this parameter out" (imported lazily with the SDK)."""
+    from anthropic import omit
+
+    return omit
+
+
+def _merge_usage(into: dict[str, int], usage: Any) -> None:
+    """Fold message_start / message_delta usage in; later (cumulative) values win."""
+    fields = {
+        "input_tokens": "input_tokens",
+        "output_tokens": "output_tokens",
+        "cache_read_input_tokens": "cache_read_tokens",
+        "cache_creation_input_tokens": "cache_write_tokens",
+    }
+    for theirs, ours in fields.items():
+        value = getattr(usage, theirs, None)
+        if isinstance(value, int):
+            into[ours] = value

@@ -1,0 +1,259 @@
+"""The OpenAI adapter: Chat Completions, streamed with usage; any OpenAI-compatible base_url
+(llama-server, Ollama, LM Studio, vLLM, OpenRouter, LiteLLM) works through it.
+
+The official SDK is imported on first use only, so that the language server starts fast.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from tierwise.config import ProviderConfig
+from tierwise.context.types import estimate_tokens
+from tierwise.errors import BadResponse, ProviderError, RateLimited, Timeout, Unavailable
+from tierwise.providers.base import Completion, Delta, ProviderRequest, Usage
+from tierwise.providers.pool import api_key, scrub
+
+if TYPE_CHECKING:
+    import httpx2
+    from openai import AsyncOpenAI
+    from openai.types.chat import ChatCompletionMessageParam
+    from openai.types.completion_usage import CompletionUsage
+
+DEFAULT_URL = "https://api.openai.com/v1"
+# Reasoning families (gpt-5*, o1/o3/o4...) reject max_tokens and a non-default temperature.
+_REASONING = re.compile(r"^(?:gpt-5|o\d)")
+
+
+def is_reasoning_model(model: str) -> bool:
+    """Whether a model id (optionally "vendor/"-prefixed, as on OpenRouter) is a reasoning model."""
+    return _REASONING.match(model.rsplit("/", 1)[-1]) is not None
+
+
+def chat_messages(request: ProviderRequest) -> list[ChatCompletionMessageParam]:
+    """System (instructions, then file context: the stable, cacheable prefix), then the question."""
+    system = "\n\n".join(part for part in (request.system, request.context) if part)
+    messages: list[ChatCompletionMessageParam] = []
+    if system:
+        messages.append({"role": "system", "content": system})
+    messages.append({"role": "user", "content": request.prompt})
+    return messages
+
+
+class OpenAIProvider:
+    """One configured OpenAI or OpenAI-compatible endpoint."""
+
+    def __init__(
+        self,
+        name: str,
+        config: ProviderConfig,
+        *,
+        http_client: httpx2.AsyncClient | None = None,
+    ) -> None:
+        self.name = name
+        self.local = config.local
+        self.config = config
+        self._http_client = http_client
+        self._client: AsyncOpenAI | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL requests go to."""
+        return self.config.base_url or DEFAULT_URL
+
+    @property
+    def official(self) -> bool:
+        """Whether this is OpenAI's own API (which accepts every documented parameter)."""
+        return self.config.base_url is None
+
+    def _sdk(self) -> AsyncOpenAI:
+        if self._client is None:
+            key = api_key(self.name, self.config)  # raises before any import or I/O
+            from openai import AsyncOpenAI
+
+            self._client = AsyncOpenAI(
+                api_key=key,
+                base_url=self.config.base_url,
+                max_retries=self.config.max_retries,
+                http_client=self._http_client,
+            )
+        return self._client
+
+    async def stream(self, request: ProviderRequest) -> AsyncIterator[Delta | Completion]:
+        """Stream text deltas, then one Completion with the usage from the final chunk."""
+        from openai import omit
+
+        client = self._sdk()
+        started = time.perf_counter()
+        messages = chat_messages(request)
+        reasoning = is_reasoning_model(request.model)
+        text: list[str] = []
+        reported: CompletionUsage | None = None
+        finish: str | None = None
+        model = request.model
+        opened = False
+        try:
+            chunks = await client.chat.completions.create(
+                model=request.model,
+                messages=messages,
+                stream=True,
+                stream_options={"include_usage": True},
+                max_tokens=omit if reasoning else request.max_tokens,
+                max_completion_tokens=request.max_tokens if reasoning else omit,
+                temperature=omit if reasoning else request.temperature,
+                # Compatible servers may reject parameters they do not know: official API only.
+                prompt_cache_key=request.cache_key if self.official and request.cache_key else omit,
+                timeout=request.timeout,
+            )
+            opened = True
+            # `async with` closes the HTTP response on any exit, cancellation included.
+            async with chunks:
+                async for chunk in chunks:
+                    model = chunk.model or model
+                    if chunk.usage is not None:
+                        reported = chunk.usage
+                    for choice in chunk.choices or ():
+                        piece = choice.delta.content if choice.delta is not None else None
+                        if piece:
+                            text.append(piece)
+                            yield Delta(piece)
+                        if choice.finish_reason:
+                            finish = choice.finish_reason
+        except ProviderError:
+            raise
+        except Exception as exc:
+            mapped = self._translate(exc, request, opened=opened)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        answer = "".join(text)
+        if finish is None:
+            raise BadResponse(
+                f"the {self.name} provider's stream for {request.model} ended without a "
+                "finish_reason (the answer was cut short); try again"
+            )
+        if finish == "length" and not answer:
+            raise BadResponse(
+                f"{request.model} used all {request.max_tokens} output tokens before answering "
+                "(reasoning models count their thinking); raise the tier's max_output_tokens"
+            )
+        yield Completion(
+            answer,
+            self._usage(reported, messages, answer, request),
+            model,
+            time.perf_counter() - started,
+        )
+
+    def _usage(
+        self,
+        reported: CompletionUsage | None,
+        messages: list[ChatCompletionMessageParam],
+        answer: str,
+        request: ProviderRequest,
+    ) -> Usage:
+        if reported is not None:
+            details = reported.prompt_tokens_details
+            cached = (details.cached_tokens or 0) if details is not None else 0
+            # prompt_tokens includes the cached tokens; our input_tokens excludes them.
+            return Usage(
+                input_tokens=max(0, reported.prompt_tokens - cached),
+                output_tokens=reported.completion_tokens,
+                cache_read_tokens=cached,
+            )
+        if self.official:
+            raise BadResponse(
+                f"the {self.name} provider sent no usage for {request.model} although the request "
+                "asked for it (stream_options.include_usage); tierwise cannot price the call"
+            )
+        # Some compatible servers (older llama.cpp, some proxies) ignore include_usage. Their
+        # calls are mostly $0 local ones, so an estimate keeps the ledger's token counts useful.
+        sent = "".join(str(message.get("content", "")) for message in messages)
+        return Usage(input_tokens=estimate_tokens(sent), output_tokens=estimate_tokens(answer))
+
+    def _translate(
+        self, exc: Exception, request: ProviderRequest, *, opened: bool
+    ) -> ProviderError | None:
+        """Our error for an SDK or transport exception, or None when it is not one of those."""
+        import json
+
+        import httpx2
+        import openai
+        import pydantic
+
+        name, env = self.name, self.config.api_key_env or "its key variable"
+        retries = self.config.max_retries
+        if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
+            return Timeout(
+                f"the {name} provider did not answer {request.model} within the tier timeout of "
+                f"{request.timeout:g}s; try again, or raise the tier's timeout"
+            )
+        if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
+            if opened:
+                return Unavailable(
+                    f"the connection to {self.endpoint} dropped in the middle of the answer "
+                    f"({type(exc.__cause__ or exc).__name__}); try again"
+                )
+            return Unavailable(f"cannot reach {self.endpoint}: is the server running?")
+        if isinstance(exc, openai.AuthenticationError):
+            return ProviderError(
+                f"the {name} provider rejected the key in {env} (401): check it, or set a new one"
+            )
+        if isinstance(exc, openai.PermissionDeniedError):
+            return ProviderError(
+                f"the key in {env} may not use {request.model} on the {name} provider (403)"
+            )
+        if isinstance(exc, openai.RateLimitError):
+            return RateLimited(
+                f"the {name} provider is rate limiting requests (429) after {retries} retries; "
+                "wait a minute, or pick another tier with --tier"
+            )
+        if isinstance(exc, openai.APIStatusError):
+            detail = scrub(_status_detail(exc.body), self.config)
+            if exc.status_code >= 500:
+                return Unavailable(
+                    f"the {name} provider at {self.endpoint} answered {exc.status_code}"
+                    + (f" ({detail})" if detail else "")
+                    + f" after {retries} retries; try again later"
+                )
+            if exc.status_code == 404:
+                return ProviderError(
+                    f"the {name} provider does not know model {request.model!r} (404): check the "
+                    "model id in your tiers config"
+                )
+            return ProviderError(
+                f"the {name} provider refused the request ({exc.status_code})"
+                + (f": {detail}" if detail else "")
+            )
+        if isinstance(
+            exc, json.JSONDecodeError | pydantic.ValidationError | openai.APIResponseValidationError
+        ):
+            return BadResponse(
+                f"the {name} provider sent a response tierwise cannot parse "
+                f"({type(exc).__name__}); try again"
+            )
+        if isinstance(exc, openai.APIError):
+            # An {"error": ...} object inside the stream: the server gave up mid-answer.
+            return Unavailable(
+                f"the {name} provider reported an error: {scrub(exc.message, self.config)}"
+            )
+        return None
+
+    async def aclose(self) -> None:
+        """Close the SDK client and its HTTP connections."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+        elif self._http_client is not None:
+            await self._http_client.aclose()
+
+
+def _status_detail(body: object) -> str:
+    """The server's own error message from an error body, when it has one."""
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return str(error["message"])
+    return ""

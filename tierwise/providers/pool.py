@@ -1,0 +1,181 @@
+"""The configured providers: availability by env/config inspection, lazy construction, and the
+fallback chain that tries each model of a tier in order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncGenerator, Callable, Sequence
+from typing import TYPE_CHECKING
+
+from tierwise.config import Config, ProviderConfig
+from tierwise.errors import (
+    ConfigError,
+    MissingKey,
+    ProviderError,
+    RateLimited,
+    Timeout,
+    Unavailable,
+)
+from tierwise.providers.base import Completion, Delta, ModelRef, Provider, ProviderRequest
+
+if TYPE_CHECKING:
+    import httpx2
+
+    HttpClientFactory = Callable[[str], httpx2.AsyncClient | None]
+
+# The SDKs refuse to run without a key; a keyless endpoint (a local server, a proxy that holds
+# the real key) gets this placeholder. Passing it explicitly also stops the SDKs from reading
+# OPENAI_API_KEY / ANTHROPIC_API_KEY themselves and sending the user's real key to that server.
+NO_KEY = "not-needed"
+
+# Worth trying the next model of the chain; any other error (a rejected key, a bad request)
+# would fail the same way there, or must be fixed by the user.
+FALLBACK_ERRORS = (RateLimited, Timeout, Unavailable, MissingKey)
+
+
+def unusable_reason(name: str, config: ProviderConfig) -> ProviderError | None:
+    """Why a provider cannot be used right now (env and config only, no network), or None."""
+    if config.local and not config.base_url:
+        return Unavailable(
+            f"the {name} provider is local but has no base_url: set providers.{name}.base_url in "
+            "your user config (llama-server: http://127.0.0.1:8080/v1, Ollama: "
+            "http://127.0.0.1:11434/v1)"
+        )
+    if config.api_key_env:
+        if not os.environ.get(config.api_key_env, "").strip():
+            return MissingKey(
+                f"the {name} provider needs {config.api_key_env}; set it, or pick another tier "
+                "with --tier"
+            )
+        return None
+    if not config.base_url:
+        return MissingKey(
+            f"the {name} provider has neither api_key_env nor base_url: set "
+            f"providers.{name}.api_key_env in your user config"
+        )
+    return None
+
+
+def api_key(name: str, config: ProviderConfig) -> str:
+    """The key to send, read from the environment now; raises MissingKey/Unavailable if unusable."""
+    reason = unusable_reason(name, config)
+    if reason is not None:
+        raise reason
+    if not config.api_key_env:
+        return NO_KEY
+    return os.environ[config.api_key_env].strip()
+
+
+def scrub(text: str, config: ProviderConfig) -> str:
+    """Remove the provider's key from text that came back from a server, should it echo it."""
+    key = os.environ.get(config.api_key_env, "").strip() if config.api_key_env else ""
+    return text.replace(key, "[key]") if len(key) >= 4 else text
+
+
+class ProviderPool:
+    """Providers by configured name, built on first use; owns their HTTP clients."""
+
+    def __init__(
+        self, config: Config, *, http_client_factory: HttpClientFactory | None = None
+    ) -> None:
+        self.config = config
+        self._http_client_factory = http_client_factory
+        self._providers: dict[str, Provider] = {}
+
+    def _config_for(self, name: str, ref: str | None = None) -> ProviderConfig:
+        provider = self.config.providers.get(name)
+        if provider is None:
+            known = ", ".join(sorted(self.config.providers)) or "none"
+            where = f" in model reference {ref!r}" if ref else ""
+            raise ConfigError(f"unknown provider {name!r}{where} (known: {known})")
+        return provider
+
+    def available(self, provider_name: str) -> bool:
+        """Whether a provider is configured and has its key; pure env/config inspection."""
+        provider = self.config.providers.get(provider_name)
+        return provider is not None and unusable_reason(provider_name, provider) is None
+
+    def is_local(self, provider_name: str) -> bool:
+        """Whether the provider is a server the user runs ($0 marginal cost)."""
+        return self._config_for(provider_name).local
+
+    def available_models(self, tier_label: str) -> list[str]:
+        """The tier's fallback chain, keeping only the refs whose provider is available."""
+        tier = self.config.tiers.get(tier_label)
+        if tier is None:
+            return []
+        return [ref for ref in tier.models if self.available(self._parse(ref).provider)]
+
+    @staticmethod
+    def _parse(ref: str) -> ModelRef:
+        try:
+            return ModelRef.parse(ref)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
+    def get(self, provider_name: str, *, ref: str | None = None) -> Provider:
+        """The provider of this name, built on first use."""
+        provider = self._providers.get(provider_name)
+        if provider is not None:
+            return provider
+        config = self._config_for(provider_name, ref)
+        http_client = (
+            self._http_client_factory(provider_name) if self._http_client_factory else None
+        )
+        if config.kind == "anthropic":
+            from tierwise.providers.anthropic import AnthropicProvider
+
+            provider = AnthropicProvider(provider_name, config, http_client=http_client)
+        elif config.kind == "openai":
+            from tierwise.providers.openai import OpenAIProvider
+
+            provider = OpenAIProvider(provider_name, config, http_client=http_client)
+        else:
+            raise ConfigError(
+                f"providers.{provider_name}.kind: {config.kind!r} is not 'anthropic' or 'openai'"
+            )
+        self._providers[provider_name] = provider
+        return provider
+
+    async def stream_chain(
+        self, models: Sequence[str], request_factory: Callable[[str], ProviderRequest]
+    ) -> AsyncGenerator[Delta | Completion, None]:
+        """Stream from the first model of the chain that answers; later ones are fallbacks.
+
+        A model is skipped on RateLimited, Timeout, Unavailable or MissingKey, but only before it
+        has streamed any text: once the user has seen part of an answer, its error propagates.
+        """
+        if not models:
+            raise ConfigError("no model to try: the tier's models list is empty")
+        failures: list[tuple[str, ProviderError]] = []
+        for ref in models:
+            model = self._parse(ref)
+            provider = self.get(model.provider, ref=ref)
+            request = request_factory(ref)
+            streamed = False
+            items = provider.stream(request)
+            try:
+                async for item in items:
+                    streamed = True
+                    yield item
+                return
+            except FALLBACK_ERRORS as exc:
+                if streamed:
+                    raise
+                failures.append((ref, exc))
+            finally:
+                # A consumer that stops early must still close the HTTP stream now, not at GC.
+                aclose = getattr(items, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+        last = failures[-1][1]
+        if len(failures) == 1:
+            raise last
+        summary = "; ".join(f"{ref}: {exc}" for ref, exc in failures)
+        raise type(last)(f"every model in the chain failed. {summary}") from last
+
+    async def aclose(self) -> None:
+        """Close every provider built so far."""
+        providers, self._providers = list(self._providers.values()), {}
+        for provider in providers:
+            await provider.aclose()
