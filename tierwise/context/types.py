@@ -58,6 +58,7 @@ class CodeContext:
     enclosing: str | None = None  # e.g. the signature of the enclosing class
     cross_file_calls: int = 0  # calls to names imported from other modules
     truncated: bool = False
+    leading_comment: str = ""  # comment lines directly above the target (inline directives)
 
     def render(self) -> str:
         """The context block sent to the model (everything but the target itself)."""
@@ -67,7 +68,9 @@ class CodeContext:
         if self.enclosing:
             parts.append("Enclosing:\n" + self.enclosing)
         if self.callees:
-            parts.append("Signatures of functions it calls in this file:\n" + "\n".join(self.callees))
+            parts.append(
+                "Signatures of functions it calls in this file:\n" + "\n".join(self.callees)
+            )
         return "\n\n".join(parts)
 
 

@@ -1,0 +1,354 @@
+"""Find the target code at a position and the context it needs, within a token budget.
+
+Positions are 0-based (LSP style). Python goes through `ast`, JavaScript/TypeScript/Go/Rust
+through tree-sitter, anything else (or a failure) through the fallback block heuristic.
+
+Budget: the target text comes first. Context items are added most relevant first while they
+fit: the enclosing class/function signatures, imports whose names the target uses, signatures
+of same-file functions it calls, then the remaining imports. A target that alone exceeds the
+budget is cut at a line boundary (its span still covers the whole target), no context is
+added, and `truncated` is set so the caller can say so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import PurePath
+
+import attrs
+
+from tierwise.context import fallback, python, treesitter
+from tierwise.context.languages import (
+    Call,
+    Definition,
+    ParsedFile,
+    language_for,
+    slice_span,
+    split_lines,
+)
+from tierwise.context.types import CodeContext, Span, Target, estimate_tokens
+from tierwise.errors import UsageError
+
+# Roots that reach other modules without an import (Rust paths).
+_PATH_ROOTS = frozenset({"crate", "super"})
+_LEADING_COMMENT = ("#", "//", "/*", "*", "--", ";")
+
+
+@attrs.frozen
+class _File:
+    path: str
+    language: str
+    lines: list[str]
+    parsed: ParsedFile
+
+
+def _load(path: str, source: str) -> _File:
+    language = language_for(path)
+    lines = split_lines(source)
+    parsed: ParsedFile | None = None
+    if language == "python":
+        parsed = python.parse(source, lines)
+    elif language in treesitter.LANGUAGES:
+        parsed = treesitter.parse(language, source, lines)
+    if parsed is None:
+        parsed = fallback.parse(source, lines, language)
+    return _File(path, language, lines, parsed)
+
+
+def extract(
+    path: str,
+    source: str,
+    line: int,
+    col: int = 0,
+    *,
+    end_line: int | None = None,
+    end_col: int | None = None,
+    budget_tokens: int = 2000,
+) -> CodeContext:
+    """The target at a 0-based position (or the selection up to end_line/end_col) with context."""
+    file = _load(path, source)
+    _check_position(file, line, col, "position")
+    if end_line is not None or end_col is not None:
+        end_line = line if end_line is None else end_line
+        end_col = col if end_col is None else end_col
+        _check_position(file, end_line, end_col, "selection end")
+        if (end_line, end_col) != (line, col):
+            start, end = sorted([(line, col), (end_line, end_col)])
+            return _selection_context(file, Span(*start, *end), budget_tokens)
+    index = _innermost(file.parsed.definitions, line, col)
+    if index is None:
+        return _module_context(file, budget_tokens)
+    return _definition_context(file, index, budget_tokens)
+
+
+def list_targets(path: str, source: str) -> list[Target]:
+    """Every function, method and class in the file, in source order (for `tierwise plan`)."""
+    file = _load(path, source)
+    return [_target(file, d) for d in file.parsed.definitions]
+
+
+def extract_all(path: str, source: str, *, budget_tokens: int = 2000) -> list[CodeContext]:
+    """The context of every target `list_targets` returns, parsing the file once."""
+    file = _load(path, source)
+    return [
+        _definition_context(file, index, budget_tokens)
+        for index in range(len(file.parsed.definitions))
+    ]
+
+
+def _check_position(file: _File, line: int, col: int, what: str) -> None:
+    count = len(file.lines)
+    if line < 0 or line >= count:
+        raise UsageError(
+            f"{what} line {line} is outside {file.path}: the file has {count} line(s), "
+            f"so lines run 0 to {count - 1} (positions are 0-based)"
+        )
+    length = len(file.lines[line])
+    if col < 0 or col > length:
+        raise UsageError(
+            f"{what} column {col} is outside line {line} of {file.path}: that line has "
+            f"{length} character(s), so columns run 0 to {length} (positions are 0-based)"
+        )
+
+
+def _innermost(definitions: tuple[Definition, ...], line: int, col: int) -> int | None:
+    """The smallest definition whose lines contain the position (columns break ties)."""
+    best: int | None = None
+    best_key: tuple[int, int, int] | None = None
+    for index, definition in enumerate(definitions):
+        span = definition.span
+        if not span.contains_line(line):
+            continue
+        one_line = span.start_line == span.end_line
+        outside = one_line and not span.start_col <= col <= span.end_col
+        key = (int(outside), span.end_line - span.start_line, -span.start_col)
+        if best_key is None or key < best_key:
+            best, best_key = index, key
+    return best
+
+
+def _target(file: _File, definition: Definition) -> Target:
+    return Target(
+        path=file.path,
+        language=file.language,
+        kind=definition.kind,
+        name=definition.name,
+        span=definition.span,
+        text=slice_span(file.lines, definition.span),
+        signature=definition.signature,
+        name_span=definition.name_span,
+        params=definition.params,
+        returns=definition.returns,
+        raises=definition.raises,
+        doc_slot=definition.doc_slot,
+    )
+
+
+def _ancestors(file: _File, index: int | None) -> list[int]:
+    """Indices of the enclosing definitions, outermost first (Go methods: their receiver type)."""
+    chain: list[int] = []
+    definitions = file.parsed.definitions
+    current = index
+    while current is not None:
+        chain.append(current)
+        current = definitions[current].parent
+    chain.reverse()
+    if chain:
+        head = definitions[chain[0]]
+        if head.kind == "method" and head.parent is None and head.owner:
+            classes = (i for i, d in enumerate(definitions) if d.kind == "class")
+            owner = next((i for i in classes if definitions[i].name == head.owner), None)
+            if owner is not None:
+                chain.insert(0, owner)
+    return chain
+
+
+def _definition_context(file: _File, index: int, budget: int) -> CodeContext:
+    definition = file.parsed.definitions[index]
+    chain = _ancestors(file, index)
+    return _build(file, _target(file, definition), chain[:-1], chain, budget)
+
+
+def _selection_context(file: _File, span: Span, budget: int) -> CodeContext:
+    definitions = file.parsed.definitions
+    enclosing = None
+    for index, definition in enumerate(definitions):
+        if definition.kind in ("function", "method") and _inside(span, definition.span):
+            enclosing = index  # later matches are nested deeper
+    name = definitions[enclosing].name if enclosing is not None else "selection"
+    target = Target(
+        path=file.path,
+        language=file.language,
+        kind="selection",
+        name=name,
+        span=span,
+        text=slice_span(file.lines, span),
+        signature="",
+    )
+    chain = _ancestors(file, enclosing) if enclosing is not None else []
+    return _build(file, target, chain, chain, budget)
+
+
+def _module_context(file: _File, budget: int) -> CodeContext:
+    last = len(file.lines) - 1
+    span = Span(0, 0, last, len(file.lines[last]))
+    target = Target(
+        path=file.path,
+        language=file.language,
+        kind="module",
+        name=PurePath(file.path).stem or "module",
+        span=span,
+        text=slice_span(file.lines, span),
+        signature="",
+        doc_slot=file.parsed.module_doc_slot,
+    )
+    calls = file.parsed.calls
+    called = tuple(dict.fromkeys(c.name for c in calls))
+    return _fit(
+        CodeContext(target=target, called_names=called, cross_file_calls=_cross_file(file, calls)),
+        [],
+        budget,
+    )
+
+
+def _within(span: Span, line: int, col: int) -> bool:
+    return (span.start_line, span.start_col) <= (line, col) <= (span.end_line, span.end_col)
+
+
+def _cross_file(file: _File, calls: Iterable[Call]) -> int:
+    """Call sites whose root name comes from a non-standard-library import (or a Rust path)."""
+    external = {name for imp in file.parsed.imports if imp.external for name, _ in imp.bindings}
+    return sum(1 for call in calls if call.root in external or call.root in _PATH_ROOTS)
+
+
+def _build(
+    file: _File, target: Target, chain: list[int], owners: list[int], budget: int
+) -> CodeContext:
+    """Gather the context items for a target and fit them to the budget."""
+    parsed = file.parsed
+    definitions = parsed.definitions
+    span = target.span
+    calls = [c for c in parsed.calls if _within(span, c.line, c.col)]
+    used = {n for n, line, col in parsed.names if _within(span, line, col)}
+    used.update(c.root for c in calls)
+    imports_used = [i.text for i in parsed.imports if any(b in used for b, _ in i.bindings)]
+    imports_other = [i.text for i in parsed.imports if i.text not in imports_used]
+    enclosing = "\n".join(definitions[i].indent + definitions[i].signature.strip() for i in chain)
+    self_names: set[str] = set()
+    owner: str | None = None
+    for i in owners:
+        self_names.update(definitions[i].self_names)
+        owner = definitions[i].owner or owner
+    callees: list[str] = []
+    for call in calls:
+        found = _resolve(definitions, call.name, self_names, owner)
+        if found is None or _inside(definitions[found].span, span):
+            continue
+        signature = definitions[found].signature.strip()
+        if signature not in callees:
+            callees.append(signature)
+    context = CodeContext(
+        target=target,
+        called_names=tuple(dict.fromkeys(c.name for c in calls)),
+        cross_file_calls=_cross_file(file, calls),
+        leading_comment="" if target.kind == "selection" else _leading(file, span.start_line),
+    )
+    items: list[tuple[str, str]] = []
+    if enclosing:
+        items.append(("enclosing", enclosing))
+    items += [("import", text) for text in imports_used]
+    items += [("callee", text) for text in callees]
+    items += [("import", text) for text in imports_other]
+    return _fit(context, items, budget, import_order=[i.text for i in parsed.imports])
+
+
+def _inside(inner: Span, outer: Span) -> bool:
+    return _within(outer, inner.start_line, inner.start_col) and _within(
+        outer, inner.end_line, inner.end_col
+    )
+
+
+def _resolve(
+    definitions: tuple[Definition, ...], name: str, self_names: set[str], owner: str | None
+) -> int | None:
+    """The same-file definition a call name refers to, if any."""
+    parts = [p for p in re.split(r"\.|::", name) if p]
+    if not parts or "()" in name or "[]" in name:
+        return None
+    last = parts[-1]
+    if len(parts) == 1:
+        # A bare name: a function or class; else (Java, C#) a method of the same class.
+        kinds = ("function", "class")
+        candidates = [i for i, d in enumerate(definitions) if d.name == last and d.kind in kinds]
+        candidates += [
+            i
+            for i, d in enumerate(definitions)
+            if d.kind == "method" and d.name == last and owner is not None and d.owner == owner
+        ]
+        return candidates[0] if candidates else None
+    if len(parts) != 2:
+        return None
+    root = parts[0]
+    cls = owner if root in self_names else root
+    for index, definition in enumerate(definitions):
+        if definition.kind == "method" and definition.name == last and definition.owner == cls:
+            return index
+    return None
+
+
+def _leading(file: _File, start_line: int) -> str:
+    """The comment lines directly above a target (where an inline directive may sit)."""
+    first = start_line
+    while first > 0:
+        text = file.lines[first - 1].strip()
+        if not text.startswith(_LEADING_COMMENT) or text.startswith(("#[", "#!")):
+            break
+        first -= 1
+    return "\n".join(line.strip() for line in file.lines[first:start_line])
+
+
+def _fit(
+    context: CodeContext,
+    items: list[tuple[str, str]],
+    budget: int,
+    import_order: list[str] | None = None,
+) -> CodeContext:
+    """Add items while they fit; cut the target itself when it alone exceeds the budget."""
+    target = context.target
+    target_tokens = estimate_tokens(target.text)
+    if target_tokens > budget:
+        cut = _truncate(target.text, budget)
+        return attrs.evolve(context, target=attrs.evolve(target, text=cut), truncated=True)
+    chosen: dict[str, list[str]] = {"enclosing": [], "import": [], "callee": []}
+    current = context
+    for kind, text in items:
+        chosen[kind].append(text)
+        trial = _assemble(context, chosen, import_order or [])
+        if target_tokens + estimate_tokens(trial.render()) <= budget:
+            current = trial
+        else:
+            chosen[kind].pop()
+    return current
+
+
+def _assemble(
+    context: CodeContext, chosen: dict[str, list[str]], import_order: list[str]
+) -> CodeContext:
+    imports = [text for text in import_order if text in chosen["import"]]
+    return attrs.evolve(
+        context,
+        imports=tuple(imports),
+        callees=tuple(chosen["callee"]),
+        enclosing=chosen["enclosing"][0] if chosen["enclosing"] else None,
+    )
+
+
+def _truncate(text: str, budget: int) -> str:
+    """The longest whole-line prefix within the budget (characters if one line is too long)."""
+    limit = max(budget, 0) * 4
+    if limit <= 0:
+        return ""
+    head = text[:limit]
+    cut = head.rfind("\n")
+    return head[:cut] if cut > 0 else head

@@ -1,0 +1,408 @@
+"""The block heuristic for languages without a bundled grammar (and Python that does not parse).
+
+It works line by line over the source with comments and strings blanked out (languages.lex):
+
+1. A *header* is a line that starts (after modifiers such as `export`, `public`, `pub`,
+   `static`, `async`) with a definition keyword (`def`, `class`, `function`, `func`, `fn`,
+   `fun`, `sub`, `struct`, `impl`, `trait`, `interface`, `enum`, ...) followed by a name, or
+   a C/Java-style `type name(args) {` line whose name is not a control keyword.
+2. Brace mode: when a `{` appears on the header line or within the next two lines (before any
+   `;`), the block runs to the matching `}` (braces counted outside strings and comments).
+3. Indentation mode: otherwise (and always for Python or a header ending with `:`), the block
+   runs until the first non-blank line indented no deeper than the header; a closing
+   `end`/`}`/`fi`/`done` line at the header's indentation belongs to the block.
+4. Class-like keywords make a "class"; a function inside a class-like block is a "method".
+   The enclosing block of a position is the innermost block whose lines contain it.
+
+Calls are `name(` / `a.b(` patterns outside strings; imports are lines starting with
+`import`, `from ... import`, `use`, `using`, `require` or `#include`.
+
+The same parser-free approach gives the routing signals their size, decision count and
+nesting depth (see tierwise.routing.signals for the definitions): they must stay fast.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from tierwise.context.languages import (
+    Call,
+    Definition,
+    Import,
+    ParsedFile,
+    import_bindings,
+    indent_of,
+    lex,
+    slice_span,
+)
+from tierwise.context.types import DocSlot, Span
+
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+
+# --- block heuristic ------------------------------------------------------------------------
+
+_MODIFIERS = (
+    r"(?:(?:export|public|private|protected|internal|static|async|pub(?:\([^)]*\))?|final|"
+    r"abstract|override|virtual|inline|extern|unsafe|default|open|suspend|local|const)\s+)*"
+)
+_KEYWORD_HEADER = re.compile(
+    r"^[ \t]*" + _MODIFIERS + r"(?P<kw>def|class|function|func|fn|fun|sub|proc|procedure|method|"
+    r"struct|impl|trait|interface|module|object|enum|record)\b\s*(?:\([^)]*\)\s*)?"
+    r"(?P<name>[A-Za-z_$][\w$]*(?:[.:]+[A-Za-z_$][\w$]*)*)"
+)
+_C_HEADER = re.compile(
+    r"^[ \t]*(?:[\w:<>,*&\[\]]+\s+)+[*&]?(?P<name>[A-Za-z_]\w*)\s*\([^;{}]*\)?\s*"
+    r"(?:const\s*)?(?:throws\s+[\w.,\s]+)?\{?\s*$"
+)
+_CLASS_KEYWORDS = frozenset(
+    {"class", "struct", "impl", "trait", "interface", "module", "object", "enum", "record"}
+)
+_CONTROL = frozenset(
+    str.split(
+        "if else elif for foreach while do switch case catch try return new throw sizeof "
+        "match with when unless until loop select defer go await yield in is not and or "
+    )
+)
+_CLOSER = re.compile(r"^\s*(?:end\w*|fi|done|esac)\b|^\s*\}")
+_CALL = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*(?:\s*(?:\.|::|->)\s*[A-Za-z_$][\w$]*)*)\s*\(")
+_IMPORT_LINE = re.compile(r"^\s*(?:import|from\s+\S+\s+import|use|using|require|#\s*include)\b")
+
+
+def parse(source: str, lines: list[str], language: str) -> ParsedFile:
+    """Definitions, imports, calls and names found by the block heuristic (never fails)."""
+    code_lines = lex(language, source).code.split("\n")
+    code_lines += [""] * (len(lines) - len(code_lines))
+    headers: list[tuple[int, str, str]] = []  # (line, keyword or "", name)
+    for number, code in enumerate(code_lines):
+        match = _KEYWORD_HEADER.match(code)
+        if match:
+            headers.append((number, match.group("kw"), match.group("name")))
+            continue
+        match = _C_HEADER.match(code)
+        if match and match.group("name") not in _CONTROL and code.split()[0] not in _CONTROL:
+            headers.append((number, "", match.group("name")))
+    definitions: list[Definition] = []
+    for line, keyword, name in headers:
+        end = _block_end(code_lines, line, language)
+        parent = None
+        for index in range(len(definitions) - 1, -1, -1):
+            if definitions[index].span.end_line >= end:
+                parent = index
+                break
+        in_class = parent is not None and definitions[parent].kind == "class"
+        kind = "class" if keyword in _CLASS_KEYWORDS else ("method" if in_class else "function")
+        span = Span(line, len(indent_of(lines[line])), end, len(lines[end]))
+        signature = _signature(lines, code_lines, line)
+        definitions.append(
+            Definition(
+                kind=kind,
+                name=name.split(".")[-1].split(":")[-1],
+                span=span,
+                signature=signature,
+                indent=indent_of(lines[line]),
+                name_span=_name_span(lines[line], line, name),
+                params=_params(signature, language),
+                doc_slot=_doc_slot(lines, code_lines, line, signature),
+                parent=parent,
+                owner=definitions[parent].name if in_class and parent is not None else None,
+                self_names=("self", "this", "cls") if in_class else (),
+            )
+        )
+    return ParsedFile(
+        language=language,
+        definitions=tuple(definitions),
+        imports=tuple(_imports(lines, code_lines, language)),
+        calls=tuple(_calls(code_lines, {h[0]: h[2].split(".")[-1] for h in headers})),
+        names=tuple(
+            (m.group(0), number, m.start())
+            for number, code in enumerate(code_lines)
+            for m in _WORD.finditer(code)
+        ),
+    )
+
+
+def _block_end(code_lines: list[str], start: int, language: str) -> int:
+    header = code_lines[start].rstrip()
+    if not header.endswith(":") and language != "python":
+        depth, opened = 0, False
+        for number in range(start, len(code_lines)):
+            code = code_lines[number]
+            past_statement = number > start and ";" in code_lines[number - 1]
+            if not opened and (number > start + 2 or past_statement):
+                break
+            for char in code:
+                if char == "{":
+                    depth, opened = depth + 1, True
+                elif char == "}" and opened:
+                    depth -= 1
+                    if depth == 0:
+                        return number
+        if opened:
+            return len(code_lines) - 1
+    width = len(indent_of(code_lines[start]))
+    end = start
+    for number in range(start + 1, len(code_lines)):
+        code = code_lines[number]
+        if not code.strip():
+            continue
+        if len(indent_of(code)) <= width:
+            return number if _CLOSER.match(code) else end
+        end = number
+    return end
+
+
+def _signature(lines: list[str], code_lines: list[str], start: int) -> str:
+    """The header line, continued while its parentheses are open (at most ten lines)."""
+    end = start
+    depth = code_lines[start].count("(") - code_lines[start].count(")")
+    while depth > 0 and end < min(start + 10, len(lines) - 1):
+        end += 1
+        depth += code_lines[end].count("(") - code_lines[end].count(")")
+    text = "\n".join(lines[start : end + 1]).strip()
+    brace = text.find("{")
+    return (text[:brace] if brace >= 0 else text).rstrip()
+
+
+def _name_span(line_text: str, line: int, name: str) -> Span | None:
+    match = re.search(r"\b" + re.escape(name) + r"\b", line_text)
+    return Span(line, match.start(), line, match.end()) if match else None
+
+
+def _params(signature: str, language: str) -> tuple[str, ...]:
+    open_at = signature.find("(")
+    if signature.lstrip().startswith("func") and signature.count("(") > 1:
+        open_at = signature.find("(", signature.find(")"))  # skip a Go receiver
+    if open_at < 0:
+        return ()
+    depth, current, pieces = 0, "", []
+    for char in signature[open_at + 1 :]:
+        if char in "([{<":
+            depth += 1
+        elif char in ")]}>":
+            if depth == 0:
+                break
+            depth -= 1
+        if char == "," and depth == 0:
+            pieces.append(current)
+            current = ""
+        else:
+            current += char
+    pieces.append(current)
+    names: list[str] = []
+    for piece in pieces:
+        piece = piece.split("=")[0].strip()
+        if ":" in piece:
+            piece = piece.split(":")[0]
+        words = _WORD.findall(piece)
+        if not words:
+            continue
+        name = words[0] if language == "go" or ":" in piece else words[-1]
+        if piece.lstrip().startswith(("*", "...")):
+            name = piece.strip().split()[0]
+        if name not in ("self", "cls", "this"):
+            names.append(name)
+    return tuple(names)
+
+
+def _doc_slot(lines: list[str], code_lines: list[str], start: int, signature: str) -> DocSlot:
+    indent = indent_of(lines[start])
+    if signature.endswith(":"):
+        header_end = start + signature.count("\n")
+        body = next((n for n in range(header_end + 1, len(lines)) if lines[n].strip()), None)
+        if body is None or len(indent_of(lines[body])) <= len(indent):
+            return DocSlot(header_end + 1, indent + "    ")
+        body_indent = indent_of(lines[body])
+        stripped = lines[body].strip()
+        quote = stripped[:3] if stripped[:3] in ('"""', "'''") else None
+        if quote is None:
+            return DocSlot(header_end + 1, body_indent)
+        closing = (n for n in range(body, len(lines)) if lines[n].count(quote) >= (n == body) + 1)
+        close = next(closing, body)
+        span = Span(body, len(body_indent), close, len(lines[close].rstrip()))
+        return DocSlot(header_end + 1, body_indent, span, slice_span(lines, span))
+    first = start
+    while first > 0 and lines[first - 1].strip().startswith(("//", "/*", "*", "#", "--")):
+        first -= 1
+    if first == start:
+        return DocSlot(start, indent)
+    span = Span(first, len(indent_of(lines[first])), start - 1, len(lines[start - 1]))
+    return DocSlot(start, indent, span, slice_span(lines, span))
+
+
+def _imports(lines: list[str], code_lines: list[str], language: str) -> list[Import]:
+    found: list[Import] = []
+    for number, code in enumerate(code_lines):
+        if not _IMPORT_LINE.match(lines[number]) or indent_of(code):
+            continue
+        end = number
+        while "(" in code_lines[number] and ")" not in "".join(code_lines[number : end + 1]):
+            end += 1
+            if end >= len(lines) - 1:
+                break
+        span = Span(number, 0, end, len(lines[end]))
+        text = slice_span(lines, span)
+        bindings = tuple(import_bindings(language, text))
+        external = True
+        if language == "python":
+            top = re.sub(r"^\s*(?:from|import)\s+", "", text).split(".")[0].split()[0:1]
+            external = not top or top[0] not in sys.stdlib_module_names
+        found.append(Import(text, span, bindings, external))
+    return found
+
+
+def _calls(code_lines: list[str], headers: dict[int, str]) -> list[Call]:
+    calls: list[Call] = []
+    for number, code in enumerate(code_lines):
+        for match in _CALL.finditer(code):
+            name = re.sub(r"\s+", "", match.group(1)).replace("->", ".")
+            root = _WORD.match(name)
+            if root is None or root.group(0) in _CONTROL:
+                continue
+            if headers.get(number) == re.split(r"\.|::", name)[-1]:
+                continue  # the header's own name, not a call
+            calls.append(Call(name, root.group(0), number, match.start()))
+    return calls
+
+
+# --- size, complexity and nesting (for the routing signals) ---------------------------------
+
+_CLOSING_ONLY = re.compile(r"[\s)\]};,]*")
+
+
+def body_lines(language: str, text: str, code: str, signature: str) -> int:
+    """Non-blank code lines after the signature; `code` is `lex(language, text).code`."""
+    index = text.find(signature) if signature else -1
+    header_end = index + len(signature) if index >= 0 else 0
+    header_line = text.count("\n", 0, header_end)
+    code_lines = code.split("\n")
+    count = sum(1 for line in code_lines[header_line + 1 :] if not _CLOSING_ONLY.fullmatch(line))
+    if header_end:
+        line_end = text.find("\n", header_end)
+        tail = lex(language, text[header_end : line_end if line_end >= 0 else None]).code
+        if not _CLOSING_ONLY.fullmatch(tail.strip(" \t{:")):
+            count += 1  # a one-line body on the signature's line
+    elif code_lines and not _CLOSING_ONLY.fullmatch(code_lines[0]):
+        count += 1
+    return count
+
+
+# The look-ahead on the first character lets the scan skip most positions quickly.
+_PY_DECISIONS = re.compile(r"(?=[iefwao])\b(?:if|elif|for|while|except|and|or)\b")
+_PY_CASE = re.compile(r"^[ \t]*case\b(?![ \t]+_[ \t]*:)", re.M)  # `case _:` is the default
+_C_DECISIONS = re.compile(
+    r"(?=[ifwc&|?])(?:\b(?:if|for|while|case|catch)\b|&&|\|\||\?\?|(?<![?])\?(?![?.:=]))"
+)
+_GO_DECISIONS = re.compile(r"(?=[ifc&|])(?:\b(?:if|for|case)\b|&&|\|\|)")
+_RUST_DECISIONS = re.compile(r"(?=[iwf&|])(?:\b(?:if|while|for)\b|&&|\|\|)")
+_OTHER_DECISIONS = re.compile(
+    r"(?=[iefwucrao&|])(?:\b(?:if|elif|elsif|for|foreach|while|until|case|when|catch|except|"
+    r"rescue|and|or)\b|&&|\|\|)"
+)
+
+
+def decision_count(language: str, code: str) -> int:
+    """Decision points and boolean operators in lexed code (cyclomatic complexity - 1)."""
+    if language == "python":
+        cases = len(_PY_CASE.findall(code)) if "case" in code else 0
+        return len(_PY_DECISIONS.findall(code)) + cases
+    if language == "go":
+        return len(_GO_DECISIONS.findall(code))
+    if language == "rust":
+        arms = code.count("=>") - len(re.findall(r"\bmatch\b", code))
+        return len(_RUST_DECISIONS.findall(code)) + max(arms, 0)
+    if language in ("javascript", "typescript", "tsx"):
+        return len(_C_DECISIONS.findall(code))
+    return len(_OTHER_DECISIONS.findall(code))
+
+
+_PY_BLOCK = re.compile(r"(?:async[ \t]+)?(def|class|case)\b")
+_PY_LINE = re.compile(r"^([ \t]*)(\S[^\n]*)", re.M)
+_BRACE_EVENTS = re.compile(r"[{};()\n]")
+_CONTROL_START = re.compile(
+    r"^(?:else|if|for|while|do|switch|try|catch|finally|match|loop|select|unsafe|with|until)\b"
+    r"|(?:^|[=(,]\s*|\breturn\s+)(?:if|match|loop|unsafe)\b"
+)
+_FUNCTION_START = re.compile(
+    r"\bfunction\b|=>\s*$|\bfunc\b|\bfn\b|\|[^|]*\|\s*(?:->\s*\S+\s*)?$"
+    r"|\)\s*(?:(?::|->)\s*[^{};]+|throws\s+[\w.,\s]+)?$"  # a method header: name(args) {
+)
+
+
+def nesting_depth(language: str, code: str) -> int:
+    """The deepest control block in lexed code; a flat body is 0."""
+    if language == "python" or (
+        language not in ("javascript", "typescript", "tsx", "go", "rust") and "{" not in code
+    ):
+        return _indent_nesting(code)
+    return _brace_nesting(language, code)
+
+
+def _indent_nesting(code: str) -> int:
+    """Depth of indented blocks; def/class headers start a scope instead of a level.
+
+    Continuation lines inside brackets are not tracked: they never end a header with ':' and
+    sit deeper than their statement, so they neither open a block nor change the level.
+    """
+    stack: list[tuple[int, int, int]] = []  # (indent, level inside, defs inside)
+    deepest = 0
+    for indent, rest in _PY_LINE.findall(code):
+        width = len(indent)
+        while stack and width <= stack[-1][0]:
+            stack.pop()
+        level, defs = (stack[-1][1], stack[-1][2]) if stack else (0, 0)
+        deepest = max(deepest, level)
+        if rest[-1] == ":" or (rest[-1] in " \t" and rest.rstrip().endswith(":")):
+            match = _PY_BLOCK.match(rest)
+            keyword = match.group(1) if match else None
+            if keyword == "def":
+                stack.append((width, level + (defs >= 1), defs + 1))
+            elif keyword in ("class", "case"):
+                stack.append((width, level, defs))
+            else:
+                stack.append((width, level + 1, defs))
+    return deepest
+
+
+def _brace_nesting(language: str, code: str) -> int:
+    """Depth of control blocks counted on braces; function bodies start a scope.
+
+    A brace's statement is the text since the last `{`, `}`, `;` or line break outside
+    parentheses (Go and Rust end statements with a line break); a brace alone on its line
+    takes the statement of the line before it.
+    """
+    stack: list[str] = []
+    deepest = 0
+    parens = 0
+    statement_start = 0
+    previous = ""  # the last statement a line break ended
+    for match in _BRACE_EVENTS.finditer(code):
+        char = match.group(0)
+        if char in "()":
+            parens = parens + 1 if char == "(" else max(0, parens - 1)
+            continue
+        if char in ";\n" and parens:
+            continue
+        if char == ";" and _CONTROL_START.match(code[statement_start : match.start()].lstrip()):
+            continue  # Go's `if x := f(); x > 0 {` and `for i := 0; i < n; i++ {`
+        statement = code[statement_start : match.start()].strip()
+        statement_start = match.end()
+        if char == "\n":
+            previous = statement or previous
+            continue
+        if char == "{":
+            statement = statement or previous
+            kind = "other"
+            if _CONTROL_START.search(statement):
+                kind = "block"
+            elif _FUNCTION_START.search(statement) and not (
+                language == "rust" and statement.endswith("=>")
+            ):
+                kind = "func"
+            stack.append(kind)
+            funcs = stack.count("func")
+            deepest = max(deepest, stack.count("block") + max(0, funcs - 1))
+        elif char == "}" and stack:
+            stack.pop()
+        previous = ""
+    return deepest

@@ -1,0 +1,280 @@
+"""Python files through the standard `ast` module.
+
+`ast` reports UTF-8 byte columns; everything here converts them to character columns.
+Decorators belong to their definition's span; a method is a def directly inside a class.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import sys
+import tokenize
+
+from tierwise.context.languages import (
+    Call,
+    ColumnMap,
+    Definition,
+    Import,
+    ParsedFile,
+    indent_of,
+    slice_span,
+)
+from tierwise.context.types import DocSlot, Span
+
+_DEF_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_BODY_INDENT = "    "
+
+
+def parse(source: str, lines: list[str]) -> ParsedFile | None:
+    """Parse Python source; None when it does not parse (the caller falls back)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # ValueError: NUL bytes
+        return None
+    return _Builder(lines).build(tree)
+
+
+def dotted(node: ast.expr) -> str | None:
+    """A call target as written: "cursor.execute", "conn.cursor().execute", "?.join"."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted(node.value)  # "?" stands for a receiver with no name: "".join -> ?.join
+        return f"{base or '?'}.{node.attr}"
+    if isinstance(node, ast.Call):
+        base = dotted(node.func)
+        return f"{base}()" if base else None
+    if isinstance(node, ast.Subscript):
+        base = dotted(node.value)
+        return f"{base}[]" if base else None
+    return None
+
+
+def _root(node: ast.expr) -> str:
+    while isinstance(node, ast.Attribute | ast.Call | ast.Subscript):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def is_docstring(stmt: ast.stmt) -> bool:
+    """True for a bare string-literal expression statement."""
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+class _Builder:
+    """Collects definitions, imports, calls and names from one parsed module."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.cols = ColumnMap(lines)
+        self.definitions: list[Definition] = []
+        self.calls: list[Call] = []
+        self.names: list[tuple[str, int, int]] = []
+
+    def build(self, tree: ast.Module) -> ParsedFile:
+        stack: list[tuple[ast.AST, int | None, ast.AST | None]] = [(tree, None, None)]
+        while stack:
+            node, parent, parent_node = stack.pop()
+            child_parent = parent
+            if isinstance(node, _DEF_NODES):
+                self.definitions.append(self._definition(node, parent, parent_node))
+                child_parent = len(self.definitions) - 1
+                parent_node = node
+            elif isinstance(node, ast.Call):
+                name = dotted(node.func)
+                if name:
+                    line, col = self._pos(node.lineno, node.col_offset)
+                    self.calls.append(Call(name, _root(node.func), line, col))
+            elif isinstance(node, ast.Name):
+                line, col = self._pos(node.lineno, node.col_offset)
+                self.names.append((node.id, line, col))
+            children = list(ast.iter_child_nodes(node))
+            stack.extend((child, child_parent, parent_node) for child in reversed(children))
+        return ParsedFile(
+            language="python",
+            definitions=tuple(self.definitions),
+            imports=tuple(self._imports(tree.body)),
+            calls=tuple(self.calls),
+            names=tuple(self.names),
+            module_doc_slot=self._module_doc_slot(tree),
+        )
+
+    def _pos(self, lineno: int, col_offset: int) -> tuple[int, int]:
+        return lineno - 1, self.cols.char_col(lineno - 1, col_offset)
+
+    def _span(self, node: ast.stmt | ast.expr) -> Span:
+        line, col = self._pos(node.lineno, node.col_offset)
+        end_lineno = node.end_lineno if node.end_lineno is not None else node.lineno
+        end_offset = node.end_col_offset if node.end_col_offset is not None else node.col_offset
+        end_line, end_col = self._pos(end_lineno, end_offset)
+        return Span(line, col, end_line, end_col)
+
+    def _definition(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+        parent: int | None,
+        parent_node: ast.AST | None,
+    ) -> Definition:
+        span = self._span(node)
+        if node.decorator_list:
+            first = min(d.lineno for d in node.decorator_list) - 1
+            span = Span(first, span.start_col, span.end_line, span.end_col)
+        header_end = self._header_end(node)
+        def_line, def_col = self._pos(node.lineno, node.col_offset)
+        signature = slice_span(self.lines, Span(def_line, def_col, *header_end))
+        is_class = isinstance(node, ast.ClassDef)
+        in_class = isinstance(parent_node, ast.ClassDef)
+        kind = "class" if is_class else ("method" if in_class else "function")
+        owner = parent_node.name if in_class and isinstance(parent_node, ast.ClassDef) else None
+        params: tuple[str, ...] = ()
+        returns: str | None = None
+        raises: tuple[str, ...] = ()
+        if not isinstance(node, ast.ClassDef):
+            params = _params(node.args, drop_receiver=kind == "method")
+            if node.returns is not None:
+                returns = slice_span(self.lines, self._span(node.returns))
+            raises = _raises(node)
+        return Definition(
+            kind=kind,
+            name=node.name,
+            span=span,
+            signature=signature,
+            indent=indent_of(self.lines[def_line]),
+            name_span=self._name_span(def_line, def_col, node.name),
+            params=params,
+            returns=returns,
+            raises=raises,
+            doc_slot=self._doc_slot(node, header_end[0], indent_of(self.lines[def_line])),
+            parent=parent,
+            owner=owner,
+            self_names=("self", "cls") if kind == "method" else (),
+        )
+
+    def _header_end(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    ) -> tuple[int, int]:
+        """Line and column just past the colon that ends the def/class header."""
+        start = self._pos(node.lineno, node.col_offset)
+        body = self._pos(node.body[0].lineno, node.body[0].col_offset)
+        header = slice_span(self.lines, Span(*start, *body))
+        depth = 0
+        try:
+            for tok in tokenize.generate_tokens(io.StringIO(header).readline):
+                if tok.type != tokenize.OP:
+                    continue
+                if tok.string in "([{":
+                    depth += 1
+                elif tok.string in ")]}":
+                    depth -= 1
+                elif tok.string == ":" and depth == 0:
+                    row, col = tok.end
+                    return start[0] + row - 1, (start[1] if row == 1 else 0) + col
+        except (tokenize.TokenError, SyntaxError):
+            pass
+        return start[0], len(self.lines[start[0]].rstrip())
+
+    def _name_span(self, line: int, col: int, name: str) -> Span | None:
+        pattern = re.compile(r"(?:def|class)\s+(" + re.escape(name) + r")\b")
+        match = pattern.search(self.lines[line], col)
+        if match is None:
+            return None
+        return Span(line, match.start(1), line, match.end(1))
+
+    def _doc_slot(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+        header_line: int,
+        def_indent: str,
+    ) -> DocSlot:
+        first = node.body[0]
+        first_line = first.lineno - 1
+        indent = indent_of(self.lines[first_line]) if first_line > header_line else ""
+        if first_line <= header_line:
+            indent = def_indent + _BODY_INDENT
+        if is_docstring(first):
+            span = self._span(first)
+            return DocSlot(header_line + 1, indent, span, slice_span(self.lines, span))
+        return DocSlot(header_line + 1, indent)
+
+    def _module_doc_slot(self, tree: ast.Module) -> DocSlot:
+        if tree.body and is_docstring(tree.body[0]):
+            span = self._span(tree.body[0])
+            return DocSlot(span.start_line, "", span, slice_span(self.lines, span))
+        line = 0
+        while line < len(self.lines) and (
+            not self.lines[line].strip() or self.lines[line].lstrip().startswith("#")
+        ):
+            line += 1
+        if tree.body:
+            line = min(line, tree.body[0].lineno - 1)
+        return DocSlot(line, "")
+
+    def _imports(self, body: list[ast.stmt]) -> list[Import]:
+        """Module-level imports, including those under `if TYPE_CHECKING:` or `try:`."""
+        found: list[Import] = []
+        for stmt in body:
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                span = self._span(stmt)
+                bindings, external = _bindings(stmt)
+                found.append(Import(slice_span(self.lines, span), span, bindings, external))
+            elif isinstance(stmt, ast.If | ast.Try):
+                nested = [*stmt.body, *stmt.orelse]
+                if isinstance(stmt, ast.Try):
+                    nested += [s for h in stmt.handlers for s in h.body] + stmt.finalbody
+                found.extend(self._imports(nested))
+        return found
+
+
+def _bindings(stmt: ast.Import | ast.ImportFrom) -> tuple[tuple[tuple[str, str], ...], bool]:
+    pairs: list[tuple[str, str]] = []
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            top = alias.name.split(".")[0]
+            pairs.append((alias.asname, alias.name) if alias.asname else (top, top))
+        modules = [alias.name for alias in stmt.names]
+        external = any(m.split(".")[0] not in sys.stdlib_module_names for m in modules)
+        return tuple(pairs), external
+    module = "." * stmt.level + (stmt.module or "")
+    for alias in stmt.names:
+        if alias.name == "*":
+            continue
+        origin = module + alias.name if module.endswith(".") else f"{module}.{alias.name}"
+        pairs.append((alias.asname or alias.name, origin))
+    external = stmt.level > 0 or (stmt.module or "").split(".")[0] not in sys.stdlib_module_names
+    return tuple(pairs), external
+
+
+def _params(args: ast.arguments, *, drop_receiver: bool) -> tuple[str, ...]:
+    names = [a.arg for a in (*args.posonlyargs, *args.args)]
+    if drop_receiver and names and names[0] in ("self", "cls"):
+        names = names[1:]
+    if args.vararg:
+        names.append("*" + args.vararg.arg)
+    names.extend(a.arg for a in args.kwonlyargs)
+    if args.kwarg:
+        names.append("**" + args.kwarg.arg)
+    return tuple(names)
+
+
+def _raises(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
+    """Exception names raised directly in the body (not in nested functions or classes)."""
+    found: list[str] = []
+    stack: list[ast.AST] = list(reversed(node.body))
+    while stack:
+        current = stack.pop()
+        if isinstance(current, _SCOPE_NODES):
+            continue
+        if isinstance(current, ast.Raise) and current.exc is not None:
+            exc = current.exc.func if isinstance(current.exc, ast.Call) else current.exc
+            name = dotted(exc)
+            if name and name not in found:
+                found.append(name)
+        stack.extend(reversed(list(ast.iter_child_nodes(current))))
+    return tuple(found)

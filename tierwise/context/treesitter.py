@@ -1,0 +1,452 @@
+"""JavaScript, TypeScript/TSX, Go and Rust through py-tree-sitter and the bundled grammar wheels.
+
+The grammar wheels ship compiled parsers, so nothing is downloaded. Trees are walked node by
+node (the Query API changed in py-tree-sitter 0.25). tree-sitter reports byte columns; they are
+converted to character columns. A file with syntax errors still yields a best-effort tree.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+
+import tree_sitter
+
+from tierwise.context.languages import (
+    Call,
+    ColumnMap,
+    Definition,
+    Import,
+    ParsedFile,
+    import_bindings,
+    indent_of,
+    slice_span,
+)
+from tierwise.context.types import DocSlot, Span
+
+LANGUAGES = frozenset({"javascript", "typescript", "tsx", "go", "rust"})
+_JS = frozenset({"javascript", "typescript", "tsx"})
+_GRAMMARS = {
+    "javascript": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+    "go": ("tree_sitter_go", "language"),
+    "rust": ("tree_sitter_rust", "language"),
+}
+COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
+_FUNCTION_VALUES = frozenset(
+    {"arrow_function", "function_expression", "function", "generator_function"}
+)
+_NESTED_SCOPES = _FUNCTION_VALUES | {
+    "function_declaration",
+    "generator_function_declaration",
+    "method_definition",
+    "class_declaration",
+    "class",
+}
+_NAME_TYPES = frozenset(
+    {"identifier", "type_identifier", "package_identifier", "shorthand_property_identifier"}
+)
+_NODE_BUILTINS = frozenset(
+    str.split(
+        "assert buffer child_process cluster console crypto dgram dns events fs http http2 "
+        "https module net os path perf_hooks process querystring readline stream "
+        "string_decoder timers tls tty url util v8 vm worker_threads zlib "
+    )
+)
+
+
+@functools.cache
+def grammar(language: str) -> tree_sitter.Language | None:
+    """The compiled grammar for a language, or None when its wheel is missing or incompatible."""
+    if language not in _GRAMMARS:
+        return None
+    module_name, factory = _GRAMMARS[language]
+    try:
+        module = importlib.import_module(module_name)
+        return tree_sitter.Language(getattr(module, factory)())
+    except (ImportError, AttributeError, ValueError, TypeError):
+        return None
+
+
+def parse_tree(language: str, data: bytes) -> tree_sitter.Tree | None:
+    """Parse bytes with a fresh parser (cheap to create; a parser is not shared between threads)."""
+    lang = grammar(language)
+    return None if lang is None else tree_sitter.Parser(lang).parse(data)
+
+
+def token_stream(language: str, source: str) -> list[str] | None:
+    """Leaf-token texts without comments, for cache-key normalisation; None if unsupported."""
+    tree = parse_tree(language, source.encode("utf-8"))
+    if tree is None:
+        return None
+    tokens: list[str] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type in COMMENT_TYPES:
+            continue
+        if node.child_count == 0:
+            text = _text(node)
+            if text:
+                tokens.append(text)
+            continue
+        stack.extend(reversed(node.children))
+    return tokens
+
+
+def parse(language: str, source: str, lines: list[str]) -> ParsedFile | None:
+    """Definitions, imports, calls and names of a file; None when no grammar is available."""
+    tree = parse_tree(language, source.encode("utf-8"))
+    if tree is None:
+        return None
+    return _Builder(language, lines).build(tree.root_node)
+
+
+def _text(node: tree_sitter.Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", errors="replace")
+
+
+def _last_row(node: tree_sitter.Node) -> int:
+    """The last row holding text: Rust line comments end at column 0 of the next row."""
+    end = node.end_point
+    return end.row - 1 if end.column == 0 and end.row > node.start_point.row else end.row
+
+
+def _string_value(node: tree_sitter.Node | None) -> str:
+    return _text(node).strip("\"'`")
+
+
+def _render(node: tree_sitter.Node | None) -> str | None:
+    """A call target as written: "db.query", "exec.Command", "Command::new", "this.load"."""
+    if node is None:
+        return None
+    kind = node.type
+    if kind in ("identifier", "this", "super", "self", "property_identifier", "field_identifier"):
+        return _text(node)
+    if kind in ("scoped_identifier", "private_property_identifier", "type_identifier"):
+        return re.sub(r"\s+", "", _text(node))
+    if kind in ("member_expression", "selector_expression", "field_expression"):
+        base = _render(
+            node.child_by_field_name("object")
+            or node.child_by_field_name("operand")
+            or node.child_by_field_name("value")
+        )
+        prop = node.child_by_field_name("property") or node.child_by_field_name("field")
+        return f"{base or '?'}.{_text(prop)}"  # "?": a receiver with no name, /re/.exec
+    if kind == "call_expression":
+        base = _render(node.child_by_field_name("function"))
+        return f"{base}()" if base else None
+    if kind in ("subscript_expression", "index_expression"):
+        base = _render(node.child_by_field_name("object") or node.child_by_field_name("operand"))
+        return f"{base}[]" if base else None
+    if kind == "generic_function":
+        return _render(node.child_by_field_name("function"))
+    return None
+
+
+class _Builder:
+    """Walks one tree and collects what extract.py needs."""
+
+    def __init__(self, language: str, lines: list[str]) -> None:
+        self.language = language
+        self.lines = lines
+        self.cols = ColumnMap(lines)
+        self.definitions: list[Definition] = []
+        self.calls: list[Call] = []
+        self.names: list[tuple[str, int, int]] = []
+
+    def build(self, root: tree_sitter.Node) -> ParsedFile:
+        stack: list[tuple[tree_sitter.Node, int | None]] = [(root, None)]
+        while stack:
+            node, parent = stack.pop()
+            child_parent = parent
+            if node.type in COMMENT_TYPES:
+                continue
+            for definition in self._definitions(node, parent):
+                self.definitions.append(definition)
+                child_parent = len(self.definitions) - 1
+            self._collect_call(node)
+            if node.type in _NAME_TYPES:
+                line, col = self._point(node.start_point)
+                self.names.append((_text(node), line, col))
+            stack.extend((child, child_parent) for child in reversed(node.children))
+        return ParsedFile(
+            language=self.language,
+            definitions=tuple(self.definitions),
+            imports=tuple(self._imports(root)),
+            calls=tuple(self.calls),
+            names=tuple(self.names),
+        )
+
+    # --- positions -------------------------------------------------------------------------
+
+    def _point(self, point: tree_sitter.Point) -> tuple[int, int]:
+        return point.row, self.cols.char_col(point.row, point.column)
+
+    def _span(self, first: tree_sitter.Node, last: tree_sitter.Node | None = None) -> Span:
+        last = last or first
+        start = self._point(first.start_point)
+        end = self._point(last.end_point)
+        if last.type in COMMENT_TYPES and _last_row(last) != last.end_point.row:
+            end = (_last_row(last), len(self.lines[_last_row(last)]))
+        return Span(*start, *end)
+
+    # --- definitions -----------------------------------------------------------------------
+
+    def _definitions(self, node: tree_sitter.Node, parent: int | None) -> list[Definition]:
+        kind = node.type
+        js, go, rust = self.language in _JS, self.language == "go", self.language == "rust"
+        if js and kind in ("function_declaration", "generator_function_declaration"):
+            return [self._make("function", node, node, node.child_by_field_name("name"), parent)]
+        if js and kind == "method_definition":
+            return [self._make("method", node, node, node.child_by_field_name("name"), parent)]
+        if js and kind in ("class_declaration", "abstract_class_declaration"):
+            return [self._make("class", node, node, node.child_by_field_name("name"), parent)]
+        if js and kind == "variable_declarator":
+            value = node.child_by_field_name("value")
+            name = node.child_by_field_name("name")
+            if value is None or value.type not in _FUNCTION_VALUES or name is None:
+                return []
+            if name.type != "identifier":
+                return []
+            single = node.parent is not None and node.parent.named_child_count == 1
+            outer = node.parent if single and node.parent is not None else node
+            return [self._make("function", outer, value, name, parent)]
+        if js and kind in ("field_definition", "public_field_definition"):
+            value = node.child_by_field_name("value")
+            name = node.child_by_field_name("property") or node.child_by_field_name("name")
+            if value is None or value.type not in _FUNCTION_VALUES:
+                return []
+            return [self._make("method", node, value, name, parent)]
+        if go and kind == "function_declaration":
+            return [self._make("function", node, node, node.child_by_field_name("name"), parent)]
+        if go and kind == "method_declaration":
+            return [self._make("method", node, node, node.child_by_field_name("name"), parent)]
+        if go and kind == "type_declaration":
+            specs = [c for c in node.named_children if c.type == "type_spec"]
+            found = []
+            for spec in specs:
+                body = spec.child_by_field_name("type")
+                if body is not None and body.type in ("struct_type", "interface_type"):
+                    outer = node if len(specs) == 1 else spec
+                    found.append(
+                        self._make("class", outer, spec, spec.child_by_field_name("name"), parent)
+                    )
+            return found
+        if rust and kind == "function_item":
+            container = node.parent.parent if node.parent is not None else None
+            in_impl = container is not None and container.type in ("impl_item", "trait_item")
+            kind_name = "method" if in_impl else "function"
+            return [self._make(kind_name, node, node, node.child_by_field_name("name"), parent)]
+        if rust and kind in ("struct_item", "enum_item", "trait_item", "union_item"):
+            return [self._make("class", node, node, node.child_by_field_name("name"), parent)]
+        if rust and kind == "impl_item":
+            return [self._make("class", node, node, node.child_by_field_name("type"), parent)]
+        return []
+
+    def _make(
+        self,
+        kind: str,
+        outer: tree_sitter.Node,
+        func: tree_sitter.Node,
+        name_node: tree_sitter.Node | None,
+        parent: int | None,
+    ) -> Definition:
+        """Build a Definition; `outer` is the statement (with export/attributes), `func` the def."""
+        declarations = ("lexical_declaration", "variable_declaration", "type_declaration")
+        sig_node = outer if outer.type in declarations else func
+        if outer.parent is not None and outer.parent.type == "export_statement":
+            outer = outer.parent
+        first = self._first_node(outer)
+        span = self._span(first, outer)
+        body = func.child_by_field_name("body")
+        if func.type == "type_spec":
+            body = func.child_by_field_name("type")
+        sig_start = next(
+            (c for c in sig_node.children if c.type not in ("decorator", *COMMENT_TYPES)), sig_node
+        )
+        signature = self._signature(sig_start, sig_node, body)
+        name = _text(name_node) if name_node is not None else "<anonymous>"
+        if kind == "class" and func.type == "impl_item":
+            name = re.sub(r"<.*", "", name).strip()
+        owner, self_names = self._owner(kind, func, parent)
+        line = span.start_line
+        return Definition(
+            kind=kind,
+            name=name,
+            span=span,
+            signature=signature,
+            indent=indent_of(self.lines[line]),
+            name_span=self._span(name_node) if name_node is not None else None,
+            params=self._params(func),
+            returns=self._returns(func),
+            raises=self._raises(body) if body is not None and self.language in _JS else (),
+            doc_slot=self._doc_slot(first, line),
+            parent=parent,
+            owner=owner,
+            self_names=self_names,
+        )
+
+    def _first_node(self, outer: tree_sitter.Node) -> tree_sitter.Node:
+        """Extend back over decorators (TS class members) and attributes (Rust)."""
+        first = outer
+        prev = outer.prev_named_sibling
+        while prev is not None and prev.type in ("decorator", "attribute_item"):
+            first, prev = prev, prev.prev_named_sibling
+        return first
+
+    def _signature(
+        self, start: tree_sitter.Node, node: tree_sitter.Node, body: tree_sitter.Node | None
+    ) -> str:
+        begin = self._point(start.start_point)
+        if body is not None and body.type not in ("struct_type", "interface_type"):
+            end = self._point(body.start_point)
+            return slice_span(self.lines, Span(*begin, *end)).rstrip()
+        text = slice_span(self.lines, self._span(start, node))
+        brace = text.find("{")
+        return (text[:brace] if brace >= 0 else text.split("\n")[0]).rstrip()
+
+    def _owner(
+        self, kind: str, func: tree_sitter.Node, parent: int | None
+    ) -> tuple[str | None, tuple[str, ...]]:
+        if kind != "method":
+            return None, ()
+        if self.language == "go":
+            receiver = func.child_by_field_name("receiver")
+            decl = receiver.named_children[0] if receiver and receiver.named_children else None
+            if decl is None:
+                return None, ()
+            rname = _text(decl.child_by_field_name("name"))
+            rtype = re.sub(r"[*\s]|\[.*", "", _text(decl.child_by_field_name("type")))
+            return rtype or None, (rname,) if rname else ()
+        owner = self.definitions[parent].name if parent is not None else None
+        return owner, ("self", "Self") if self.language == "rust" else ("this",)
+
+    def _params(self, func: tree_sitter.Node) -> tuple[str, ...]:
+        single = func.child_by_field_name("parameter")
+        if single is not None:
+            return (_text(single),)
+        params = func.child_by_field_name("parameters")
+        if params is None:
+            return ()
+        names: list[str] = []
+        for child in params.named_children:
+            kind = child.type
+            if kind in COMMENT_TYPES or kind == "self_parameter":
+                continue
+            if kind in ("parameter_declaration", "variadic_parameter_declaration"):
+                names.extend(_text(n) for n in child.children_by_field_name("name"))
+            elif kind in ("required_parameter", "optional_parameter", "parameter"):
+                pattern = child.child_by_field_name("pattern")
+                if pattern is not None and pattern.type != "this":
+                    names.append(_text(pattern))
+            elif kind == "assignment_pattern":
+                names.append(_text(child.child_by_field_name("left")))
+            else:
+                names.append(_text(child))
+        return tuple(names)
+
+    def _returns(self, func: tree_sitter.Node) -> str | None:
+        node = func.child_by_field_name("return_type") or func.child_by_field_name("result")
+        if node is None:
+            return None
+        return _text(node).lstrip(":").strip() or None
+
+    def _raises(self, body: tree_sitter.Node) -> tuple[str, ...]:
+        found: list[str] = []
+        stack = [body]
+        while stack:
+            node = stack.pop()
+            if node is not body and node.type in _NESTED_SCOPES:
+                continue
+            if node.type == "throw_statement":
+                thrown = next((c for c in node.named_children if c.type not in COMMENT_TYPES), None)
+                name = None
+                if thrown is not None and thrown.type == "new_expression":
+                    name = _render(thrown.child_by_field_name("constructor"))
+                elif thrown is not None and thrown.type in ("identifier", "member_expression"):
+                    name = _render(thrown)
+                if name and name not in found:
+                    found.append(name)
+            stack.extend(reversed(node.children))
+        return tuple(found)
+
+    def _doc_slot(self, first: tree_sitter.Node, line: int) -> DocSlot:
+        indent = indent_of(self.lines[line])
+        comments: list[tree_sitter.Node] = []
+        prev = first.prev_sibling
+        expected = first.start_point.row - 1
+        while prev is not None and prev.type in COMMENT_TYPES and _last_row(prev) == expected:
+            text = _text(prev)
+            if self.language in _JS and not text.startswith("/**"):
+                break
+            if self.language == "rust" and not text.startswith(("///", "/**")):
+                break
+            comments.insert(0, prev)
+            if self.language in _JS:
+                break
+            expected = prev.start_point.row - 1
+            prev = prev.prev_sibling
+        if not comments:
+            return DocSlot(line, indent)
+        span = self._span(comments[0], comments[-1])
+        return DocSlot(line, indent, span, slice_span(self.lines, span))
+
+    # --- calls and imports -----------------------------------------------------------------
+
+    def _collect_call(self, node: tree_sitter.Node) -> None:
+        kind = node.type
+        if kind == "call_expression":
+            target = node.child_by_field_name("function")
+        elif kind == "new_expression":
+            target = node.child_by_field_name("constructor")
+        elif kind == "macro_invocation":
+            target = node.child_by_field_name("macro")
+        else:
+            return
+        name = _render(target)
+        if not name:
+            return
+        if kind == "macro_invocation":
+            name += "!"
+        root = re.match(r"[A-Za-z_$][\w$]*", name)
+        line, col = self._point(node.start_point)
+        self.calls.append(Call(name, root.group(0) if root else "", line, col))
+
+    def _imports(self, root: tree_sitter.Node) -> list[Import]:
+        """Top-level import statements; their bindings come from languages.import_bindings."""
+        found: list[Import] = []
+        for node in root.named_children:
+            kind = node.type
+            if kind == "import_statement":
+                source = _string_value(node.child_by_field_name("source"))
+                found.append(self._import(node, "", _js_external(source)))
+            elif kind in ("lexical_declaration", "variable_declaration"):
+                required = re.search(r"\brequire\(\s*['\"]([^'\"]+)", _text(node))
+                if required is not None:
+                    found.append(self._import(node, "", _js_external(required.group(1))))
+            elif kind == "import_declaration":
+                specs = [c for c in node.named_children if c.type == "import_spec"]
+                for spec_list in (c for c in node.named_children if c.type == "import_spec_list"):
+                    specs.extend(c for c in spec_list.named_children if c.type == "import_spec")
+                for spec in specs:
+                    path = _string_value(spec.child_by_field_name("path"))
+                    found.append(self._import(spec, "import ", "." in path.split("/")[0]))
+            elif kind == "use_declaration":
+                argument = _text(node.child_by_field_name("argument"))
+                std = argument.split("::")[0].strip() in ("std", "core", "alloc")
+                found.append(self._import(node, "", not std))
+        return found
+
+    def _import(self, node: tree_sitter.Node, prefix: str, external: bool) -> Import:
+        span = self._span(node)
+        text = prefix + slice_span(self.lines, span)
+        return Import(text, span, tuple(import_bindings(self.language, text)), external)
+
+
+def _js_external(source: str) -> bool:
+    return source.removeprefix("node:").split("/")[0] not in _NODE_BUILTINS
