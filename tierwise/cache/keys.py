@@ -1,0 +1,204 @@
+"""Cache keys: normalise the target so that edits which cannot change an answer keep the key.
+
+Normalisation removes what does not change meaning (comments, blank lines, spacing, line
+wrapping inside brackets, string quote style; for the docstring action, existing docstrings).
+Python uses `tokenize` (and `ast` to find docstrings); other languages use the tree-sitter
+token stream; anything else gets a whitespace collapse. The output is only ever hashed.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import json
+import tokenize
+from collections.abc import Iterable
+
+# Part of every key: bump it when normalisation or the key layout changes, so old entries
+# (computed under other rules) can never be served for a new key.
+KEY_VERSION = "1"
+
+# Structural markers. They cannot collide with real tokens: a token never contains "<" followed
+# by letters and ">" in one piece, and string tokens are re-encoded with their quotes.
+_NEWLINE = "<NEWLINE>"
+_INDENT = "<INDENT>"
+_DEDENT = "<DEDENT>"
+_DROP = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.ENDMARKER, tokenize.ENCODING})
+
+
+def normalise(language: str, code: str, *, drop_docstrings: bool = False) -> str:
+    """Meaning-preserving normal form of `code`: formatting and comments removed."""
+    if language == "python":
+        tokens = _python_tokens(code, drop_docstrings=drop_docstrings)
+        if tokens is not None:
+            return _join(tokens)
+    else:
+        tokens = _tree_sitter_tokens(language, code)
+        if tokens is not None:
+            return _join(tokens)
+    return collapse_whitespace(code)
+
+
+def collapse_whitespace(code: str) -> str:
+    """The last resort: runs of whitespace become one space.
+
+    Comments are deliberately kept: stripping `#` or `//` without a parser would also eat
+    string contents ("http://x", "#fff") and could give two different programs one key.
+    """
+    return " ".join(code.split())
+
+
+def digest(text: str) -> str:
+    """SHA-256 hex digest of a text (for the context part of a key)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def cache_key(
+    *,
+    action: str,
+    prompt_version: str,
+    model: str,
+    tier: str,
+    normalised_target: str,
+    context_digest: str,
+    options: dict[str, str],
+) -> str:
+    """SHA-256 hex over a canonical JSON of every field that can change an answer."""
+    fields = {
+        "key_version": KEY_VERSION,
+        "action": action,
+        "prompt_version": prompt_version,
+        "model": model,
+        "tier": tier,
+        "target": normalised_target,
+        "context": context_digest,
+        "options": {str(k): str(v) for k, v in options.items()},
+    }
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def _join(tokens: Iterable[str]) -> str:
+    """Join tokens with single spaces so that the join can be split back unambiguously.
+
+    A token holding whitespace (a string literal's contents), or starting with a double quote,
+    is written as a JSON string with spaces escaped; every other token is written as is.
+    """
+    return " ".join(_encode(t) for t in tokens)
+
+
+def _encode(token: str) -> str:
+    if token.startswith('"') or any(ch.isspace() for ch in token):
+        return json.dumps(token, ensure_ascii=True).replace(" ", "\\u0020")
+    return token
+
+
+def _tree_sitter_tokens(language: str, code: str) -> list[str] | None:
+    """Leaf tokens from tree-sitter, or None when the backend or the grammar is missing."""
+    try:
+        from tierwise.context.treesitter import token_stream
+    except ImportError:  # tree-sitter not installed: whitespace collapse instead
+        return None
+    try:
+        return token_stream(language, code)
+    except (ValueError, RuntimeError, UnicodeError):  # a parser failure is a fallback, not a crash
+        return None
+
+
+def _python_tokens(code: str, *, drop_docstrings: bool) -> list[str] | None:
+    """Python tokens with comments and layout removed, or None when the code does not tokenize."""
+    skip = _docstring_ranges(code) if drop_docstrings else []
+    out: list[str] = []
+    dropping_statement = False  # just removed a docstring: drop the ";" or NEWLINE ending it
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.type in _DROP or (tok.type == tokenize.ERRORTOKEN and not tok.string.strip()):
+                continue
+            if skip and any(start <= tok.start and tok.end <= end for start, end in skip):
+                dropping_statement = True
+                continue
+            if dropping_statement:
+                dropping_statement = False
+                if tok.type == tokenize.NEWLINE or (tok.type == tokenize.OP and tok.string == ";"):
+                    continue
+            out.append(_python_token(tok))
+    except (tokenize.TokenError, SyntaxError):  # unclosed bracket, bad dedent, stray character
+        return None
+    return out
+
+
+def _python_token(tok: tokenize.TokenInfo) -> str:
+    if tok.type == tokenize.NEWLINE:
+        return _NEWLINE
+    if tok.type == tokenize.INDENT:  # the marker only: 2- and 4-space indents give one key
+        return _INDENT
+    if tok.type == tokenize.DEDENT:
+        return _DEDENT
+    if tok.type == tokenize.STRING:
+        return _plain_string(tok.string)
+    return tok.string
+
+
+def _plain_string(text: str) -> str:
+    """One spelling per string value: 'a', "a" and r'a' all become repr('a')."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text  # f-strings are not literals: keep them as written
+    return repr(value) if isinstance(value, str | bytes) else text
+
+
+Position = tuple[int, int]
+
+
+def _docstring_ranges(code: str) -> list[tuple[Position, Position]]:
+    """(start, end) tokenize positions of every module, class and function docstring."""
+    parsed = _parse_fragment(code)
+    if parsed is None:
+        return []
+    tree, line_shift = parsed
+    lines = code.splitlines(keepends=True)
+    ranges: list[tuple[Position, Position]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        body = node.body
+        if not (
+            body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            continue
+        doc = body[0]
+        if doc.end_lineno is None or doc.end_col_offset is None:
+            continue
+        start_line, end_line = doc.lineno - line_shift, doc.end_lineno - line_shift
+        if start_line < 1 or end_line > len(lines):
+            continue
+        ranges.append(
+            (
+                (start_line, _char_col(lines[start_line - 1], doc.col_offset)),
+                (end_line, _char_col(lines[end_line - 1], doc.end_col_offset)),
+            )
+        )
+    return ranges
+
+
+def _parse_fragment(code: str) -> tuple[ast.Module, int] | None:
+    """Parse code that may be an indented method; returns the tree and its line offset."""
+    try:
+        return ast.parse(code), 0
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        pass
+    # An extracted method starts indented; under an `if` header it parses with the same columns.
+    try:
+        return ast.parse("if 1:\n" + code), 1
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+def _char_col(line: str, byte_col: int) -> int:
+    """Convert an ast UTF-8 byte column into the character column tokenize reports."""
+    return len(line.encode("utf-8", "surrogatepass")[:byte_col].decode("utf-8", "replace"))

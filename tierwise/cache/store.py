@@ -1,0 +1,340 @@
+"""The response cache: JSON answers in a bounded, LRU diskcache in a private directory.
+
+diskcache pickles values by default (CVE-2025-69872: anyone who can write the cache directory
+can run code in the reader). `JsonDisk` stores only bytes and refuses to unpickle anything, and
+this module only ever writes JSON-encoded bytes, so nothing is deserialised but JSON.
+
+What is stored: the caller's answer (a result dict plus model, tier and cost) under a hash key.
+The caller never stores raw source code, file contents or API keys; `set` refuses a value with a
+top-level "source" or "code" key as a guard against mistakes.
+
+A corrupt directory is moved aside and rebuilt empty (see `rebuilt_reason`) instead of failing
+the request; locked or busy databases count as a miss and are left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+import diskcache
+from diskcache.core import MODE_PICKLE, UNKNOWN
+
+from tierwise.errors import ConfigError, TierwiseError
+from tierwise.ledger import sqlite_is_corrupt
+
+COUNTERS_FILE = "counters.sqlite3"
+FORBIDDEN_KEYS = ("source", "code")
+# Seconds to wait on a database another process holds; a busy cache is a miss, not a stall.
+LOCK_TIMEOUT_S = 2.0
+
+
+class UnsafeEntry(Exception):
+    """A stored entry that is not plain bytes (e.g. a planted pickle); it is never decoded."""
+
+
+class JsonDisk(diskcache.Disk):
+    """A diskcache Disk that stores bytes as is and never pickles or unpickles."""
+
+    def put(self, key: Any) -> tuple[Any, bool]:
+        """Keys must be str or bytes (stored raw); anything else would be pickled."""
+        if type(key) not in (str, bytes):
+            raise TypeError(f"cache keys must be str or bytes, not {type(key).__name__}")
+        return super().put(key)
+
+    def get(self, key: Any, raw: bool) -> Any:
+        """Return a raw key; a pickled key is refused."""
+        if not raw:
+            raise UnsafeEntry("pickled key")
+        return super().get(key, raw)
+
+    def store(self, value: Any, read: bool, key: Any = UNKNOWN) -> tuple[Any, ...]:
+        """Store bytes only (in the database, or in a file when large)."""
+        if type(value) is not bytes:
+            raise TypeError(f"the response cache stores bytes only, not {type(value).__name__}")
+        return super().store(value, read, key)
+
+    def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
+        """Read bytes back; a pickled entry is refused before any byte of it is decoded."""
+        if mode == MODE_PICKLE:
+            raise UnsafeEntry("pickled value")
+        return super().fetch(mode, filename, value, read)
+
+
+@attrs.frozen
+class CacheStats:
+    """Cache size and the persisted hit/miss/saving counters."""
+
+    entries: int
+    size_bytes: int
+    hits: int
+    misses: int
+    saved_usd: float
+    directory: Path
+
+
+class _Counters:
+    """Hit, miss and saving counters in a one-row SQLite table, so they survive restarts."""
+
+    def __init__(self, path: Path) -> None:
+        self._lock = threading.Lock()  # the connection is shared with the engine's worker threads
+        self._con = sqlite3.connect(
+            path, timeout=LOCK_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        try:
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=NORMAL")
+            self._con.execute(
+                "CREATE TABLE IF NOT EXISTS counters (id INTEGER PRIMARY KEY CHECK (id = 1),"
+                " hits INTEGER NOT NULL, misses INTEGER NOT NULL, saved_usd REAL NOT NULL)"
+            )
+            self._con.execute("INSERT OR IGNORE INTO counters VALUES (1, 0, 0, 0.0)")
+        except sqlite3.Error:
+            self._con.close()
+            raise
+
+    def add(self, hits: int, misses: int, saved_usd: float) -> None:
+        """Add to the counters in one atomic UPDATE (safe across processes)."""
+        with self._lock:
+            self._con.execute(
+                "UPDATE counters SET hits = hits + ?, misses = misses + ?,"
+                " saved_usd = saved_usd + ? WHERE id = 1",
+                (hits, misses, saved_usd),
+            )
+
+    def read(self) -> tuple[int, int, float]:
+        """(hits, misses, saved_usd)."""
+        with self._lock:
+            row = self._con.execute(
+                "SELECT hits, misses, saved_usd FROM counters WHERE id = 1"
+            ).fetchone()
+        return (int(row[0]), int(row[1]), float(row[2])) if row else (0, 0, 0.0)
+
+    def reset(self) -> None:
+        """Zero every counter."""
+        with self._lock:
+            self._con.execute(
+                "UPDATE counters SET hits = 0, misses = 0, saved_usd = 0.0 WHERE id = 1"
+            )
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._con.close()
+
+
+def secure_dir(directory: Path) -> None:
+    """Create `directory` (mode 0700), or restrict an existing one that others could read."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if directory.stat().st_mode & 0o077:
+            os.chmod(directory, 0o700)
+    except FileExistsError:
+        raise ConfigError(
+            f"cache.dir: {directory} exists and is not a directory; "
+            "remove it or set another cache.dir"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cache.dir: cannot create a private (0700) directory at {directory}: {exc.strerror}; "
+            "fix its permissions, set another cache.dir, or set cache.enabled = false"
+        ) from None
+
+
+class ResponseCache:
+    """Answers by key, bounded by size with least-recently-used eviction."""
+
+    def __init__(self, directory: Path, *, max_mb: int = 256) -> None:
+        self.directory = Path(directory)
+        self.max_mb = max_mb
+        self.rebuilt_reason: str | None = None
+        self._lock = threading.Lock()  # guards the swap of the two handles during a rebuild
+        self._cache, self._counters = self._open_or_rebuild()
+
+    # -- opening and recovery --------------------------------------------------------------------
+
+    def _open(self) -> tuple[diskcache.Cache, _Counters]:
+        secure_dir(self.directory)
+        cache = diskcache.Cache(
+            str(self.directory),
+            timeout=LOCK_TIMEOUT_S,
+            disk=JsonDisk,
+            size_limit=self.max_mb * 1024 * 1024,
+            eviction_policy="least-recently-used",
+        )
+        try:
+            counters = _Counters(self.directory / COUNTERS_FILE)
+        except BaseException:
+            cache.close()
+            raise
+        return cache, counters
+
+    def _open_or_rebuild(self) -> tuple[diskcache.Cache, _Counters]:
+        try:
+            return self._open()
+        except sqlite3.DatabaseError as exc:
+            if not sqlite_is_corrupt(exc):
+                raise TierwiseError(
+                    f"cannot open the response cache in {self.directory}: {exc}; "
+                    "close other tierwise processes, or set cache.enabled = false"
+                ) from None
+            self._move_aside(exc)
+            return self._open()
+
+    def _move_aside(self, exc: BaseException) -> None:
+        """Rename the corrupt directory (kept for inspection) and note why."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        aside = self.directory.with_name(f"{self.directory.name}.corrupt-{stamp}")
+        try:
+            self.directory.rename(aside)
+            where = f"moved it to {aside}"
+        except OSError:
+            import shutil
+
+            shutil.rmtree(self.directory, ignore_errors=True)
+            where = "deleted it"
+        self.rebuilt_reason = (
+            f"the cache database in {self.directory} was corrupt ({exc}); {where} "
+            "and started an empty cache"
+        )
+
+    def _recover(self, broken: diskcache.Cache, exc: sqlite3.DatabaseError) -> None:
+        """Rebuild after corruption seen during use (once, even if several threads saw it)."""
+        if not sqlite_is_corrupt(exc):
+            return  # locked, busy, full disk: a miss this time, the data is fine
+        with self._lock:
+            if self._cache is not broken:
+                return  # another thread already rebuilt
+            self._close_handles()
+            self._move_aside(exc)
+            self._cache, self._counters = self._open()
+
+    def _close_handles(self) -> None:
+        for close in (self._cache.close, self._counters.close):
+            with contextlib.suppress(sqlite3.Error):
+                close()
+
+    # -- entries ---------------------------------------------------------------------------------
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The stored answer for `key`, or None (a miss) when absent, unreadable or unsafe."""
+        cache = self._cache
+        try:
+            raw = cache.get(key, default=None)
+        except UnsafeEntry:
+            self._discard(cache, key)
+            return None
+        except sqlite3.DatabaseError as exc:
+            self._recover(cache, exc)
+            return None
+        except (diskcache.Timeout, OSError):
+            return None  # busy, or a large value's file vanished: a miss
+        if raw is None:
+            return None
+        value = _decode(raw)
+        if value is None:
+            self._discard(cache, key)
+        return value
+
+    def get_first(self, keys: Iterable[str]) -> tuple[str, dict[str, Any]] | None:
+        """The first key (in the given order) that has an answer, with the answer."""
+        for key in keys:
+            value = self.get(key)
+            if value is not None:
+                return key, value
+        return None
+
+    def set(self, key: str, value: dict[str, Any]) -> None:
+        """Store an answer; raises ValueError for a value carrying source code or not JSON."""
+        if not isinstance(value, dict):
+            raise ValueError(f"cache values are dicts, not {type(value).__name__}")
+        forbidden = [k for k in FORBIDDEN_KEYS if k in value]
+        if forbidden:
+            raise ValueError(
+                f"refusing to cache a value with a {forbidden[0]!r} key: the cache stores answers "
+                "and hashes, never source code"
+            )
+        try:
+            data = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"cache values must be plain JSON data: {exc}") from None
+        cache = self._cache
+        try:
+            cache.set(key, data.encode("utf-8"))
+        except sqlite3.DatabaseError as exc:
+            self._recover(cache, exc)
+        except (diskcache.Timeout, OSError):
+            pass  # not stored this time; the answer was already delivered
+
+    def _discard(self, cache: diskcache.Cache, key: str) -> None:
+        """Delete an entry that must never be served."""
+        with contextlib.suppress(sqlite3.Error, diskcache.Timeout, OSError):
+            cache.delete(key)
+
+    # -- counters and maintenance ------------------------------------------------------------------
+
+    def record_hit(self, saved_usd: float) -> None:
+        """Count a hit and the dollars it saved."""
+        self._count(1, 0, saved_usd)
+
+    def record_miss(self) -> None:
+        """Count a miss."""
+        self._count(0, 1, 0.0)
+
+    def _count(self, hits: int, misses: int, saved_usd: float) -> None:
+        cache, counters = self._cache, self._counters
+        try:
+            counters.add(hits, misses, saved_usd)
+        except sqlite3.DatabaseError as exc:
+            self._recover(cache, exc)
+        except sqlite3.Error:
+            pass  # a lost count must never fail a request
+
+    def stats(self) -> CacheStats:
+        """Entries, bytes on disk and the persisted counters."""
+        cache, counters = self._cache, self._counters
+        try:
+            hits, misses, saved = counters.read()
+            return CacheStats(len(cache), int(cache.volume()), hits, misses, saved, self.directory)
+        except sqlite3.DatabaseError as exc:
+            self._recover(cache, exc)
+            return CacheStats(0, 0, 0, 0, 0.0, self.directory)
+
+    def clear(self) -> int:
+        """Remove every entry and reset the counters; returns the number of entries removed."""
+        cache, counters = self._cache, self._counters
+        try:
+            removed = int(cache.clear())
+            counters.reset()
+        except sqlite3.DatabaseError as exc:
+            if not sqlite_is_corrupt(exc):
+                raise TierwiseError(
+                    f"could not clear the response cache in {self.directory}: {exc}"
+                ) from None
+            self._recover(cache, exc)
+            return 0
+        return removed
+
+    def close(self) -> None:
+        """Close the database connections."""
+        with self._lock:
+            self._close_handles()
+
+
+def _decode(raw: Any) -> dict[str, Any] | None:
+    """A stored entry as a dict, or None for anything that is not a JSON object in bytes."""
+    if not isinstance(raw, bytes):
+        return None
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
