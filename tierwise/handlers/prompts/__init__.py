@@ -1,0 +1,21 @@
+"""Prompt texts for each action, kept as markdown files next to this module."""
+
+from __future__ import annotations
+
+import functools
+import string
+from importlib import resources
+
+
+@functools.cache
+def load(name: str) -> str:
+    """The text of prompts/<name>.md (read once per process)."""
+    return resources.files(__name__).joinpath(f"{name}.md").read_text(encoding="utf-8").strip()
+
+
+def system_prompt(name: str, extra: str | None = None, **values: str) -> str:
+    """A system prompt with $placeholders filled and the user's extra instructions appended."""
+    text = string.Template(load(name)).substitute(values)
+    if extra and extra.strip():
+        text += "\n\nAdditional instructions from the user's configuration:\n" + extra.strip()
+    return text
