@@ -1,0 +1,489 @@
+"""Privacy: which files are never sent or stay local, and redaction of secrets in outgoing text.
+
+Every regex here runs in linear time by construction. Each token pattern starts with a negative
+lookbehind of its own character class, so a match can only begin where a run of token characters
+begins. Every open-ended repeat is possessive (`*+`, `++`) or is followed by a character its class
+excludes, so a failed attempt never re-scans a run. A 100 000-character line costs one pass per
+pattern. The Python checks that follow a match look only at that match and its neighbours.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import os
+import posixpath
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+
+import attrs
+
+# -- exclude and local-only globs -----------------------------------------------------------------
+
+# Windows file systems ignore case; POSIX ones (and therefore the patterns) do not.
+_CASE_FLAGS = re.IGNORECASE if os.name == "nt" else 0
+
+
+def is_excluded(path: str, patterns: Sequence[str], *, root: str | None = None) -> str | None:
+    """The first pattern, as written, that matches `path`, or None.
+
+    Gitignore-like: a pattern without "/" matches a file name (or a directory name inside `root`);
+    one with "/" matches the path relative to `root` when it is under it, else the whole path. A
+    leading "/" anchors at `root` (and is also tried as an absolute path); "*" and "?" never cross
+    "/"; a "**" segment spans directories; a trailing "/" matches directories only. A relative
+    `path` is taken as relative to `root`. "!" is literal: a privacy list can only add exclusions.
+    """
+    located = _locate(path, root)
+    if located is None:
+        return None
+    return next((pattern for pattern in patterns if _matches(pattern, *located)), None)
+
+
+def matches_any(path: str, patterns: Sequence[str], root: str | None = None) -> bool:
+    """Whether any pattern matches `path` (used for privacy.local_only)."""
+    return is_excluded(path, patterns, root=root) is not None
+
+
+def _normalise(path: str) -> str:
+    if os.sep != "/":
+        path = path.replace(os.sep, "/")
+    return posixpath.normpath(path)
+
+
+def _is_absolute(path: str) -> bool:
+    return path.startswith("/") or path[1:3] == ":/"  # a Windows drive path, once normalised
+
+
+def _locate(path: str, root: str | None) -> tuple[str, str | None] | None:
+    """The normalised full path and the path relative to the root (None when outside it)."""
+    if not path:
+        return None
+    full = _normalise(path)
+    if not _is_absolute(full):
+        return full, None if full == ".." or full.startswith("../") else full
+    base = _normalise(root) if root else ""
+    prefix = base if base.endswith("/") else base + "/"
+    if _is_absolute(base) and full.startswith(prefix):
+        return full, full[len(prefix) :]
+    return full, None
+
+
+def _matches(pattern: str, full: str, rel: str | None) -> bool:
+    glob = pattern.strip()
+    dir_only = glob.endswith("/")
+    glob = glob.rstrip("/")
+    if not glob:
+        return False
+    if "/" not in glob:
+        regex = re.compile(_translate(glob), _CASE_FLAGS)
+        # Directory names count only inside the root: an ancestor such as /home/id_bob must not
+        # make every file "id_*".
+        names = rel.split("/") if rel is not None else [posixpath.basename(full)]
+        return any(regex.fullmatch(name) for name in names[: -1 if dir_only else None])
+    tries: list[tuple[str, str]] = []
+    if rel is not None:
+        tries.append((rel, glob.lstrip("/")))
+    if rel is None or glob.startswith("/"):
+        tries.append((full, glob))
+    for subject, anchored in tries:
+        regex = re.compile(_translate(anchored), _CASE_FLAGS)
+        # A matching directory takes everything inside it along, as in gitignore.
+        ends = [i for i, char in enumerate(subject) if char == "/" and i > 0]
+        if not dir_only:
+            ends.append(len(subject))
+        if any(regex.fullmatch(subject, 0, end) for end in ends):
+            return True
+    return False
+
+
+def _translate(glob: str) -> str:
+    """A regex source for one gitignore-style glob, where "*" and "?" stop at "/"."""
+    out: list[str] = []
+    i, n = 0, len(glob)
+    while i < n:
+        char = glob[i]
+        if char == "*":
+            j = i
+            while j < n and glob[j] == "*":
+                j += 1
+            whole_segment = (i == 0 or glob[i - 1] == "/") and (j == n or glob[j] == "/")
+            if j - i >= 2 and whole_segment:
+                out.append(".*" if j == n else "(?:.*/)?")
+                j += j < n  # "**/" consumes its slash
+            else:
+                out.append("[^/]*")
+            i = j
+        elif char == "?":
+            out.append("[^/]")
+            i += 1
+        elif char == "[":
+            i = _translate_class(glob, i, out)
+        elif char == "\\" and i + 1 < n:
+            out.append(re.escape(glob[i + 1]))
+            i += 2
+        else:
+            out.append(re.escape(char))
+            i += 1
+    return "".join(out)
+
+
+def _translate_class(glob: str, i: int, out: list[str]) -> int:
+    """Translate the bracket expression at glob[i]; an unclosed "[" is a literal, as in fnmatch."""
+    j = i + 1
+    negate = j < len(glob) and glob[j] in "!^"
+    if negate:
+        j += 1
+    if j < len(glob) and glob[j] == "]":
+        j += 1
+    close = glob.find("]", j)
+    if close < 0:
+        out.append(re.escape("["))
+        return i + 1
+    body = glob[i + 2 if negate else i + 1 : close]
+    members = "".join("-" if char == "-" else re.escape(char) for char in body)
+    out.append(f"[^/{members}]" if negate else f"(?!/)[{members}]")
+    return close + 1
+
+
+# -- redaction -------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Redaction:
+    """Text with its secrets replaced, how many were replaced, and their sorted unique kinds."""
+
+    text: str
+    count: int
+    kinds: tuple[str, ...]
+
+
+# When detections overlap, the merged span takes the kind that comes first here.
+KINDS = (
+    "private-key", "anthropic-key", "openai-key", "aws-access-key", "aws-secret-key",
+    "github-token", "slack-token", "google-api-key", "stripe-key", "jwt", "auth-header",
+    "url-password", "conn-password", "url-token", "secret-assignment",
+)  # fmt: skip
+
+MIN_SECRET_LENGTH = 16
+MIN_ENTROPY_BITS = 3.5
+
+
+def redact(text: str) -> Redaction:
+    """Replace each secret's characters with `<redacted:KIND>`, keeping the quotes around it."""
+    found = sorted(
+        (start, end, KINDS.index(kind)) for start, end, kind in _detect(text) if end > start
+    )
+    if not found:
+        return Redaction(text, 0, ())
+    merged: list[list[int]] = []
+    for start, end, rank in found:
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+            merged[-1][2] = min(merged[-1][2], rank)
+        else:
+            merged.append([start, end, rank])
+    pieces: list[str] = []
+    pos = 0
+    for start, end, rank in merged:
+        pieces += [text[pos:start], f"<redacted:{KINDS[rank]}>"]
+        pos = end
+    pieces.append(text[pos:])
+    kinds = tuple(sorted({KINDS[rank] for _, _, rank in merged}))
+    return Redaction("".join(pieces), len(merged), kinds)
+
+
+def _detect(text: str) -> Iterator[tuple[int, int, str]]:
+    yield from _private_keys(text)
+    yield from _tokens(text)
+    yield from _auth_headers(text)
+    yield from _url_passwords(text)
+    yield from _params(text)
+    yield from _assignments(text)
+
+
+def _entropy(value: str) -> float:
+    """Shannon entropy in bits per character."""
+    total = len(value)
+    return -sum(c / total * math.log2(c / total) for c in Counter(value).values()) if total else 0.0
+
+
+def _char_classes(value: str) -> int:
+    """How many of lower case, upper case and digits occur: random keys have at least two."""
+    return sum(any(map(test, value)) for test in (str.islower, str.isupper, str.isdigit))
+
+
+def _mixed(body: str) -> bool:
+    return _char_classes(body) >= 2
+
+
+def _random_looking(value: str) -> bool:
+    """Long, high-entropy and mixed: "bearer" or "db-password-name" are not."""
+    return (
+        len(value) >= MIN_SECRET_LENGTH
+        and _char_classes(value) >= 2
+        and _entropy(value) >= MIN_ENTROPY_BITS
+    )
+
+
+_PLACEHOLDER = re.compile(
+    r"\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_]\w*|\{\{[^}]*\}\}|%\(\w+\)[sdr]|%[sd]|<[^<>]*>"
+    r"|\{[A-Za-z_][\w.\[\]'\"]*(?:![rsa])?(?::[^{}]*)?\}|\*+|x+|X+|\.\.\.",
+    re.ASCII,
+)
+
+
+def _is_placeholder(value: str) -> bool:
+    """Templates and stand-ins such as ${DB_PASS}, {password}, %(pw)s, <password> or ****."""
+    return _PLACEHOLDER.fullmatch(value) is not None
+
+
+# -- private key blocks --
+
+_PEM_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]{1,20} ){0,4}PRIVATE KEY(?: BLOCK)?-----")
+_PEM_END = re.compile(r"-----END (?:[A-Z0-9]{1,20} ){0,4}PRIVATE KEY(?: BLOCK)?-----")
+# The body of a block cut off before its END line (context is trimmed to a token budget): base64
+# joined by "\n" escapes inside one string literal, or whole base64 and header lines.
+_PEM_BODY = re.compile(
+    r"(?:\\n|[A-Za-z0-9+/=])*+"
+    r"(?:\r?\n[ \t]*+(?:[A-Za-z0-9+/=]{16,}+|(?:Proc-Type|DEK-Info):[^\r\n]*+)[ \t]*+)*+"
+)
+
+
+def _private_keys(text: str) -> Iterator[tuple[int, int, str]]:
+    pos = 0
+    ends_left = True  # once no END follows, none follows any later BEGIN either
+    while (begin := _PEM_BEGIN.search(text, pos)) is not None:
+        end = _PEM_END.search(text, begin.end()) if ends_left else None
+        if end is None:
+            ends_left = False
+            body = _PEM_BODY.match(text, begin.end())
+            stop = body.end() if body else begin.end()
+        else:
+            stop = end.end()
+        yield begin.start(), stop, "private-key"
+        pos = max(stop, begin.end())
+
+
+# -- prefixed tokens --
+
+
+def _token(prefix: str, body: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-])(?P<secret>{prefix}(?P<body>{body}))", re.ASCII)
+
+
+_TOKENS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool] | None], ...] = (
+    ("anthropic-key", _token("sk-ant-", r"[\w-]{20,}+"), _mixed),
+    ("openai-key", _token(r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?", r"[\w-]{20,}+"), _mixed),
+    ("aws-access-key", _token("(?:AKIA|ASIA)", r"[A-Z0-9]{16}(?![A-Za-z0-9])"), None),
+    ("github-token", _token("gh[pousr]_", r"[A-Za-z0-9]{36,}+"), _mixed),
+    ("github-token", _token("github_pat_", r"\w{22,}+"), _mixed),
+    ("slack-token", _token("xox[abprs]-", r"[A-Za-z0-9-]{10,}+"), _mixed),
+    ("google-api-key", _token("AIza", r"[\w-]{35}(?![\w-])"), None),
+    ("stripe-key", _token(r"(?:[sr]k_(?:live|test)|pk_live)_", r"[A-Za-z0-9]{16,}+"), _mixed),
+    ("jwt", _token("eyJ", r"[\w-]++\.eyJ[\w-]++\.[\w-]*+"), None),
+)
+
+
+def _tokens(text: str) -> Iterator[tuple[int, int, str]]:
+    for kind, regex, check in _TOKENS:
+        for match in regex.finditer(text):
+            if check is None or check(match.group("body")):
+                yield match.start("secret"), match.end("secret"), kind
+
+
+_AUTH_HEADER = re.compile(
+    r"(?<![\w-])(?P<scheme>Bearer|Basic)[ \t]++(?P<secret>[\w~+/.-]++=*+)", re.ASCII | re.IGNORECASE
+)
+
+
+def _auth_headers(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _AUTH_HEADER.finditer(text):
+        value = match.group("secret")
+        if match.group("scheme").lower() == "basic":
+            ok = _basic_credentials(value)
+        else:
+            ok = _random_looking(value) and not _is_placeholder(value)
+        if ok:
+            yield match.start("secret"), match.end("secret"), "auth-header"
+
+
+def _basic_credentials(value: str) -> bool:
+    """HTTP Basic credentials are base64 of "user:password"; plain words do not decode to that."""
+    try:
+        return b":" in base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+
+
+# -- passwords in URLs and connection strings --
+
+# Greedy (not possessive) password so that an unencoded "@" in it still leaves the host's "@"
+# as the end; the run cannot cross "/" or whitespace, so the retreat is bounded by the run.
+_URL_PASSWORD = re.compile(
+    r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+://"
+    r"[^\s:/?#@\"'`<>]*+:"
+    r"(?P<secret>[^\s/?#\"'`<>]+)@"
+)
+
+
+def _url_passwords(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _URL_PASSWORD.finditer(text):
+        if not _is_placeholder(match.group("secret")):
+            yield match.start("secret"), match.end("secret"), "url-password"
+
+
+_PARAM = re.compile(
+    r"(?<![\w.])(?P<key>password|passwd|pwd|access_token|api_key|apikey|client_secret|token|secret)"
+    r"=(?P<secret>[^;&\s\"'`]++)",
+    re.ASCII | re.IGNORECASE,
+)
+_PAIR = re.compile(r"[A-Za-z_][\w.-]*+=[^\s;&\"'`,()]++", re.ASCII)
+_PASSWORD_KEYS = frozenset({"password", "passwd", "pwd"})
+
+
+def _params(text: str) -> Iterator[tuple[int, int, str]]:
+    """password=... in connection strings and command lines; ?token=... in URLs."""
+    for match in _PARAM.finditer(text):
+        start = match.start("key")
+        value = match.group("secret")
+        if _is_placeholder(value):
+            continue
+        dashes = start >= 2 and text[start - 2 : start] == "--"
+        if start and text[start - 1] == "-" and not dashes:
+            continue  # part of a longer name such as db-password
+        before = _char_before(text, start)
+        if match.group("key").lower() in _PASSWORD_KEYS:
+            ok = dashes or before in (";", "&", "?") or text.startswith(";", match.end())
+            ok = ok or _pair_beside(text, start, -1) or _pair_beside(text, match.end(), 1)
+            kind = "conn-password"
+        else:
+            ok = before in ("?", "&") and _mixed(value) and len(value) >= 8
+            kind = "url-token"
+        if ok:
+            yield match.start("secret"), match.end(), kind
+
+
+def _char_before(text: str, pos: int) -> str:
+    """The nearest character before `pos` that is not a space or tab ("" at the start)."""
+    while pos > 0 and text[pos - 1] in " \t":
+        pos -= 1
+    return text[pos - 1] if pos > 0 else ""
+
+
+def _pair_beside(text: str, pos: int, step: int) -> bool:
+    """Whether a space-separated key=value (libpq: "user=app password=x") is before or after pos."""
+
+    def at(i: int) -> str:  # the character on the `step` side of boundary i
+        j = i if step > 0 else i - 1
+        return text[j] if 0 <= j < len(text) else "\n"
+
+    near = pos
+    while at(near) in " \t":
+        near += step
+    far = near
+    while near != pos and not at(far).isspace() and at(far) not in "\"'`":
+        far += step
+    start, end = sorted((near, far))
+    return near != pos and _PAIR.fullmatch(text, start, end) is not None
+
+
+# -- secret-like names assigned literal values --
+
+# NAME = "v", NAME: Type = "v", const NAME = 'v', "name": "v", name := "v", :name => "v",
+# NAME=v / NAME: v (env, YAML, INI; bare values only at the start of a line).
+_ASSIGNMENT = re.compile(
+    r"""
+    (?<![\w.-])(?P<name>[A-Za-z_][\w.-]*+)
+    ["']?
+    (?:[ \t]*+:[ \t]*+[A-Za-z_][\w.\[\],| ]*+)?
+    [ \t]*+(?::=|=>|=(?!=)|:)[ \t]*+
+    (?:
+        [rRbBuU]{0,2}(?P<quote>["'`])(?P<quoted>[^"'`\\\r\n]*+)(?P=quote)
+      | (?P<bare>[^\s"'`,;\#(){}\[\]<>]++)(?=[ \t]*+(?:\#|\r|\n|\Z))
+    )
+    """,
+    re.VERBOSE | re.ASCII,
+)
+_NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", re.ASCII)
+_SCHEME_PREFIX = re.compile(r"(?:Bearer|Basic|Token)[ \t]+", re.IGNORECASE)
+_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", re.ASCII)
+
+
+def _assignments(text: str) -> Iterator[tuple[int, int, str]]:
+    for match in _ASSIGNMENT.finditer(text):
+        kind = _secret_name_kind(match.group("name"))
+        if kind is None:
+            continue
+        group = "quoted" if match.group("quote") else "bare"
+        if group == "bare" and not _starts_line(text, match.start("name")):
+            continue
+        start, end = match.span(group)
+        value = match.group(group)
+        if scheme := _SCHEME_PREFIX.match(value):
+            start += scheme.end()
+            value = value[scheme.end() :]
+        if _secret_value(value, bare=group == "bare"):
+            yield start, end, kind
+
+
+def _secret_name_kind(name: str) -> str | None:
+    """The kind for a secret-like variable or key name (API_KEY, clientSecret, db.password)."""
+    words = [word.lower() for word in _NAME_WORD.findall(name)]
+    if not words:
+        return None
+    secret_like = words[-1] == "key" or words[-1].endswith(("apikey", "privatekey", "secretkey"))
+    secret_like = secret_like or any(
+        any(part in word for part in ("secret", "passw", "passphrase"))
+        or word.endswith("token")
+        or word in ("pwd", "pw", "pass", "auth", "authorization", "credential", "credentials")
+        for word in words
+    )
+    if not secret_like:
+        return None
+    if "secret" in words and ("aws" in words or "access" in words):
+        return "aws-secret-key"
+    return "secret-assignment"
+
+
+def _secret_value(value: str, *, bare: bool) -> bool:
+    if _is_placeholder(value) or any(c.isspace() or c in "{}" for c in value):
+        return False
+    if "://" in value or ("/" in value and "." in value):
+        return False  # a URL (its password is handled on its own) or a file path
+    # Unquoted names are code (API_KEY = settings.API_KEY, auth: TokenEndpointAuth), not values.
+    if bare and _DOTTED_NAME.fullmatch(value) and ("_" in value or "." in value or _camel(value)):
+        return False
+    return _random_looking(value)
+
+
+def _camel(value: str) -> bool:
+    """Whether a name reads as CamelCase words (OAuth2BearerToken), as random keys rarely do."""
+    wordy = 0
+    for part in _NAME_WORD.findall(value):
+        if part.isdigit() or part.isupper():
+            ok = len(part) <= (3 if part.isdigit() else 5)
+        elif any(c in "aeiouy" for c in part.lower()):
+            ok = len(part) >= 3
+            wordy += len(part)
+        else:
+            ok = 3 <= len(part) <= 4  # abbreviations such as Mcp, Xml, Sql
+        if not ok:
+            return False
+    return wordy >= 0.6 * len(value)
+
+
+def _starts_line(text: str, pos: int) -> bool:
+    """Whether only indentation, a quote, "export" or a YAML "-" precedes pos on its line."""
+    if pos > 0 and text[pos - 1] in "\"'":
+        pos -= 1
+    while pos > 0 and text[pos - 1] in " \t":
+        pos -= 1
+    for lead in ("export", "-"):
+        if pos >= len(lead) and text.startswith(lead, pos - len(lead)):
+            pos -= len(lead)
+            while pos > 0 and text[pos - 1] in " \t":
+                pos -= 1
+            break
+    return pos == 0 or text[pos - 1] in "\r\n"
