@@ -36,36 +36,66 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tierwise {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, help="user config file (default: TIERWISE_CONFIG or the platform config dir)")
-    common.add_argument("--workspace", type=Path, help="workspace root for .tierwise.toml (default: found from FILE upwards)")
+    common.add_argument(
+        "--config",
+        type=Path,
+        help="user config file (default: TIERWISE_CONFIG or the platform config dir)",
+    )
+    common.add_argument(
+        "--workspace",
+        type=Path,
+        help="workspace root for .tierwise.toml (default: found from FILE upwards)",
+    )
     common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", parents=[common], help="run an action and print the result")
     run.add_argument("action", choices=ACTIONS)
     run.add_argument("target", metavar="FILE[:LINE[:COL]]")
-    run.add_argument("--end", metavar="LINE[:COL]", help="end of a selection (1-based, inclusive line)")
-    run.add_argument("--tier", choices=(*TIERS, "auto"), help="override the routed tier for this request")
+    run.add_argument(
+        "--end", metavar="LINE[:COL]", help="end of a selection (1-based, inclusive line)"
+    )
+    run.add_argument(
+        "--tier", choices=(*TIERS, "auto"), help="override the routed tier for this request"
+    )
     run.add_argument("--refresh", action="store_true", help="bypass the response cache")
-    run.add_argument("--style", choices=("google", "numpy", "sphinx", "pep257"), help="docstring style")
+    run.add_argument(
+        "--style", choices=("google", "numpy", "sphinx", "pep257"), help="docstring style"
+    )
     run.add_argument("--apply", action="store_true", help="docstring: write the edit into FILE")
 
-    rt = sub.add_parser("route", parents=[common], help="dry run: the decision and the cost on every tier")
+    rt = sub.add_parser(
+        "route", parents=[common], help="dry run: the decision and the cost on every tier"
+    )
     rt.add_argument("action", choices=ACTIONS)
     rt.add_argument("target", metavar="FILE[:LINE[:COL]]")
     rt.add_argument("--tier", choices=(*TIERS, "auto"), help="route as if this tier were requested")
 
-    plan = sub.add_parser("plan", parents=[common], help="route every function in a file or tree (no key needed)")
+    plan = sub.add_parser(
+        "plan", parents=[common], help="route every function in a file or tree (no key needed)"
+    )
     plan.add_argument("path", type=Path)
-    plan.add_argument("--actions", default="docstring,review", help="comma-separated actions (default: docstring,review)")
+    plan.add_argument(
+        "--actions",
+        default="docstring,review",
+        help="comma-separated actions (default: docstring,review)",
+    )
 
-    sub.add_parser("stats", parents=[common], help="spend by tier and action, savings, cache hit rate")
+    sub.add_parser(
+        "stats", parents=[common], help="spend by tier and action, savings, cache hit rate"
+    )
     cache = sub.add_parser("cache", parents=[common], help="response cache: stats or clear")
     cache.add_argument("op", choices=("stats", "clear"))
-    sub.add_parser("doctor", parents=[common], help="check config, keys (never printed) and providers")
+    sub.add_parser(
+        "doctor", parents=[common], help="check config, keys (never printed) and providers"
+    )
 
-    serve = sub.add_parser("serve", parents=[common], help="run the language server (stdio by default)")
-    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
+    serve = sub.add_parser(
+        "serve", parents=[common], help="run the language server (stdio by default)"
+    )
+    serve.add_argument(
+        "--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)"
+    )
     serve.add_argument("--log-file", type=Path, help="write logs here instead of stderr")
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     return parser
@@ -90,7 +120,9 @@ def find_workspace(start: Path) -> Path:
     here = start.resolve()
     here = here if here.is_dir() else here.parent
     for candidate in (here, *here.parents):
-        if any((candidate / marker).exists() for marker in (".tierwise.toml", "pyproject.toml", ".git")):
+        if any(
+            (candidate / marker).exists() for marker in (".tierwise.toml", "pyproject.toml", ".git")
+        ):
             return candidate
     return here
 

@@ -12,7 +12,7 @@ from typing import Any
 from tierwise import report
 from tierwise.cli import EXIT_OK, emit_json, load_engine, parse_target, read_source
 from tierwise.errors import TierwiseError, UsageError
-from tierwise.handlers.base import Action, DocstringResult, result_to_dict
+from tierwise.handlers.base import Action, DocstringResult
 
 SKIP_DIRS = {".git", ".hg", "node_modules", "__pycache__", ".venv", "venv", "dist", "build", ".tox"}
 PLAN_SUFFIXES = {".py", ".js", ".jsx", ".mjs", ".ts", ".tsx", ".go", ".rs"}
@@ -121,7 +121,9 @@ def iter_sources(root: Path) -> list[Path]:
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-        found.extend(Path(dirpath) / f for f in sorted(filenames) if Path(f).suffix in PLAN_SUFFIXES)
+        found.extend(
+            Path(dirpath) / f for f in sorted(filenames) if Path(f).suffix in PLAN_SUFFIXES
+        )
     return found
 
 
@@ -151,7 +153,10 @@ async def cmd_plan(args: argparse.Namespace) -> int:
                         )
                         decision = engine.decide(task, assume_available=True)
                     except TierwiseError as exc:
-                        print(f"tierwise: warning: {path}:{target.span.start_line + 1}: {exc}", file=sys.stderr)
+                        print(
+                            f"tierwise: warning: {path}:{target.span.start_line + 1}: {exc}",
+                            file=sys.stderr,
+                        )
                         continue
                     rows.append(report.plan_row(path, target, decision))
         if sys.stderr.isatty() and not args.json:
@@ -185,7 +190,9 @@ async def cmd_cache(args: argparse.Namespace) -> int:
             raise UsageError("the response cache is disabled (cache.enabled = false)")
         if args.op == "clear":
             removed = engine.clear_cache()
-            emit_json({"removed": removed}) if args.json else print(f"removed {removed} cached answers")
+            emit_json({"removed": removed}) if args.json else print(
+                f"removed {removed} cached answers"
+            )
         else:
             stats = report.jsonable(engine.cache.stats())
             emit_json(stats) if args.json else print(report.cache_text(stats))

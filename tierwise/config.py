@@ -1,4 +1,4 @@
-"""The settings tree, its layered merge, validation with file-and-key messages, and the trust rule."""
+"""The settings tree, its layered merge, validation with file-and-key errors, and the trust rule."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class RoutingConfig:
             "design": "frontier",
         }
     )
-    # Risk is action-aware: the tier a risky target is promoted to, per action; absent = no promotion.
+    # Risk is action-aware: the tier a risky target is promoted to, per action (absent: none).
     risk_promotes_to: dict[str, str] = attrs.field(
         factory=lambda: {"review": "frontier", "explain": "mid", "design": "frontier"}
     )
@@ -230,7 +230,10 @@ def user_config_path() -> Path:
     """The user config file: TIERWISE_CONFIG, else config.toml in the platform config dir."""
     import platformdirs
 
-    return env_path("TIERWISE_CONFIG") or Path(platformdirs.user_config_dir("tierwise")) / "config.toml"
+    return (
+        env_path("TIERWISE_CONFIG")
+        or Path(platformdirs.user_config_dir("tierwise")) / "config.toml"
+    )
 
 
 # Keys that only the user's own config file may set: endpoints, key variables, prices and where
@@ -243,7 +246,10 @@ TRUSTED_ONLY: tuple[tuple[str, ...], ...] = (
     ("privacy", "redact"),
 )
 # Untrusted layers may only add to these lists, so a repository cannot un-exclude `.env`.
-ADDITIVE_FOR_UNTRUSTED: tuple[tuple[str, ...], ...] = (("privacy", "exclude"), ("privacy", "local_only"))
+ADDITIVE_FOR_UNTRUSTED: tuple[tuple[str, ...], ...] = (
+    ("privacy", "exclude"),
+    ("privacy", "local_only"),
+)
 
 ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("budget", "mode"): ("soft", "hard"),
@@ -339,21 +345,25 @@ def _check_values(config: Config) -> list[str]:
         for part in keypath:
             value = getattr(value, part)
         if value not in allowed:
-            problems.append(
-                f"{'.'.join(keypath)}: {value!r} is not one of {', '.join(allowed)}"
-            )
+            problems.append(f"{'.'.join(keypath)}: {value!r} is not one of {', '.join(allowed)}")
     for table in ("base", "risk_promotes_to"):
         for action, tier in getattr(config.routing, table).items():
             if action not in ACTIONS:
-                problems.append(f"routing.{table}.{action}: unknown action; expected {', '.join(ACTIONS)}")
+                problems.append(
+                    f"routing.{table}.{action}: unknown action; expected {', '.join(ACTIONS)}"
+                )
             if tier not in TIER_NAMES:
-                problems.append(f"routing.{table}.{action}: {tier!r} is not a tier ({', '.join(TIER_NAMES)})")
+                problems.append(
+                    f"routing.{table}.{action}: {tier!r} is not a tier ({', '.join(TIER_NAMES)})"
+                )
     for action in config.prompts:
         if action not in ACTIONS:
             problems.append(f"prompts.{action}: unknown action; expected {', '.join(ACTIONS)}")
     for name, provider in config.providers.items():
         if provider.kind not in ("anthropic", "openai"):
-            problems.append(f"providers.{name}.kind: {provider.kind!r} is not 'anthropic' or 'openai'")
+            problems.append(
+                f"providers.{name}.kind: {provider.kind!r} is not 'anthropic' or 'openai'"
+            )
     for tier_name, tier in config.tiers.items():
         if tier_name not in TIER_NAMES or tier_name == "static":
             problems.append(f"tiers.{tier_name}: not a model tier (local, budget, mid, frontier)")
@@ -362,11 +372,14 @@ def _check_values(config: Config) -> list[str]:
         for i, ref in enumerate(tier.models):
             provider_name, sep, model = ref.partition(":")
             if not sep or not model:
-                problems.append(f"tiers.{tier_name}.models[{i}]: {ref!r} must look like 'provider:model'")
+                problems.append(
+                    f"tiers.{tier_name}.models[{i}]: {ref!r} must look like 'provider:model'"
+                )
             elif provider_name not in config.providers:
                 known = ", ".join(sorted(config.providers))
                 problems.append(
-                    f"tiers.{tier_name}.models[{i}]: unknown provider {provider_name!r} (known: {known})"
+                    f"tiers.{tier_name}.models[{i}]: unknown provider {provider_name!r}"
+                    f" (known: {known})"
                 )
     if config.budget.daily_usd < 0 or config.budget.monthly_usd < 0:
         problems.append("budget: caps must be 0 (no cap) or positive USD")
@@ -384,7 +397,9 @@ def _structure(data: dict[str, Any], source: str) -> Config:
         config: Config = _converter().structure(data, Config)
     except cattrs.BaseValidationError as exc:
         details = "; ".join(
-            m.replace("extra fields found", "unknown keys").replace(" @ $.", " at ").replace(" @ $", "")
+            m.replace("extra fields found", "unknown keys")
+            .replace(" @ $.", " at ")
+            .replace(" @ $", "")
             for m in transform_error(exc, path="$")
         )
         raise ConfigError(f"{source}: {details}") from None

@@ -40,9 +40,14 @@ async def run_checks(args: argparse.Namespace) -> list[dict[str, Any]]:
         from tierwise.config import build_config
 
         config, warnings = build_config(layers)
-        names = ", ".join(layer.name for layer in layers) or f"defaults only ({user_config_path()} absent)"
+        names = (
+            ", ".join(layer.name for layer in layers)
+            or f"defaults only ({user_config_path()} absent)"
+        )
         checks.append({"name": "config", "ok": True, "detail": names})
-        checks += [{"name": "config trust", "ok": False, "detail": w, "optional": True} for w in warnings]
+        checks += [
+            {"name": "config trust", "ok": False, "detail": w, "optional": True} for w in warnings
+        ]
         engine = Engine(config, workspace_root=str(root))
     except TierwiseError as exc:
         return [*checks, {"name": "config", "ok": False, "detail": str(exc)}]
@@ -51,27 +56,40 @@ async def run_checks(args: argparse.Namespace) -> list[dict[str, Any]]:
         if provider.api_key_env:
             present = bool(os.environ.get(provider.api_key_env, "").strip())
             detail = f"{provider.api_key_env} is {'set' if present else 'not set'}"
-            checks.append({"name": f"key {name}", "ok": present, "detail": detail, "optional": True})
+            checks.append(
+                {"name": f"key {name}", "ok": present, "detail": detail, "optional": True}
+            )
     probes = []
     for name, provider in config.providers.items():
         url = provider.base_url or (DEFAULT_URLS.get(provider.kind) if not provider.local else None)
         if url and engine.pool.available(name):
             probes.append((name, asyncio.to_thread(_probe, url)))
         elif provider.local and not provider.base_url:
-            checks.append({"name": f"provider {name}", "ok": False, "optional": True,
-                           "detail": "no base_url: set providers.local.base_url to use the local tier"})
+            checks.append(
+                {
+                    "name": f"provider {name}",
+                    "ok": False,
+                    "optional": True,
+                    "detail": "no base_url: set providers.local.base_url to use the local tier",
+                }
+            )
     for name, probe in probes:
         ok, detail = await probe
         checks.append({"name": f"provider {name}", "ok": ok, "detail": detail})
     tiers = engine.configured_tiers()
-    checks.append({
-        "name": "tiers",
-        "ok": True,
-        "detail": "usable: " + (", ".join(["static", *tiers]) if tiers else "static only (docstring, review)"),
-    })
+    checks.append(
+        {
+            "name": "tiers",
+            "ok": True,
+            "detail": "usable: "
+            + (", ".join(["static", *tiers]) if tiers else "static only (docstring, review)"),
+        }
+    )
     cache = engine.cache
     if cache is not None:
         stats = cache.stats()
-        checks.append({"name": "cache", "ok": True, "detail": f"{stats.entries} answers in {stats.directory}"})
+        checks.append(
+            {"name": "cache", "ok": True, "detail": f"{stats.entries} answers in {stats.directory}"}
+        )
     await engine.aclose()
     return checks

@@ -181,12 +181,15 @@ class Engine:
         pattern = self.is_excluded(path)
         if pattern is not None:
             raise UsageError(
-                f"{path} is excluded by privacy.exclude pattern {pattern!r}: tierwise never sends it"
+                f"{path} is excluded by privacy.exclude pattern {pattern!r}:"
+                " tierwise never sends it"
             )
         budget_tier = requested or self.policy.base_tier(act)
         tier_config = self.config.tiers.get(budget_tier.label)
         budget = tier_config.context_tokens if tier_config else 2000
-        ctx = extract(path, source, line, col, end_line=end_line, end_col=end_col, budget_tokens=budget)
+        ctx = extract(
+            path, source, line, col, end_line=end_line, end_col=end_col, budget_tokens=budget
+        )
         opts: dict[str, str] = {}
         if act is Action.DOCSTRING:
             opts["style"] = self.config.actions.docstring_style
@@ -195,7 +198,15 @@ class Engine:
         if extra := self.config.prompts.get(act.value):
             opts["extra"] = extra
         opts.update(options or {})
-        task = Task(act, ctx, tier=requested, refresh=refresh, options=opts, doc_version=doc_version, uri=uri)
+        task = Task(
+            act,
+            ctx,
+            tier=requested,
+            refresh=refresh,
+            options=opts,
+            doc_version=doc_version,
+            uri=uri,
+        )
         self._last_task[uri or path] = task
         return task
 
@@ -244,7 +255,9 @@ class Engine:
             assume_available=assume_available,
         )
         handler = get_handler(task.action)
-        return route(task, signals, self.policy, self._availability, state, self._tokens(handler, task))
+        return route(
+            task, signals, self.policy, self._availability, state, self._tokens(handler, task)
+        )
 
     # -- running --------------------------------------------------------------------------------
 

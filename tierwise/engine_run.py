@@ -1,4 +1,4 @@
-"""One request's execution: static, cache hit, or a streamed provider call, each with a ledger row."""
+"""One request's execution: static, cache hit or streamed provider call, each with a ledger row."""
 
 from __future__ import annotations
 
@@ -57,7 +57,9 @@ async def execute(engine: Engine, task: Task, decision: Decision, emit: EventSin
     if decision.refused:
         engine.record(_row(engine, task, decision, outcome="error", error=decision.refused))
         exc: TierwiseError = (
-            BudgetExceeded(decision.refused) if "budget" in decision.refused else MissingKey(decision.refused)
+            BudgetExceeded(decision.refused)
+            if "budget" in decision.refused
+            else MissingKey(decision.refused)
         )
         raise exc
     for warning in decision.warnings:
@@ -68,11 +70,20 @@ async def execute(engine: Engine, task: Task, decision: Decision, emit: EventSin
         result = await asyncio.to_thread(handler.run_static, task)
         elapsed = time.perf_counter() - started
         engine.record(
-            _row(engine, task, decision, outcome="ok", latency_ms=int(elapsed * 1000), cost_usd=0.0,
-                 baseline_usd=decision.estimates["frontier"])
+            _row(
+                engine,
+                task,
+                decision,
+                outcome="ok",
+                latency_ms=int(elapsed * 1000),
+                cost_usd=0.0,
+                baseline_usd=decision.estimates["frontier"],
+            )
         )
         emit(Event("done", "static · $0"))
-        return Outcome(task, decision, result, None, Usage(), 0.0, 0.0, False, elapsed, 0.0, decision.warnings)
+        return Outcome(
+            task, decision, result, None, Usage(), 0.0, 0.0, False, elapsed, 0.0, decision.warnings
+        )
 
     keys = [] if engine.cache is None else engine.cache_keys(task, handler, decision)
     if keys and not task.refresh and engine.cache is not None:
@@ -87,7 +98,7 @@ async def execute(engine: Engine, task: Task, decision: Decision, emit: EventSin
     emit(Event("start", f"{task.action.value} · {decision.tier.label} · {decision.model}"))
     task = await _with_hints(task, handler)
     prompt = handler.build_prompt(task)
-    redactions: list[str] = []
+    redactions: list[privacy.Redaction] = []
 
     def request_for(ref: str) -> ProviderRequest:
         model = ModelRef.parse(ref)
@@ -123,14 +134,22 @@ async def execute(engine: Engine, task: Task, decision: Decision, emit: EventSin
             raise BadResponse("the provider stream ended without a final message")
         result = handler.parse(task, completion.text)
     except asyncio.CancelledError:
-        partial = Usage(estimate_tokens(prompt.system + prompt.context + prompt.question),
-                        estimate_tokens("".join(streamed)))
+        partial = Usage(
+            estimate_tokens(prompt.system + prompt.context + prompt.question),
+            estimate_tokens("".join(streamed)),
+        )
         ref = decision.model or ""
         engine.record(
-            _row(engine, task, decision, outcome="cancelled", **_usage_row(partial),
-                 cost_usd=engine.model_cost(ref, partial) if ref else 0.0,
-                 baseline_usd=engine.frontier_cost(partial),
-                 latency_ms=int((time.perf_counter() - started) * 1000))
+            _row(
+                engine,
+                task,
+                decision,
+                outcome="cancelled",
+                **_usage_row(partial),
+                cost_usd=engine.model_cost(ref, partial) if ref else 0.0,
+                baseline_usd=engine.frontier_cost(partial),
+                latency_ms=int((time.perf_counter() - started) * 1000),
+            )
         )
         raise
     except TierwiseError as error:
@@ -138,10 +157,18 @@ async def execute(engine: Engine, task: Task, decision: Decision, emit: EventSin
         model = completion.model if completion else None
         ref = _ref_for(decision, model)
         engine.record(
-            _row(engine, task, decision, outcome="error", error=str(error)[:300], model=ref,
-                 **_usage_row(usage), cost_usd=engine.model_cost(ref, usage) if ref else 0.0,
-                 baseline_usd=engine.frontier_cost(usage),
-                 latency_ms=int((time.perf_counter() - started) * 1000))
+            _row(
+                engine,
+                task,
+                decision,
+                outcome="error",
+                error=str(error)[:300],
+                model=ref,
+                **_usage_row(usage),
+                cost_usd=engine.model_cost(ref, usage) if ref else 0.0,
+                baseline_usd=engine.frontier_cost(usage),
+                latency_ms=int((time.perf_counter() - started) * 1000),
+            )
         )
         raise
 
@@ -150,8 +177,17 @@ async def execute(engine: Engine, task: Task, decision: Decision, emit: EventSin
     baseline = engine.frontier_cost(completion.usage)
     elapsed = time.perf_counter() - started
     engine.record(
-        _row(engine, task, decision, outcome="ok", model=ref, **_usage_row(completion.usage),
-             cost_usd=cost, baseline_usd=baseline, latency_ms=int(elapsed * 1000))
+        _row(
+            engine,
+            task,
+            decision,
+            outcome="ok",
+            model=ref,
+            **_usage_row(completion.usage),
+            cost_usd=cost,
+            baseline_usd=baseline,
+            latency_ms=int(elapsed * 1000),
+        )
     )
     if keys and engine.cache is not None:
         entry = {
@@ -163,28 +199,32 @@ async def execute(engine: Engine, task: Task, decision: Decision, emit: EventSin
         cache = engine.cache
         engine.defer(lambda: cache.set(keys[0], entry))
     warnings = decision.warnings
-    if redactions:
-        note = f"redacted {len(redactions)} secret(s) before sending: {', '.join(sorted(set(redactions)))}"
+    count = sum(r.count for r in redactions)
+    if count:
+        kinds = ", ".join(sorted({k for r in redactions for k in r.kinds}))
+        note = f"redacted {count} secret(s) before sending: {kinds}"
         emit(Event("warning", note))
         warnings = (*warnings, note)
     emit(Event("done", f"{ref} · ${cost:.4f}", completion.usage.output_tokens, cost))
-    return Outcome(task, decision, result, ref, completion.usage, cost, baseline, False, elapsed, 0.0, warnings)
+    return Outcome(
+        task, decision, result, ref, completion.usage, cost, baseline, False, elapsed, 0.0, warnings
+    )
 
 
-def _ref_for(decision: Decision, model: str | None) -> str | None:
+def _ref_for(decision: Decision, model: str | None) -> str:
     """The chain ref whose model answered (providers report the model id they used)."""
     if model:
         for ref in decision.models:
             if ModelRef.parse(ref).model == model or model.startswith(ModelRef.parse(ref).model):
                 return ref
-    return decision.model
+    return decision.model or ""
 
 
-def _redact(prompt: Prompt, kinds: list[str]) -> tuple[str, str]:
+def _redact(prompt: Prompt, found: list[privacy.Redaction]) -> tuple[str, str]:
+    """Redacted context and question; `found` keeps the latest attempt's redactions for the note."""
     context = privacy.redact(prompt.context)
     question = privacy.redact(prompt.question)
-    kinds.clear()
-    kinds.extend([*context.kinds, *question.kinds])
+    found[:] = [context, question]
     return context.text, question.text
 
 
@@ -205,7 +245,12 @@ async def _with_hints(task: Task, handler: Handler) -> Task:
 
 
 def _from_cache(
-    engine: Engine, task: Task, decision: Decision, handler: Handler, entry: dict[str, Any], started: float
+    engine: Engine,
+    task: Task,
+    decision: Decision,
+    handler: Handler,
+    entry: dict[str, Any],
+    started: float,
 ) -> Outcome | None:
     """Rebuild a cached answer for this task, or None when the entry is unusable (then: a miss)."""
     from tierwise.engine import Outcome
@@ -221,8 +266,28 @@ def _from_cache(
     elapsed = time.perf_counter() - started
     model = str(entry.get("model") or decision.model or "")
     engine.record(
-        _row(engine, task, decision, outcome="ok", model=model or None, cache_hit=True,
-             saved_usd=saved, baseline_usd=decision.estimates["frontier"],
-             latency_ms=int(elapsed * 1000))
+        _row(
+            engine,
+            task,
+            decision,
+            outcome="ok",
+            model=model or None,
+            cache_hit=True,
+            saved_usd=saved,
+            baseline_usd=decision.estimates["frontier"],
+            latency_ms=int(elapsed * 1000),
+        )
     )
-    return Outcome(task, decision, result, model or None, Usage(), 0.0, 0.0, True, elapsed, saved, decision.warnings)
+    return Outcome(
+        task,
+        decision,
+        result,
+        model or None,
+        Usage(),
+        0.0,
+        0.0,
+        True,
+        elapsed,
+        saved,
+        decision.warnings,
+    )

@@ -1,4 +1,7 @@
-"""The error hierarchy shared by every stage; the CLI and the server map these to exit codes and LSP errors."""
+"""The error hierarchy shared by every stage.
+
+The CLI maps these to exit codes and the server to LSP errors.
+"""
 
 from __future__ import annotations
 

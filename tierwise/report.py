@@ -99,7 +99,11 @@ def result_text(result: Any, path: str) -> str:
     """A result as text for a terminal."""
     if isinstance(result, DocstringResult):
         where = result.edit.span.start_line + 1
-        verb = "replace lines" if result.edit.span.end_line > result.edit.span.start_line else "insert at line"
+        verb = (
+            "replace lines"
+            if result.edit.span.end_line > result.edit.span.start_line
+            else "insert at line"
+        )
         return f"{verb} {where}:\n{result.edit.new_text.rstrip()}"
     if isinstance(result, RenameResult):
         rows = [f"rename {result.old_name} →"]
@@ -111,7 +115,10 @@ def result_text(result: Any, path: str) -> str:
         rows = []
         for f in result.findings:
             code = f" [{f.code}]" if f.code else ""
-            rows.append(f"{path}:{f.span.start_line + 1}:{f.span.start_col + 1}: {f.severity}{code}: {f.message}")
+            rows.append(
+                f"{path}:{f.span.start_line + 1}:{f.span.start_col + 1}:"
+                f" {f.severity}{code}: {f.message}"
+            )
             if f.replacement is not None:
                 rows.append("    suggested: " + f.replacement.strip().replace("\n", "\n    "))
         return "\n".join(rows)
@@ -130,10 +137,13 @@ def outcome_text(outcome: Any) -> str:
         f"why: {'; '.join(d.reasons)}",
     ]
     if outcome.cache_hit:
-        head.append(f"cost $0 (saved ~{usd(outcome.saved_usd)}) · {outcome.latency_s * 1000:.0f} ms")
+        head.append(
+            f"cost $0 (saved ~{usd(outcome.saved_usd)}) · {outcome.latency_s * 1000:.0f} ms"
+        )
     else:
         head.append(
-            f"tokens: in {u.input_tokens} + cached {u.cache_read_tokens} (write {u.cache_write_tokens})"
+            f"tokens: in {u.input_tokens} + cached {u.cache_read_tokens}"
+            f" (write {u.cache_write_tokens})"
             f" · out {u.output_tokens} · cost {usd(outcome.cost_usd)}"
             f" · all-frontier {usd(outcome.baseline_usd)} · {outcome.latency_s:.1f} s"
         )
@@ -187,13 +197,18 @@ def plan_text(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
             f"{usd(r['estimate_usd']):>9}  {why[:70]}"
         )
     s = summary
-    tiers = ", ".join(f"{k} {v}" for k, v in sorted(s["by_tier"].items(), key=lambda kv: Tier.parse(kv[0])))
-    configured = ", ".join(s["configured_tiers"]) or "none (no API key or local server: estimates only)"
+    tiers = ", ".join(
+        f"{k} {v}" for k, v in sorted(s["by_tier"].items(), key=lambda kv: Tier.parse(kv[0]))
+    )
+    configured = (
+        ", ".join(s["configured_tiers"]) or "none (no API key or local server: estimates only)"
+    )
     out += [
         "",
         f"{s['requests']} requests routed in {s['seconds']:.2f} s: {tiers}",
         f"routed total  {usd(s['routed_usd'])}",
-        f"all-frontier  {usd(s['all_frontier_usd'])}  (routing saves {s['saving_vs_frontier']:.0%})",
+        f"all-frontier  {usd(s['all_frontier_usd'])}"
+        f"  (routing saves {s['saving_vs_frontier']:.0%})",
         f"all-budget    {usd(s['all_budget_usd'])}",
         f"configured tiers: {configured}",
     ]
@@ -214,7 +229,10 @@ def stats_text(stats: dict[str, Any]) -> str:
         )
         for group in ("by_tier", "by_action"):
             for name, row in sorted(s.get(group, {}).items()):
-                out.append(f"  {group[3:]:<6} {name:<10} {row['requests']:>5} requests  {usd(row['cost_usd']):>9}")
+                out.append(
+                    f"  {group[3:]:<6} {name:<10} {row['requests']:>5} requests"
+                    f"  {usd(row['cost_usd']):>9}"
+                )
     if "cache" in stats:
         out.append(cache_text(stats["cache"]))
     return "\n".join(out) or "no requests recorded yet"
@@ -225,8 +243,10 @@ def cache_text(stats: dict[str, Any]) -> str:
     total = stats["hits"] + stats["misses"]
     rate = stats["hits"] / total if total else 0.0
     return (
-        f"cache: {stats['entries']} answers, {stats['size_bytes'] / 1024:.0f} KiB in {stats['directory']}\n"
-        f"       {stats['hits']} hits / {stats['misses']} misses ({rate:.0%}), saved {usd(stats['saved_usd'])}"
+        f"cache: {stats['entries']} answers, {stats['size_bytes'] / 1024:.0f} KiB"
+        f" in {stats['directory']}\n"
+        f"       {stats['hits']} hits / {stats['misses']} misses ({rate:.0%}),"
+        f" saved {usd(stats['saved_usd'])}"
     )
 
 
@@ -234,6 +254,7 @@ def doctor_text(checks: list[dict[str, Any]]) -> str:
     """Doctor results, one line each."""
     marks = {True: "ok  ", False: "FAIL"}
     return "\n".join(
-        f"{'skip' if not c['ok'] and c.get('optional') else marks[c['ok']]}  {c['name']}: {c['detail']}"
+        f"{'skip' if not c['ok'] and c.get('optional') else marks[c['ok']]}"
+        f"  {c['name']}: {c['detail']}"
         for c in checks
     )

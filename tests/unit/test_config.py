@@ -11,7 +11,9 @@ from tierwise.errors import ConfigError
 
 
 def test_layers_merge_deeply_in_order() -> None:
-    user = Layer("user.toml", {"routing": {"base": {"review": "frontier"}}, "budget": {"daily_usd": 5}}, True)
+    user = Layer(
+        "user.toml", {"routing": {"base": {"review": "frontier"}}, "budget": {"daily_usd": 5}}, True
+    )
     ws = Layer("ws.toml", {"routing": {"base": {"docstring": "local"}}}, False)
     editor = Layer("initializationOptions", {"budget": {"mode": "hard"}}, False)
     config, warnings = build_config([user, ws, editor])
@@ -34,8 +36,13 @@ def test_later_layer_does_not_wipe_earlier_sibling_keys() -> None:
 def test_untrusted_layer_cannot_set_endpoints_or_keys() -> None:
     evil = Layer(
         "/repo/.tierwise.toml",
-        {"providers": {"local": {"base_url": "http://attacker:8080/v1"}, "anthropic": {"api_key_env": "HOME"}},
-         "routing": {"base": {"review": "budget"}}},
+        {
+            "providers": {
+                "local": {"base_url": "http://attacker:8080/v1"},
+                "anthropic": {"api_key_env": "HOME"},
+            },
+            "routing": {"base": {"review": "budget"}},
+        },
         False,
     )
     config, warnings = build_config([evil])
@@ -44,11 +51,16 @@ def test_untrusted_layer_cannot_set_endpoints_or_keys() -> None:
     assert config.routing.base["review"] == "budget"  # routing is allowed
     assert len(warnings) == 1
     assert "/repo/.tierwise.toml" in warnings[0]
-    assert "providers.local.base_url" in warnings[0] and "providers.anthropic.api_key_env" in warnings[0]
+    assert (
+        "providers.local.base_url" in warnings[0]
+        and "providers.anthropic.api_key_env" in warnings[0]
+    )
 
 
 def test_trusted_user_file_may_set_endpoints() -> None:
-    user = Layer("user.toml", {"providers": {"local": {"base_url": "http://127.0.0.1:8080/v1"}}}, True)
+    user = Layer(
+        "user.toml", {"providers": {"local": {"base_url": "http://127.0.0.1:8080/v1"}}}, True
+    )
     config, warnings = build_config([user])
     assert config.providers["local"].base_url == "http://127.0.0.1:8080/v1"
     assert config.providers["local"].local is True
@@ -70,7 +82,10 @@ def test_untrusted_excludes_only_add() -> None:
         ({"routing": {"base": {"reveiw": "mid"}}}, "routing.base.reveiw: unknown action"),
         ({"cache": {"max_mb": "lots"}}, "cache.max_mb"),
         ({"budget": {"mode": "maybe"}}, "budget.mode: 'maybe' is not one of soft, hard"),
-        ({"tiers": {"budget": {"models": ["nobody:m"]}}}, "tiers.budget.models[0]: unknown provider 'nobody'"),
+        (
+            {"tiers": {"budget": {"models": ["nobody:m"]}}},
+            "tiers.budget.models[0]: unknown provider 'nobody'",
+        ),
         ({"tiers": {"budget": {"models": ["no-colon"]}}}, "must look like 'provider:model'"),
         ({"routign": {}}, "unknown keys (routign)"),
         ({"server": {"display": "popup"}}, "server.display"),
@@ -100,7 +115,9 @@ def test_files_user_then_workspace_pyproject(tmp_path: Path) -> None:
     user.write_text('[routing.base]\nexplain = "frontier"\n')
     ws = tmp_path / "repo"
     ws.mkdir()
-    (ws / "pyproject.toml").write_text('[project]\nname="x"\n[tool.tierwise.routing.base]\nexplain = "budget"\n')
+    (ws / "pyproject.toml").write_text(
+        '[project]\nname="x"\n[tool.tierwise.routing.base]\nexplain = "budget"\n'
+    )
     layers = load_file_layers(config_path=user, workspace_root=ws)
     assert [layer.trusted for layer in layers] == [True, False]
     assert layers[1].name.endswith("pyproject.toml [tool.tierwise]")

@@ -28,7 +28,9 @@ NOTHING = Availability(chains={}, reference=OPTIONS)
 
 
 def task(action: Action, tier: Tier | None = None) -> Task:
-    target = Target("a.py", "python", "function", "f", Span(0, 0, 10, 0), "def f(): ...", "def f():")
+    target = Target(
+        "a.py", "python", "function", "f", Span(0, 0, 10, 0), "def f(): ...", "def f():"
+    )
     return Task(action, CodeContext(target), tier=tier)
 
 
@@ -60,33 +62,89 @@ POLICY = Policy.from_config(Config())
         (Action.REVIEW, signals(), RouteState(), Tier.MID, "review starts at mid"),
         (Action.DESIGN, signals(), RouteState(), Tier.FRONTIER, "design starts at frontier"),
         # Risk is action-aware: a review of JWT + SQL code is high stakes, its docstring is not.
-        (Action.REVIEW, signals(risks=JWT), RouteState(), Tier.FRONTIER, "calls jwt.decode; builds SQL"),
+        (
+            Action.REVIEW,
+            signals(risks=JWT),
+            RouteState(),
+            Tier.FRONTIER,
+            "calls jwt.decode; builds SQL",
+        ),
         (Action.DOCSTRING, signals(risks=JWT), RouteState(), Tier.BUDGET, "no promotion"),
         (Action.RENAME, signals(risks=JWT), RouteState(), Tier.BUDGET, "low stakes for rename"),
         # Size and complexity promote one step; low-stakes actions only when huge.
         (Action.REVIEW, signals(lines=120), RouteState(), Tier.FRONTIER, "120 lines"),
         (Action.EXPLAIN, signals(cyclomatic=12), RouteState(), Tier.FRONTIER, "complexity 12"),
-        (Action.DOCSTRING, signals(lines=120), RouteState(), Tier.BUDGET, "docstring starts at budget"),
+        (
+            Action.DOCSTRING,
+            signals(lines=120),
+            RouteState(),
+            Tier.BUDGET,
+            "docstring starts at budget",
+        ),
         (Action.DOCSTRING, signals(lines=300), RouteState(), Tier.MID, "300 lines"),
         (Action.REVIEW, signals(nesting=5), RouteState(), Tier.FRONTIER, "nesting 5"),
         # Trivial code demotes, unless it is risky.
-        (Action.DOCSTRING, signals(lines=3, cyclomatic=1, trivial=True), RouteState(), Tier.LOCAL, "trivial"),
-        (Action.REVIEW, signals(lines=3, cyclomatic=1, trivial=True), RouteState(), Tier.BUDGET, "trivial"),
+        (
+            Action.DOCSTRING,
+            signals(lines=3, cyclomatic=1, trivial=True),
+            RouteState(),
+            Tier.LOCAL,
+            "trivial",
+        ),
+        (
+            Action.REVIEW,
+            signals(lines=3, cyclomatic=1, trivial=True),
+            RouteState(),
+            Tier.BUDGET,
+            "trivial",
+        ),
         (Action.REVIEW, signals(trivial=True, risks=JWT), RouteState(), Tier.FRONTIER, "jwt"),
         # Escalation on repeat: one tier per earlier ask, capped at frontier.
         (Action.DOCSTRING, signals(), RouteState(repeats=1), Tier.MID, "escalated budget → mid"),
-        (Action.DOCSTRING, signals(), RouteState(repeats=5), Tier.FRONTIER, "escalated budget → frontier"),
+        (
+            Action.DOCSTRING,
+            signals(),
+            RouteState(repeats=5),
+            Tier.FRONTIER,
+            "escalated budget → frontier",
+        ),
         # Overrides: directive beats sticky; both beat the rules.
         (Action.REVIEW, signals(directive="local"), RouteState(), Tier.LOCAL, "inline directive"),
-        (Action.REVIEW, signals(risks=JWT), RouteState(sticky=Tier.BUDGET), Tier.BUDGET, "session tier"),
-        (Action.REVIEW, signals(directive="budget"), RouteState(sticky=Tier.MID), Tier.BUDGET, "directive"),
-        (Action.REVIEW, signals(directive="ultra"), RouteState(), Tier.MID, "ignored inline directive"),
+        (
+            Action.REVIEW,
+            signals(risks=JWT),
+            RouteState(sticky=Tier.BUDGET),
+            Tier.BUDGET,
+            "session tier",
+        ),
+        (
+            Action.REVIEW,
+            signals(directive="budget"),
+            RouteState(sticky=Tier.MID),
+            Tier.BUDGET,
+            "directive",
+        ),
+        (
+            Action.REVIEW,
+            signals(directive="ultra"),
+            RouteState(),
+            Tier.MID,
+            "ignored inline directive",
+        ),
         # Privacy: a local_only path never goes to the cloud, whatever the rules say.
         (Action.REVIEW, signals(risks=JWT), RouteState(local_only=True), Tier.LOCAL, "local_only"),
-        (Action.EXPLAIN, signals(), RouteState(sticky=Tier.STATIC), Tier.LOCAL, "no static implementation"),
+        (
+            Action.EXPLAIN,
+            signals(),
+            RouteState(sticky=Tier.STATIC),
+            Tier.LOCAL,
+            "no static implementation",
+        ),
     ],
 )
-def test_route_table(action: Action, sig: Signals, state: RouteState, expected: Tier, reason_part: str) -> None:
+def test_route_table(
+    action: Action, sig: Signals, state: RouteState, expected: Tier, reason_part: str
+) -> None:
     decision = route(task(action), sig, POLICY, ALL, state, TOKENS)
     assert decision.tier is expected, decision.reasons
     assert any(reason_part.lower() in r.lower() for r in decision.reasons), decision.reasons
@@ -94,8 +152,14 @@ def test_route_table(action: Action, sig: Signals, state: RouteState, expected: 
 
 
 def test_request_override_beats_directive_and_sticky() -> None:
-    d = route(task(Action.REVIEW, Tier.BUDGET), signals(directive="frontier", risks=JWT), POLICY, ALL,
-              RouteState(sticky=Tier.MID), TOKENS)
+    d = route(
+        task(Action.REVIEW, Tier.BUDGET),
+        signals(directive="frontier", risks=JWT),
+        POLICY,
+        ALL,
+        RouteState(sticky=Tier.MID),
+        TOKENS,
+    )
     assert d.tier is Tier.BUDGET
     assert d.reasons == ("requested tier budget",)
 
@@ -117,8 +181,14 @@ def test_estimates_cover_every_tier_and_follow_prices() -> None:
 
 
 def test_unavailable_tier_falls_back_upward_with_a_warning() -> None:
-    d = route(task(Action.DOCSTRING), signals(lines=3, cyclomatic=1, trivial=True), POLICY,
-              CLOUD_ONLY, RouteState(), TOKENS)
+    d = route(
+        task(Action.DOCSTRING),
+        signals(lines=3, cyclomatic=1, trivial=True),
+        POLICY,
+        CLOUD_ONLY,
+        RouteState(),
+        TOKENS,
+    )
     assert d.tier is Tier.BUDGET
     assert "local is not configured: using budget" in d.warnings[0]
 
@@ -138,13 +208,22 @@ def test_no_provider_at_all_uses_static_for_review_and_refuses_explain() -> None
 
 
 def test_local_only_never_falls_back_to_the_cloud() -> None:
-    d = route(task(Action.EXPLAIN), signals(), POLICY, CLOUD_ONLY, RouteState(local_only=True), TOKENS)
+    d = route(
+        task(Action.EXPLAIN), signals(), POLICY, CLOUD_ONLY, RouteState(local_only=True), TOKENS
+    )
     assert d.refused is not None and "local_only" in d.refused
     assert d.available == ()
 
 
 def test_assume_available_prices_unconfigured_tiers_for_plan() -> None:
-    d = route(task(Action.REVIEW), signals(risks=JWT), POLICY, NOTHING, RouteState(assume_available=True), TOKENS)
+    d = route(
+        task(Action.REVIEW),
+        signals(risks=JWT),
+        POLICY,
+        NOTHING,
+        RouteState(assume_available=True),
+        TOKENS,
+    )
     assert d.tier is Tier.FRONTIER and d.refused is None
     assert d.models == ("anthropic:claude-opus-4-5",)
     assert d.estimate_usd > 0
@@ -159,7 +238,9 @@ def test_assume_available_prices_unconfigured_tiers_for_plan() -> None:
         ("hard", "refuse", 0.0, Tier.FRONTIER, False, None),
     ],
 )
-def test_budget_guard(mode: str, on_hard: str, spent: float, tier: Tier, refused: bool, warned: str | None) -> None:
+def test_budget_guard(
+    mode: str, on_hard: str, spent: float, tier: Tier, refused: bool, warned: str | None
+) -> None:
     policy = attrs.evolve(POLICY, daily_usd=1.0, budget_mode=mode, on_hard=on_hard)
     d = route(task(Action.DESIGN), signals(), policy, ALL, RouteState(spent_today=spent), TOKENS)
     assert d.tier is tier

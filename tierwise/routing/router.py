@@ -98,7 +98,9 @@ def _tier_cost(tier: Tier, availability: Availability, tokens: TokenEstimate) ->
     return option.cost(tokens.input_tokens, tokens.output_tokens)
 
 
-def _rules(task: Task, signals: Signals, policy: Policy, state: RouteState) -> tuple[Tier, list[str]]:
+def _rules(
+    task: Task, signals: Signals, policy: Policy, state: RouteState
+) -> tuple[Tier, list[str]]:
     """The policy tier with a reason for every step, before availability and budget."""
     action = task.action
     reasons: list[str] = []
@@ -106,7 +108,9 @@ def _rules(task: Task, signals: Signals, policy: Policy, state: RouteState) -> t
         return task.tier, [f"requested tier {task.tier.label}"]
     if signals.directive is not None:
         try:
-            return Tier.parse(signals.directive), [f"inline directive 'tierwise: {signals.directive}'"]
+            return Tier.parse(signals.directive), [
+                f"inline directive 'tierwise: {signals.directive}'"
+            ]
         except Exception:
             reasons.append(f"ignored inline directive 'tierwise: {signals.directive}' (not a tier)")
     if state.sticky is not None:
@@ -165,8 +169,15 @@ def _fallback(
             return candidate, f"{tier.label} is not configured: using {candidate.label} instead"
     for candidate in downs:
         if availability.available(candidate, task.action):
-            stakes = " (high-stakes request: expect a weaker answer)" if tier >= policy.high_stakes_floor else ""
-            return candidate, f"{tier.label} is not configured: downgraded to {candidate.label}{stakes}"
+            stakes = (
+                " (high-stakes request: expect a weaker answer)"
+                if tier >= policy.high_stakes_floor
+                else ""
+            )
+            return (
+                candidate,
+                f"{tier.label} is not configured: downgraded to {candidate.label}{stakes}",
+            )
     return None, None
 
 
