@@ -1,0 +1,84 @@
+"""The language server: `tierwise serve` (stdio, or TCP for debugging)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tierwise.server.app import TierwiseServer
+
+__all__ = ["create_server", "run_server"]
+
+
+def create_server(
+    *, config_path: Path | None = None, workspace_root: Path | None = None
+) -> TierwiseServer:
+    """A fresh language server with every feature registered (no module-global server)."""
+    from tierwise.server.app import create_server as create
+
+    return create(config_path=config_path, workspace_root=workspace_root)
+
+
+class _QuietExpectedErrors(logging.Filter):
+    """Drop pygls' tracebacks for errors that are answers, not faults (bad params, cancels).
+
+    The server already logs one precise line for each of them.
+    """
+
+    EXPECTED = (-32602, -32800, -32803)  # InvalidParams, RequestCancelled, RequestFailed
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for records about expected errors."""
+        if record.getMessage().startswith("Unable to deserialize message"):
+            return False
+        error = record.exc_info[1] if record.exc_info else None
+        return getattr(error, "code", None) not in self.EXPECTED
+
+
+def _configure_logging(log_file: Path | None, level: str) -> logging.Handler:
+    """Logs go to stderr or a file, never stdout (stdout carries the protocol)."""
+    handler: logging.Handler = (
+        logging.FileHandler(log_file, encoding="utf-8")
+        if log_file
+        else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    numeric = getattr(logging, level.upper(), logging.INFO)
+    handler.setLevel(numeric)  # tierwise may log lower for the client (server.log_level)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(numeric)
+    # pygls logs every message body at INFO (source code included), the HTTP clients every
+    # request: only when debugging.
+    for name in ("pygls", "httpx", "httpx2", "httpcore", "anthropic", "openai"):
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
+    handler.addFilter(_QuietExpectedErrors())
+    return handler
+
+
+def _parse_tcp(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        from tierwise.errors import UsageError
+
+        raise UsageError(f"--tcp {value!r}: expected HOST:PORT, e.g. 127.0.0.1:2087")
+    return host or "127.0.0.1", int(port)
+
+
+def run_server(args: argparse.Namespace | None = None) -> None:
+    """Run the server until the client exits (the `tierwise serve` command)."""
+    tcp = getattr(args, "tcp", None)
+    address = _parse_tcp(tcp) if tcp else None
+    _configure_logging(getattr(args, "log_file", None), getattr(args, "log_level", None) or "info")
+    server = create_server(
+        config_path=getattr(args, "config", None), workspace_root=getattr(args, "workspace", None)
+    )
+    logging.getLogger("tierwise").addHandler(server.log_handler)
+    if address is not None:
+        server.start_tcp(*address)
+    else:
+        server.start_io()

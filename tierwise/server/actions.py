@@ -1,0 +1,164 @@
+"""textDocument/codeAction: every action at the cursor with its routed tier and cost.
+
+Listing never calls a model, but routing means extracting the target once per action, which
+is CPU work on large files; it runs in a worker thread so the server keeps answering, and the
+last listings are remembered, because editors ask again for the same spot (on hover, after new
+diagnostics) without any change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from tierwise.errors import TierwiseError
+from tierwise.handlers.base import Action, Task
+from tierwise.routing.router import Decision
+from tierwise.server.convert import (
+    KIND_QUICKFIX,
+    action_kind,
+    action_title,
+    kind_allowed,
+    range_dict,
+)
+from tierwise.server.results import Snapshot
+
+if TYPE_CHECKING:
+    from tierwise.engine import Engine
+    from tierwise.routing.tiers import Tier
+    from tierwise.server.app import TierwiseServer
+
+RENAMEABLE = ("function", "method", "class")
+Plan = list[tuple[Action, str, Decision]]  # action, code action kind, routing decision
+
+
+class Listings:
+    """The last few plans, by document version, cursor, filter, config and session tier."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Plan | None:
+        """A remembered plan, or None."""
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+        return plan
+
+    def put(self, key: tuple[Any, ...], plan: Plan) -> None:
+        """Remember a plan, forgetting the oldest beyond `size`."""
+        self._plans[key] = plan
+        while len(self._plans) > self.size:
+            self._plans.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every plan (after a run: asking again escalates, so the tiers change)."""
+        self._plans.clear()
+
+
+def _applies(action: Action, task: Task) -> bool:
+    target = task.context.target
+    if action is Action.DOCSTRING:
+        return target.doc_slot is not None
+    if action is Action.RENAME:
+        return target.kind in RENAMEABLE and target.name_span is not None
+    return True
+
+
+def plan(
+    engine: Engine,
+    snap: Snapshot,
+    where: tuple[int, int, int | None, int | None],
+    only: Sequence[str] | None,
+    sticky: Tier | None,
+) -> Plan:
+    """Route each action that applies at the position (pure engine work: runs in a thread)."""
+    line, col, end_line, end_col = where
+    out: Plan = []
+    for action in Action:
+        if not any(kind_allowed(action_kind(action, k), only) for k in ("function", "module")):
+            continue
+        try:
+            task = engine.build_task(
+                action, snap.path, snap.text, line, col, end_line=end_line, end_col=end_col
+            )
+        except TierwiseError:
+            continue
+        kind = action_kind(action, task.context.target.kind)
+        if kind_allowed(kind, only) and _applies(action, task):
+            out.append((action, kind, engine.decide(task, sticky=sticky)))
+    return out
+
+
+async def code_actions(
+    server: TierwiseServer, params: types.CodeActionParams
+) -> list[types.CodeAction | types.Command]:
+    """Quick fixes for tierwise findings, then every action with its tier and cost."""
+    from tierwise.server.runner import locate
+
+    engine = server.engine
+    doc = server.workspace.text_documents.get(params.text_document.uri)
+    if engine is None or doc is None or engine.is_excluded(doc.path):
+        return []
+    snap = Snapshot(doc.uri, doc.path, doc.version, doc.source)
+    where = locate(server, snap, params.range, None)
+    only = params.context.only
+    out: list[types.CodeAction | types.Command] = []
+    literal = server.client_supports("text_document.code_action.code_action_literal_support")
+    if literal and kind_allowed(KIND_QUICKFIX, only):  # a fix is an edit: CodeAction only
+        last = where[2] if where[2] is not None else where[0]
+        out += server.reviews.fixes(doc.uri, doc.source, doc.version, (where[0], last), server)
+    key = (snap.uri, snap.version, where, tuple(only or ()), id(engine.config), server.sticky)
+    found = server.listings.get(key)
+    if found is None:
+        found = await asyncio.to_thread(plan, engine, snap, where, only, server.sticky)
+        server.listings.put(key, found)
+    for action, kind, decision in found:
+        out += _entries(
+            server, params, action, kind, decision, literal, positional=where[2] is None
+        )
+    return out
+
+
+def _entries(
+    server: TierwiseServer,
+    params: types.CodeActionParams,
+    action: Action,
+    kind: str,
+    decision: Decision,
+    literal: bool,
+    *,
+    positional: bool,
+) -> list[types.CodeAction | types.Command]:
+    """The routed entry, and with show_tier_variants one per other available tier."""
+    tiers = [decision.tier.label]
+    if server.engine.config.server.show_tier_variants and not decision.refused:
+        tiers += [t for t in decision.available if t != decision.tier.label]
+    out: list[types.CodeAction | types.Command] = []
+    for i, tier in enumerate(tiers):
+        title = action_title(action, tier, decision.estimates.get(tier, 0.0))
+        arguments: dict[str, Any] = {"action": action.value, "uri": params.text_document.uri}
+        if positional:
+            start = params.range.start
+            arguments["position"] = {"line": start.line, "character": start.character}
+        else:
+            arguments["range"] = range_dict(params.range)
+        if i > 0:
+            arguments["tier"] = tier
+        command = types.Command(title=title, command="tierwise.run", arguments=[arguments])
+        if not literal:
+            if not decision.refused:
+                out.append(command)
+            continue
+        disabled = None
+        if decision.refused:
+            if not server.client_supports("text_document.code_action.disabled_support"):
+                continue
+            disabled = types.CodeActionDisabled(reason=decision.refused)
+        out.append(types.CodeAction(title=title, kind=kind, command=command, disabled=disabled))
+    return out

@@ -1,0 +1,405 @@
+"""The language server object (state, configuration, lifecycle) and its protocol fixes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+from lsprotocol import types
+from pygls.capabilities import get_capability
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInternalError,
+    JsonRpcInvalidParams,
+    JsonRpcRequestCancelled,
+)
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from tierwise import __version__
+from tierwise.errors import ConfigError, TierwiseError, UsageError
+from tierwise.server.args import prepare_arguments, strict_converter
+
+logger = logging.getLogger("tierwise.server")
+
+# LSP 3.17 RequestFailed: the request was valid but could not be done (a provider failed).
+REQUEST_FAILED = -32803
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class _Rejected:
+    """A message whose params did not deserialize; it is answered with InvalidParams."""
+
+    id: Any
+    method: str | None
+    message: str
+    jsonrpc: str = "2.0"
+
+
+def _validation_message(exc: BaseException) -> str:
+    from tierwise.server.args import describe
+
+    cause = exc.__cause__
+    return describe(cause, "$") if isinstance(cause, Exception) else str(exc)
+
+
+class TierwiseProtocol(LanguageServerProtocol):
+    """pygls' protocol with every request answered and commands cancellable.
+
+    pygls 2.1.1 drops a request whose params fail to deserialize (it only shows a message),
+    so the client waits forever; here it gets InvalidParams (-32602) saying which field is
+    wrong. pygls also runs a command in a child task that `$/cancelRequest` never reaches;
+    here cancelling the request cancels that task too.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._children: dict[Any, Future[Any] | asyncio.Future[Any]] = {}
+        self._args_converter = strict_converter()
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """Deserialize; a request (or a response to us) that fails becomes a _Rejected."""
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "id" not in data:
+                raise  # a notification: nobody waits for an answer
+            method = data.get("method")
+            what = f"invalid params for {method}" if method else "invalid response"
+            return _Rejected(data["id"], method, f"{what}: {_validation_message(exc)}")
+
+    def handle_message(self, message: Any) -> None:
+        """Answer rejected requests with InvalidParams; fail our requests with bad responses."""
+        if not isinstance(message, _Rejected):
+            super().handle_message(message)
+            return
+        logger.warning("%s", message.message)
+        if message.method is None:
+            future = self._request_futures.pop(message.id, None)
+            if future is not None and not future.done():
+                future.set_exception(JsonRpcInvalidParams(message.message))
+            return
+        error = types.ResponseError(code=JsonRpcInvalidParams.CODE, message=message.message)
+        self._send_response(message.id, error=error)
+
+    def _execute_handler(
+        self, msg_id: Any, handler: Any, callback: Any, args: Any = None, kwargs: Any = None
+    ) -> None:
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        request_id = self.msg_id
+        future = self._request_futures.get(msg_id)
+        if future is None or request_id == msg_id:
+            return
+        # A child of a request (a command run by pygls' executeCommand generator) or of a
+        # notification: pygls never removes these from _request_futures.
+        if request_id is not None:
+            self._children[request_id] = future
+
+        def forget(_f: Any) -> None:
+            self._request_futures.pop(msg_id, None)
+            if request_id is not None and self._children.get(request_id) is future:
+                del self._children[request_id]
+
+        future.add_done_callback(forget)
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        child = self._children.pop(msg_id, None)
+        super()._handle_cancel_notification(msg_id)
+        if child is not None and not child.done():
+            child.cancel()
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
+        """Run a command with strictly converted arguments (InvalidParams names the bad key)."""
+        handler = self.fm.commands.get(params.command)
+        if handler is None:
+            known = ", ".join(sorted(self.fm.commands))
+            raise JsonRpcInvalidParams(f"unknown command {params.command!r}; known: {known}")
+        try:
+            args = prepare_arguments(
+                params.command, handler, params.arguments, self._args_converter
+            )
+        except UsageError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        result = yield handler, tuple(args), None
+        return result
+
+
+class ClientLogHandler(logging.Handler):
+    """Mirrors tierwise log records to the client as window/logMessage."""
+
+    LEVELS = {
+        logging.ERROR: types.MessageType.Error,
+        logging.WARNING: types.MessageType.Warning,
+        logging.INFO: types.MessageType.Info,
+        logging.DEBUG: types.MessageType.Log,
+    }
+
+    def __init__(self, server: TierwiseServer) -> None:
+        super().__init__(logging.INFO)
+        self.server = server
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._busy = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Send the record, from the event loop's thread, unless connected to nobody yet."""
+        if self.loop is None or self._busy or self.loop.is_closed():
+            return
+        kind = self.LEVELS.get(record.levelno, types.MessageType.Log)
+        try:
+            params = types.LogMessageParams(type=kind, message=self.format(record))
+        except Exception:
+            return
+        self.loop.call_soon_threadsafe(self._send, params)
+
+    def _send(self, params: types.LogMessageParams) -> None:
+        self._busy = True  # sending must not log its way back here
+        try:
+            self.server.window_log_message(params)
+        except Exception:
+            pass
+        finally:
+            self._busy = False
+
+
+class TierwiseServer(LanguageServer):
+    """The tierwise language server: one engine, the sticky tier, settings and session state."""
+
+    def __init__(
+        self, *, config_path: Path | None = None, workspace_root: Path | None = None
+    ) -> None:
+        super().__init__(
+            "tierwise",
+            __version__,
+            protocol_cls=TierwiseProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        from tierwise.server.actions import Listings
+        from tierwise.server.results import ReviewStore
+
+        self.config_path = config_path
+        self.workspace_override = workspace_root
+        self.engine: Any = None  # tierwise.engine.Engine, built at initialize
+        self.settings: Any = None  # tierwise.server.settings.Settings
+        self.watcher: Any = None
+        self.sticky: Any = None  # tierwise.routing.tiers.Tier | None
+        self.reviews = ReviewStore()
+        self.listings = Listings()
+        self.last_runs: dict[str, Any] = {}  # uri -> results.LastRun, for tierwise.escalate
+        self.last_run_uri: str | None = None
+        self.jobs: set[asyncio.Task[Any]] = set()
+        self._retired_pools: list[Any] = []
+        self.startup_problems: list[str] = []
+        self.log_handler = ClientLogHandler(self)
+
+    # -- capabilities -------------------------------------------------------------------------
+
+    def client_supports(self, field: str) -> bool:
+        """Whether the client declared a capability, e.g. "window.show_document.support"."""
+        caps = getattr(self.protocol, "client_capabilities", None)
+        return caps is not None and bool(get_capability(caps, field, False))
+
+    @property
+    def encoding(self) -> str:
+        """The negotiated position encoding."""
+        encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
+        # An enum member's str() is its qualified name, not its value.
+        return str(getattr(encoding, "value", encoding))
+
+    def workspace_root(self) -> Path | None:
+        """The workspace root: --workspace, else the client's root folder."""
+        if self.workspace_override is not None:
+            return Path(self.workspace_override).absolute()
+        root = self.workspace.root_path
+        return Path(root) if root else None
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def tell(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        """window/showMessage with a "tierwise:" prefix, also logged."""
+        logger.log(
+            logging.ERROR if kind == types.MessageType.Error else logging.INFO, "%s", message
+        )
+        self.window_show_message(types.ShowMessageParams(type=kind, message=f"tierwise: {message}"))
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def start_engine(self, init_options: Any) -> None:
+        """Build the settings and the engine at initialize (errors become messages later)."""
+        from tierwise.engine import Engine
+        from tierwise.server.settings import Settings
+
+        root = self.workspace_root()
+        self.settings = Settings(config_path=self.config_path, workspace_root=root)
+        self.settings.read_files()
+        self.settings.set_editor(self.settings.init, init_options)
+        config, _warnings = self.settings.build()
+        try:
+            self.engine = Engine(config, workspace_root=str(root) if root else None)
+        except ConfigError as exc:
+            # A price table problem (user file): run with the defaults and say so.
+            from tierwise.config import Config
+
+            self.startup_problems.append(f"{exc} (running with the built-in defaults)")
+            self.engine = Engine(Config(), workspace_root=str(root) if root else None)
+        self._set_log_level(self.engine.config.server.log_level)
+
+    def apply_settings(self) -> None:
+        """Rebuild the config from the settings; keep the running one if the new one fails."""
+        config, warnings = self.settings.build()
+        for warning in self.settings.new_warnings(warnings):
+            self.tell(warning)
+        if config != self.engine.config:
+            old_pool = self.engine.pool
+            try:
+                self.engine.reconfigure(config)
+            except ConfigError as exc:
+                self.tell(f"{exc} (keeping the previous configuration)", types.MessageType.Error)
+            else:
+                if self.engine.pool is not old_pool:
+                    self._retired_pools.append(old_pool)
+                self._set_log_level(config.server.log_level)
+                logger.info("configuration applied")
+        for problem in [*self.startup_problems, *self.settings.new_problems()]:
+            self.tell(problem, types.MessageType.Error)
+        self.startup_problems.clear()
+
+    def _set_log_level(self, level: str) -> None:
+        """Mirror to the client at the configured level; stderr keeps the --log-level."""
+        wanted = getattr(logging, level.upper(), logging.INFO)
+        self.log_handler.setLevel(wanted)
+        logging.getLogger("tierwise").setLevel(min(wanted, logging.getLogger().getEffectiveLevel()))
+
+    async def pull_configuration(self) -> None:
+        """Pull workspace/configuration (section tierwise) when the client offers it."""
+        if not self.client_supports("workspace.configuration"):
+            return
+        try:
+            items = await self.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="tierwise")])
+            )
+        except Exception as exc:
+            logger.warning("workspace/configuration failed: %s", exc)
+            return
+        self.settings.set_editor(self.settings.client, items[0] if items else None)
+
+    async def reload_files(self) -> None:
+        """Re-read the configuration files (the watcher calls this)."""
+        self.settings.read_files()
+        self.apply_settings()
+
+    def start_watching(self) -> None:
+        """Hot-reload the user and workspace files."""
+        from tierwise.server.settings import ConfigWatcher
+
+        self.watcher = ConfigWatcher(self.settings.watched_files(), self.reload_files)
+        self.watcher.start()
+
+    # -- jobs and lifecycle -----------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run a background job (e.g. waiting for a picked name); errors are shown, not lost."""
+        task = asyncio.create_task(coro)
+        self.jobs.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self.jobs.discard(t)
+            if not t.cancelled() and (exc := t.exception()) is not None:
+                if isinstance(exc, TierwiseError):
+                    self.tell(str(exc), types.MessageType.Error)
+                else:
+                    logger.error("background job failed", exc_info=exc)
+
+        task.add_done_callback(done)
+        return task
+
+    async def aclose(self) -> None:
+        """Cancel running jobs, stop the watcher, close the engine and retired providers."""
+        current = asyncio.current_task()
+        running = [t for t in self.jobs if t is not current and not t.done()]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+        if self.watcher is not None:
+            await self.watcher.stop()
+            self.watcher = None
+        for pool in self._retired_pools:
+            with contextlib.suppress(Exception):
+                await pool.aclose()
+        self._retired_pools.clear()
+        if self.engine is not None:
+            await self.engine.aclose()
+
+
+def guarded(name: str) -> Callable[[Callable[..., Awaitable[T]]], Callable[..., Awaitable[T]]]:
+    """Map tierwise errors to JSON-RPC errors for a request handler; log the unexpected ones."""
+
+    def decorate(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+        @functools.wraps(fn)
+        async def wrapper(*args: Any, **kwargs: Any) -> T:
+            server = args[0] if args and isinstance(args[0], TierwiseServer) else None
+            task = asyncio.current_task()
+            if server is not None and task is not None:
+                server.jobs.add(task)
+            try:
+                return await fn(*args, **kwargs)
+            except JsonRpcException:
+                raise
+            except UsageError as exc:
+                raise JsonRpcInvalidParams(f"{name}: {exc}") from None
+            except TierwiseError as exc:
+                raise JsonRpcException(message=f"{name}: {exc}", code=REQUEST_FAILED) from None
+            except asyncio.CancelledError:
+                raise JsonRpcRequestCancelled(
+                    f"{name} was cancelled; nothing was applied"
+                ) from None
+            except Exception as exc:
+                logger.exception("%s failed", name)
+                raise JsonRpcInternalError(
+                    f"{name} failed with {type(exc).__name__}: {exc} (details in the server log)"
+                ) from None
+            finally:
+                if server is not None and task is not None:
+                    server.jobs.discard(task)
+
+        return wrapper
+
+    return decorate
+
+
+def logged(name: str) -> Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]]:
+    """Log a failing notification handler instead of letting pygls show a generic message."""
+
+    def decorate(fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        @functools.wraps(fn)
+        async def wrapper(*args: Any, **kwargs: Any) -> None:
+            try:
+                await fn(*args, **kwargs)
+            except Exception:
+                logger.exception("%s failed", name)
+
+        return wrapper
+
+    return decorate
+
+
+def create_server(
+    *, config_path: Path | None = None, workspace_root: Path | None = None
+) -> TierwiseServer:
+    """A fresh server with every feature registered."""
+    from tierwise.server import features
+
+    server = TierwiseServer(config_path=config_path, workspace_root=workspace_root)
+    features.register(server)
+    return server

@@ -1,0 +1,161 @@
+"""Command arguments as attrs classes, and their strict conversion with precise messages.
+
+pygls converts command arguments by annotation but accepts `5` for a string and `"no"` for a
+boolean, and reports "While structuring RunArgs (1 sub-exception)". These converters reject
+wrong JSON types and unknown keys and say which key is wrong, so a client bug is visible.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+import cattrs
+from cattrs.errors import ForbiddenExtraKeysError
+from cattrs.v import transform_error
+from lsprotocol import types
+
+from tierwise.errors import UsageError
+
+
+@attrs.define
+class RunArgs:
+    """tierwise.run: an action at a position or on a range, optionally on a given tier."""
+
+    action: str
+    uri: str
+    range: types.Range | None = None
+    position: types.Position | None = None
+    tier: str | None = None
+    refresh: bool = False
+
+
+@attrs.define
+class RouteArgs:
+    """tierwise.route: preview the decision for an action at a position or on a range."""
+
+    action: str
+    uri: str
+    range: types.Range | None = None
+    position: types.Position | None = None
+    tier: str | None = None
+
+
+@attrs.define
+class SetTierArgs:
+    """tierwise.setTier: the sticky session tier; "auto" clears it."""
+
+    tier: str
+
+
+@attrs.define
+class EscalateArgs:
+    """tierwise.escalate: re-run the last action (on this document, else the last one) a tier up."""
+
+    uri: str | None = None
+
+
+@attrs.define
+class PickNameArgs:
+    """tierwise.applyRename: rename the symbol at a position to a chosen candidate.
+
+    For clients with their own name picker (they declare experimental.tierwise.pickName).
+    """
+
+    uri: str
+    position: types.Position
+    name: str
+
+
+def _strict(kind: type[Any]) -> Callable[[Any, Any], Any]:
+    def hook(value: Any, _type: Any) -> Any:
+        # bool is an int in Python but not in JSON.
+        if isinstance(value, bool) and kind is not bool:
+            raise TypeError(f"expected {kind.__name__}, got a boolean")
+        if kind is float and isinstance(value, int):
+            return float(value)
+        if not isinstance(value, kind):
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    return hook
+
+
+def strict_converter() -> cattrs.Converter:
+    """A converter for command arguments that rejects wrong JSON types and unknown keys."""
+    # Not a copy of lsprotocol's converter: its attrs hook factory closes over the original
+    # converter, so hooks registered on a copy would never be used for nested fields.
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    for kind in (str, int, float, bool):
+        converter.register_structure_hook(kind, _strict(kind))
+    return converter
+
+
+def _problem(exc: BaseException, _type: Any) -> str:
+    if isinstance(exc, KeyError):
+        return "required key missing"
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return "unknown key(s) " + ", ".join(sorted(exc.extra_fields))
+    return str(exc) or type(exc).__name__
+
+
+def describe(exc: Exception, name: str) -> str:
+    """cattrs' validation errors as 'key: problem' phrases."""
+    if not isinstance(exc, cattrs.BaseValidationError | ForbiddenExtraKeysError):
+        return str(exc)
+    out = []
+    for line in transform_error(exc, path=name, format_exception=_problem):
+        problem, _, where = line.rpartition(" @ ")
+        out.append(f"{where}: {problem}")
+    return "; ".join(out)
+
+
+def _fields(kind: Any) -> str:
+    if attrs.has(kind):
+        return "{" + ", ".join(f.name for f in attrs.fields(kind)) + "}"
+    return getattr(kind, "__name__", str(kind))
+
+
+def prepare_arguments(
+    command: str,
+    handler: Callable[..., Any],
+    arguments: Sequence[Any] | None,
+    converter: cattrs.Converter,
+) -> list[Any]:
+    """Convert a command's JSON arguments by the handler's annotations (after the server).
+
+    Raises UsageError naming the command, the argument and the key when they do not fit.
+    """
+    target = getattr(handler, "func", handler)
+    hints = typing.get_type_hints(target)
+    params = list(inspect.signature(target).parameters.values())[1:]  # the server comes first
+    values = list(arguments or [])
+    if len(values) > len(params):
+        raise UsageError(
+            f"{command} takes {len(params)} argument(s), got {len(values)}: pass one object "
+            + " ".join(_fields(hints.get(p.name)) for p in params)
+        )
+    out: list[Any] = []
+    for i, param in enumerate(params):
+        kind = hints.get(param.name, Any)
+        if i >= len(values):
+            if param.default is inspect.Parameter.empty:
+                raise UsageError(f"{command} needs an argument object {_fields(kind)}")
+            break
+        value = values[i]
+        if value is None and param.default is not inspect.Parameter.empty:
+            out.append(param.default)
+            continue
+        if attrs.has(kind) and not isinstance(value, dict):
+            raise UsageError(
+                f"{command}: argument {i + 1} must be an object {_fields(kind)}, "
+                f"got {type(value).__name__}"
+            )
+        try:
+            out.append(converter.structure(value, kind))
+        except Exception as exc:
+            raise UsageError(f"{command}: {describe(exc, 'argument')}") from None
+    return out

@@ -1,0 +1,132 @@
+"""The one place where LSP methods and commands are bound; each handler only translates."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from lsprotocol import types
+
+from tierwise.routing.tiers import Tier
+from tierwise.server import actions, results, runner
+from tierwise.server.app import TierwiseServer, guarded, logged
+from tierwise.server.args import EscalateArgs, PickNameArgs, RouteArgs, RunArgs, SetTierArgs
+from tierwise.server.convert import KIND_DOCSTRING, KIND_QUICKFIX, KIND_RENAME
+
+logger = logging.getLogger(__name__)
+
+CODE_ACTION_KINDS = [
+    KIND_QUICKFIX,
+    KIND_DOCSTRING,
+    KIND_RENAME,
+    *(
+        f"{base}.tierwise.{a}"
+        for base in ("refactor", "source")
+        for a in ("review", "explain", "design")
+    ),
+]
+
+
+def register(server: TierwiseServer) -> None:
+    """Bind every LSP method and command of the tierwise server."""
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: TierwiseServer, params: types.InitializeParams) -> None:
+        ls.start_engine(params.initialization_options)
+        ls.log_handler.loop = asyncio.get_running_loop()
+
+    @server.feature(types.INITIALIZED)
+    @logged("initialized")
+    async def initialized(ls: TierwiseServer, _params: types.InitializedParams) -> None:
+        await ls.pull_configuration()
+        ls.apply_settings()
+        ls.start_watching()
+        root = ls.workspace_root()
+        logger.info(
+            "tierwise %s ready: workspace %s, model tiers available: %s",
+            ls.version,
+            root or "(none)",
+            ", ".join(ls.engine.configured_tiers()) or "none",
+        )
+
+    @server.feature(types.SHUTDOWN)
+    @logged("shutdown")
+    async def shutdown(ls: TierwiseServer, _params: Any) -> None:
+        await ls.aclose()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    @logged("didChangeConfiguration")
+    async def did_change_configuration(
+        ls: TierwiseServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        if ls.client_supports("workspace.configuration"):
+            await ls.pull_configuration()
+        else:
+            ls.settings.set_editor(ls.settings.client, params.settings)
+        ls.apply_settings()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    @logged("didChange")
+    async def did_change(ls: TierwiseServer, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        doc = ls.workspace.text_documents.get(uri)
+        if doc is not None and ls.reviews.follow(uri, doc.source):
+            results.publish(ls, uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    @logged("didClose")
+    async def did_close(ls: TierwiseServer, params: types.DidCloseTextDocumentParams) -> None:
+        if ls.reviews.clear(params.text_document.uri):
+            ls.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
+            )
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=CODE_ACTION_KINDS, resolve_provider=False),
+    )
+    @guarded("codeAction")
+    async def code_action(
+        ls: TierwiseServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction | types.Command]:
+        return await actions.code_actions(ls, params)
+
+    @server.command("tierwise.run")
+    @guarded("tierwise.run")
+    async def run(ls: TierwiseServer, args: RunArgs) -> dict[str, Any]:
+        return await runner.run(ls, args)
+
+    @server.command("tierwise.route")
+    @guarded("tierwise.route")
+    async def route(ls: TierwiseServer, args: RouteArgs) -> dict[str, Any]:
+        return runner.route(ls, args)
+
+    @server.command("tierwise.setTier")
+    @guarded("tierwise.setTier")
+    async def set_tier(ls: TierwiseServer, args: SetTierArgs) -> dict[str, Any]:
+        ls.sticky = None if args.tier.strip().lower() == "auto" else Tier.parse(args.tier)
+        ls.listings.clear()
+        return {"tier": ls.sticky.label if ls.sticky is not None else "auto"}
+
+    @server.command("tierwise.escalate")
+    @guarded("tierwise.escalate")
+    async def escalate(ls: TierwiseServer, args: EscalateArgs | None = None) -> dict[str, Any]:
+        return await runner.escalate(ls, args.uri if args is not None else None)
+
+    @server.command("tierwise.stats")
+    @guarded("tierwise.stats")
+    async def stats(ls: TierwiseServer) -> dict[str, Any]:
+        data: dict[str, Any] = runner.engine_of(ls).stats()
+        data["sticky"] = ls.sticky.label if ls.sticky is not None else "auto"
+        return data
+
+    @server.command("tierwise.clearCache")
+    @guarded("tierwise.clearCache")
+    async def clear_cache(ls: TierwiseServer) -> dict[str, Any]:
+        return {"removed": runner.engine_of(ls).clear_cache()}
+
+    @server.command("tierwise.applyRename")
+    @guarded("tierwise.applyRename")
+    async def apply_rename(ls: TierwiseServer, args: PickNameArgs) -> dict[str, Any]:
+        return await runner.apply_rename(ls, args.uri, args.position, args.name)

@@ -1,0 +1,359 @@
+"""What the commands do: locate the target, route or run it, deliver the result as LSP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from lsprotocol import types
+
+from tierwise import report
+from tierwise.context.languages import language_for
+from tierwise.context.types import Span, estimate_tokens
+from tierwise.errors import TierwiseError, UsageError
+from tierwise.handlers.base import (
+    Action,
+    DocstringResult,
+    MarkdownResult,
+    RenameResult,
+    ReviewResult,
+    Task,
+)
+from tierwise.routing.tiers import Tier
+from tierwise.server import results
+from tierwise.server.convert import LineIndex, range_dict
+from tierwise.server.progress import Progress
+from tierwise.server.results import LastRun, Snapshot
+
+if TYPE_CHECKING:
+    from tierwise.engine import Engine, Outcome
+    from tierwise.server.app import TierwiseServer
+    from tierwise.server.args import RouteArgs, RunArgs
+
+logger = logging.getLogger(__name__)
+
+
+def engine_of(server: TierwiseServer) -> Engine:
+    """The engine, or a clear error before initialize."""
+    if server.engine is None:
+        raise UsageError("the server is not initialized yet")
+    engine: Engine = server.engine
+    return engine
+
+
+def snapshot(server: TierwiseServer, uri: str) -> Snapshot:
+    """The open document as it is now; UsageError when the client has not opened it."""
+    if not uri:
+        raise UsageError("uri is empty: pass the document's URI")
+    doc = server.workspace.text_documents.get(uri)
+    if doc is None:
+        raise UsageError(f"{uri} is not open: tierwise works on documents the editor has opened")
+    return Snapshot(uri, doc.path, doc.version, doc.source)
+
+
+def locate(
+    server: TierwiseServer, snap: Snapshot, rng: types.Range | None, pos: types.Position | None
+) -> tuple[int, int, int | None, int | None]:
+    """(line, col, end_line, end_col) in str columns from a client range or position.
+
+    A range whose ends meet is a position (end_line and end_col are None).
+    """
+    index = LineIndex(snap.text, server.encoding)
+    if rng is not None:
+        start = index.from_client(rng.start, "range start")
+        end = index.from_client(rng.end, "range end")
+        if end < start:
+            raise UsageError("range end comes before its start")
+        if end == start:
+            return (*start, None, None)
+        return (*start, *end)
+    if pos is not None:
+        return (*index.from_client(pos, "position"), None, None)
+    raise UsageError("pass a position {line, character} or a range {start, end}")
+
+
+def _check_excluded(engine: Engine, path: str) -> None:
+    pattern = engine.is_excluded(path)
+    if pattern is not None:
+        raise UsageError(
+            f"{path} is excluded by pattern {pattern!r} (privacy.exclude): tierwise never sends it"
+        )
+
+
+def build(
+    server: TierwiseServer, args: RunArgs | RouteArgs, *, refresh: bool = False
+) -> tuple[Task, Snapshot]:
+    """Validate the arguments and build the task from the open document."""
+    engine = engine_of(server)
+    action = Action.parse(args.action)
+    if args.tier not in (None, "", "auto"):
+        Tier.parse(args.tier)
+    snap = snapshot(server, args.uri)
+    _check_excluded(engine, snap.path)
+    line, col, end_line, end_col = locate(server, snap, args.range, args.position)
+    task = engine.build_task(
+        action,
+        snap.path,
+        snap.text,
+        line,
+        col,
+        end_line=end_line,
+        end_col=end_col,
+        tier=args.tier,
+        refresh=refresh,
+        doc_version=snap.version,
+        uri=snap.uri,
+    )
+    return task, snap
+
+
+def route(server: TierwiseServer, args: RouteArgs) -> dict[str, Any]:
+    """The decision and every tier's estimate, without a model call."""
+    task, snap = build(server, args)
+    decision = engine_of(server).decide(task, sticky=server.sticky)
+    data = report.decision_json(task, decision)
+    data["uri"] = snap.uri
+    data["sticky"] = server.sticky.label if server.sticky is not None else None
+    return data
+
+
+async def run(server: TierwiseServer, args: RunArgs) -> dict[str, Any]:
+    """tierwise.run: build, run with progress, deliver."""
+    task, snap = build(server, args, refresh=args.refresh)
+    return await execute(server, task, snap)
+
+
+async def escalate(server: TierwiseServer, uri: str | None) -> dict[str, Any]:
+    """Re-run the last action on the same target one tier up."""
+    key = uri or server.last_run_uri
+    last: LastRun | None = server.last_runs.get(key) if key else None
+    if last is None:
+        where = f" on {uri}" if uri else ""
+        raise UsageError(f"nothing to escalate{where}: run an action first")
+    tier = Tier(last.tier)
+    if tier is Tier.FRONTIER:
+        raise UsageError("the last answer already came from the frontier tier")
+    rebuilt = _rebuild(server, last, tier.up())
+    if rebuilt is not None:
+        return await execute(server, *rebuilt)
+    return await execute(server, attrs.evolve(last.task, tier=tier.up()), last.snapshot)
+
+
+def _rebuild(server: TierwiseServer, last: LastRun, tier: Tier) -> tuple[Task, Snapshot] | None:
+    """The same target in the current text (found by its first line), so that an answer
+    already applied (a docstring) is improved in place rather than refused as stale."""
+    target = last.task.context.target
+    doc = server.workspace.text_documents.get(last.snapshot.uri)
+    if doc is None or target.kind == "selection":
+        return None
+    offset = results.relocate_text(target.text.split("\n", 1)[0], doc.source)
+    if offset is None:
+        return None
+    line, col = LineIndex(doc.source).position(offset)
+    snap = Snapshot(doc.uri, doc.path, doc.version, doc.source)
+    task = engine_of(server).build_task(
+        last.task.action,
+        snap.path,
+        snap.text,
+        line,
+        col,
+        tier=tier.label,
+        doc_version=snap.version,
+        uri=snap.uri,
+    )
+    if task.context.target.name != target.name:
+        return None
+    return task, snap
+
+
+def _prompt_tokens(task: Task) -> int:
+    from tierwise.handlers.registry import get_handler
+
+    try:
+        prompt = get_handler(task.action).build_prompt(task)
+    except TierwiseError:
+        return 0
+    return estimate_tokens(prompt.system + prompt.context + prompt.question)
+
+
+async def execute(server: TierwiseServer, task: Task, snap: Snapshot) -> dict[str, Any]:
+    """Run a task with cancellable progress and turn the outcome into LSP effects."""
+    engine = engine_of(server)
+    progress = Progress(
+        server,
+        f"tierwise {task.action.value}",
+        cancel_target=asyncio.current_task(),
+        engine=engine,
+        input_tokens=_prompt_tokens(task),
+    )
+    await progress.create()
+    try:
+        outcome = await engine.run(task, sticky=server.sticky, on_event=progress)
+    except asyncio.CancelledError:
+        progress.end("cancelled: nothing applied")
+        raise
+    except BaseException as exc:
+        progress.end(f"failed: {exc}"[:200])
+        raise
+    progress.end(
+        "from cache · $0"
+        if outcome.cache_hit
+        else f"{outcome.decision.tier.label} · ${outcome.cost_usd:.4f}"
+    )
+    server.last_runs[snap.uri] = LastRun(task, snap, int(outcome.decision.tier))
+    server.listings.clear()  # asking again now escalates: the listed tiers change
+    server.last_run_uri = snap.uri
+    for notice in engine.notices:
+        server.tell(notice, types.MessageType.Info)
+    engine.notices.clear()
+    data = report.outcome_json(outcome)
+    data["uri"] = snap.uri
+    data.update(await deliver(server, snap, task, outcome))
+    return data
+
+
+async def deliver(
+    server: TierwiseServer, snap: Snapshot, task: Task, outcome: Outcome
+) -> dict[str, Any]:
+    """The result as native LSP: edit, diagnostics, markdown document or rename candidates."""
+    result = outcome.result
+    if isinstance(result, DocstringResult):
+        return await results.apply_docstring(server, snap, task, result)
+    if isinstance(result, ReviewResult):
+        return results.review_to_diagnostics(
+            server, snap, task, result.findings, outcome.decision.tier.label, outcome.model
+        )
+    if isinstance(result, MarkdownResult):
+        shown = await results.show_markdown(server, task.action.value, result)
+        return {"markdown": result.markdown, "title": result.title, **shown}
+    if isinstance(result, RenameResult):
+        return offer_names(server, snap, task, result)
+    return {}
+
+
+def offer_names(
+    server: TierwiseServer, snap: Snapshot, task: Task, result: RenameResult
+) -> dict[str, Any]:
+    """Return the candidates; clients without their own picker get a showMessageRequest."""
+    data: dict[str, Any] = {
+        "old_name": result.old_name,
+        "candidates": [{"name": c.name, "reason": c.reason} for c in result.candidates],
+    }
+    where = results.rename_position(server, snap, task, result)
+    if where is not None:
+        line, col, doc = where
+        index = LineIndex(doc.source, server.encoding)
+        name = index.to_range(Span(line, col, line, col + len(result.old_name)))
+        data["position"] = {"line": name.start.line, "character": name.start.character}
+        data["range"] = range_dict(name)
+    if result.candidates and not _has_picker(server):
+        server.spawn(pick_name(server, snap, task, result))
+    return data
+
+
+def _has_picker(server: TierwiseServer) -> bool:
+    caps = getattr(server.protocol, "client_capabilities", None)
+    experimental = getattr(caps, "experimental", None)
+    picker = experimental.get("tierwise", {}) if isinstance(experimental, dict) else {}
+    return isinstance(picker, dict) and bool(picker.get("pickName"))
+
+
+async def pick_name(
+    server: TierwiseServer, snap: Snapshot, task: Task, result: RenameResult
+) -> None:
+    """Ask for one of the names, then rename (Python: across files with jedi)."""
+    reasons = "; ".join(f"{c.name}: {c.reason}" for c in result.candidates if c.reason)
+    choice = await server.window_show_message_request_async(
+        types.ShowMessageRequestParams(
+            type=types.MessageType.Info,
+            message=f"tierwise: rename {result.old_name} to…"
+            + (f" ({reasons})" if reasons else ""),
+            actions=[types.MessageActionItem(title=c.name) for c in result.candidates],
+        )
+    )
+    if choice is None:
+        return
+    where = results.rename_position(server, snap, task, result)
+    if where is None:
+        server.tell(f"{Path(snap.path).name} changed and {result.old_name} moved: run rename again")
+        return
+    line, col, doc = where
+    outcome = await rename_symbol(
+        server, doc.uri, line, col, result.old_name, choice.title, task.context.target.language
+    )
+    if not outcome.get("applied") and outcome.get("reason"):
+        server.tell(str(outcome["reason"]))
+
+
+async def rename_symbol(
+    server: TierwiseServer,
+    uri: str,
+    line: int,
+    col: int,
+    old_name: str,
+    new_name: str,
+    language: str,
+) -> dict[str, Any]:
+    """Rename the symbol at (line, str column): Python across files, else the client's rename."""
+    if language != "python":
+        message = (
+            f"rename {old_name} to {new_name} with your editor's rename: "
+            f"its {language} language server knows every reference"
+        )
+        server.tell(message, types.MessageType.Info)
+        return {"applied": False, "name": new_name, "reason": message}
+    from tierwise.server.rename import jedi_rename, line_edits
+
+    doc = server.workspace.text_documents[uri]
+    source, version = doc.source, doc.version
+    root = server.workspace_root()
+    open_docs = {Path(d.path): d for d in server.workspace.text_documents.values()}
+    before = {p: (d.version, d.source) for p, d in open_docs.items()}
+    changes = await asyncio.to_thread(
+        jedi_rename,
+        source=source,
+        path=doc.path,
+        root=str(root) if root else None,
+        line=line,
+        col=col,
+        new_name=new_name,
+        open_texts={p: d.source for p, d in open_docs.items()},
+    )
+    now = server.workspace.text_documents.get(uri)
+    if now is None or now.version != version or now.source != source:
+        return {
+            "applied": False,
+            "reason": f"{Path(doc.path).name} changed during the rename: run it again",
+        }
+    files = []
+    for path, (old, new) in changes.items():
+        opened = open_docs.get(path)
+        if opened is not None and (opened.version, opened.source) != before[path]:
+            return {
+                "applied": False,
+                "reason": f"{path.name} changed during the rename: run it again",
+            }
+        version = opened.version if opened is not None else None
+        file_uri = opened.uri if opened is not None else path.as_uri()
+        files.append((file_uri, version, line_edits(old, new, server.encoding)))
+    out = await results.apply_edits(server, f"tierwise: rename {old_name} → {new_name}", files)
+    out["files"] = len(files)
+    return out
+
+
+async def apply_rename(
+    server: TierwiseServer, uri: str, position: types.Position, new_name: str
+) -> dict[str, Any]:
+    """tierwise.applyRename: rename the identifier at a client position."""
+    snap = snapshot(server, uri)
+    line, col = LineIndex(snap.text, server.encoding).from_client(position)
+    row = LineIndex(snap.text).lines[line]
+    word = next((m for m in re.finditer(r"\w+", row) if m.start() <= col <= m.end()), None)
+    if word is None:
+        raise UsageError(f"no identifier at line {line}, character {position.character}")
+    language = language_for(snap.path)
+    return await rename_symbol(server, uri, line, word.start(), word.group(), new_name, language)
