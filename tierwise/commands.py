@@ -129,7 +129,7 @@ def iter_sources(root: Path) -> list[Path]:
 
 async def cmd_plan(args: argparse.Namespace) -> int:
     """tierwise plan: route every function in a file or tree and total the estimates."""
-    from tierwise.context.extract import list_targets
+    from tierwise.context.extract import extract_all
 
     actions = [Action.parse(a) for a in args.actions.split(",") if a.strip()]
     if not actions:
@@ -137,20 +137,21 @@ async def cmd_plan(args: argparse.Namespace) -> int:
     engine = load_engine(args, args.path)
     rows: list[dict[str, Any]] = []
     try:
-        files = iter_sources(args.path)
+        files = [path.resolve() for path in iter_sources(args.path)]
         started = time.perf_counter()
+        # One parse per file: every target and action reuses it (the widest context budget).
+        budget = max(engine.context_budget(action) for action in actions)
         for index, path in enumerate(files, 1):
             if engine.is_excluded(str(path)):
                 continue
             if sys.stderr.isatty() and not args.json:
                 sys.stderr.write(f"\rrouting {index}/{len(files)} files…")
             source = read_source(path)
-            for target in list_targets(str(path), source):
+            for ctx in extract_all(str(path), source, budget_tokens=budget):
+                target = ctx.target
                 for action in actions:
                     try:
-                        task = engine.build_task(
-                            action, str(path), source, target.span.start_line, target.span.start_col
-                        )
+                        task = engine.task_for(action, ctx)
                         decision = engine.decide(task, assume_available=True)
                     except TierwiseError as exc:
                         print(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +20,8 @@ from tierwise import privacy
 from tierwise.cache.keys import cache_key, digest, normalise
 from tierwise.cache.store import ResponseCache
 from tierwise.config import Config, cache_dir, data_dir
-from tierwise.context.extract import extract
-from tierwise.context.types import estimate_tokens
+from tierwise.context.extract import SourceFile, extract, load
+from tierwise.context.types import CodeContext, estimate_tokens
 from tierwise.errors import UsageError
 from tierwise.handlers.base import Action, Handler, Result, Task
 from tierwise.handlers.registry import get_handler
@@ -42,6 +42,9 @@ from tierwise.routing.signals import Signals, compute_signals
 from tierwise.routing.tiers import MODEL_TIERS, Tier
 
 __all__ = ["Decision", "Engine", "Event", "EventSink", "Outcome"]
+
+# Parsed files kept per engine: enough for the files open side by side in an editor.
+PARSED_FILES_KEPT = 16
 
 
 @attrs.frozen
@@ -90,6 +93,7 @@ class Engine:
         self._pool_override = pool
         self._history: dict[str, deque[float]] = {}
         self._last_task: dict[str, Task] = {}
+        self._files: OrderedDict[str, SourceFile] = OrderedDict()
         self._cache: ResponseCache | None = None
         self._ledger: Ledger | None = None
         self._pending: set[asyncio.Future[Any]] = set()
@@ -102,6 +106,10 @@ class Engine:
         """Adopt a new configuration (hot reload); validates model prices up front."""
         catalogue = Catalogue.load(config.models)
         pool = self._pool_override or ProviderPool(config)
+        old = getattr(self, "pool", None)
+        if old is not None and old is not pool:
+            # The old pool's HTTP clients hold sockets; close them once in-flight calls end.
+            self._close_later(old)
         self.config = config
         self.catalogue = catalogue
         self.pool = pool
@@ -184,30 +192,67 @@ class Engine:
                 f"{path} is excluded by privacy.exclude pattern {pattern!r}:"
                 " tierwise never sends it"
             )
-        budget_tier = requested or self.policy.base_tier(act)
-        tier_config = self.config.tiers.get(budget_tier.label)
-        budget = tier_config.context_tokens if tier_config else 2000
         ctx = extract(
-            path, source, line, col, end_line=end_line, end_col=end_col, budget_tokens=budget
+            path,
+            source,
+            line,
+            col,
+            end_line=end_line,
+            end_col=end_col,
+            budget_tokens=self.context_budget(act, requested),
+            parsed=self._parsed(path, source),
         )
-        opts: dict[str, str] = {}
-        if act is Action.DOCSTRING:
-            opts["style"] = self.config.actions.docstring_style
-        if act is Action.RENAME:
-            opts["candidates"] = str(self.config.actions.rename_candidates)
-        if extra := self.config.prompts.get(act.value):
-            opts["extra"] = extra
-        opts.update(options or {})
-        task = Task(
+        return self.task_for(
             act,
             ctx,
             tier=requested,
             refresh=refresh,
-            options=opts,
+            options=options,
             doc_version=doc_version,
             uri=uri,
         )
-        self._last_task[uri or path] = task
+
+    def _parsed(self, path: str, source: str) -> SourceFile:
+        """The parse of this text, reused while the text is unchanged (code actions ask often)."""
+        known = self._files.get(path)
+        if known is not None and known.source == source:
+            self._files.move_to_end(path)
+            return known
+        parsed = load(path, source)
+        self._files[path] = parsed
+        while len(self._files) > PARSED_FILES_KEPT:
+            self._files.popitem(last=False)
+        return parsed
+
+    def context_budget(self, action: Action, tier: Tier | None = None) -> int:
+        """Context tokens allowed for an action: the requested tier's, else its base tier's."""
+        tier_config = self.config.tiers.get((tier or self.policy.base_tier(action)).label)
+        return tier_config.context_tokens if tier_config else 2000
+
+    def task_for(
+        self,
+        action: Action,
+        ctx: CodeContext,
+        *,
+        tier: Tier | None = None,
+        refresh: bool = False,
+        options: dict[str, str] | None = None,
+        doc_version: int | None = None,
+        uri: str | None = None,
+    ) -> Task:
+        """A Task for an already extracted context, with the configured action options."""
+        opts: dict[str, str] = {}
+        if action is Action.DOCSTRING:
+            opts["style"] = self.config.actions.docstring_style
+        if action is Action.RENAME:
+            opts["candidates"] = str(self.config.actions.rename_candidates)
+        if extra := self.config.prompts.get(action.value):
+            opts["extra"] = extra
+        opts.update(options or {})
+        task = Task(
+            action, ctx, tier=tier, refresh=refresh, options=opts, doc_version=doc_version, uri=uri
+        )
+        self._last_task[uri or ctx.target.path] = task
         return task
 
     def last_task_for(self, key: str) -> Task | None:
@@ -327,6 +372,15 @@ class Engine:
         future = asyncio.get_running_loop().run_in_executor(None, fn)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
+
+    def _close_later(self, pool: ProviderPool) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop, so no HTTP client of that pool was ever opened
+        task = loop.create_task(pool.aclose_when_idle())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     # -- stats and lifecycle --------------------------------------------------------------------
 

@@ -151,10 +151,18 @@ def outcome_text(outcome: Any) -> str:
     return "\n".join(head) + "\n\n" + result_text(outcome.result, outcome.task.context.target.path)
 
 
+def display_path(path: Path) -> str:
+    """The path relative to the working directory when it lies below it, else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def plan_row(path: Path, target: Target, decision: Decision) -> dict[str, Any]:
     """One plan table row."""
     return {
-        "file": str(path),
+        "file": display_path(path),
         "line": target.span.start_line + 1,
         "name": target.name,
         "kind": target.kind,

@@ -36,14 +36,18 @@ _LEADING_COMMENT = ("#", "//", "/*", "*", "--", ";")
 
 
 @attrs.frozen
-class _File:
+class SourceFile:
+    """One parsed file; the server keeps recent ones so cursor moves do not re-parse."""
+
     path: str
+    source: str
     language: str
     lines: list[str]
     parsed: ParsedFile
 
 
-def _load(path: str, source: str) -> _File:
+def load(path: str, source: str) -> SourceFile:
+    """Parse a file once for any number of extractions."""
     language = language_for(path)
     lines = split_lines(source)
     parsed: ParsedFile | None = None
@@ -53,7 +57,7 @@ def _load(path: str, source: str) -> _File:
         parsed = treesitter.parse(language, source, lines)
     if parsed is None:
         parsed = fallback.parse(source, lines, language)
-    return _File(path, language, lines, parsed)
+    return SourceFile(path, source, language, lines, parsed)
 
 
 def extract(
@@ -65,9 +69,14 @@ def extract(
     end_line: int | None = None,
     end_col: int | None = None,
     budget_tokens: int = 2000,
+    parsed: SourceFile | None = None,
 ) -> CodeContext:
-    """The target at a 0-based position (or the selection up to end_line/end_col) with context."""
-    file = _load(path, source)
+    """The target at a 0-based position (or the selection up to end_line/end_col) with context.
+
+    `parsed` is an earlier `load` result; it is used only when it is of this very text.
+    """
+    fresh = parsed is not None and parsed.path == path and parsed.source == source
+    file = parsed if fresh and parsed is not None else load(path, source)
     _check_position(file, line, col, "position")
     if end_line is not None or end_col is not None:
         end_line = line if end_line is None else end_line
@@ -84,20 +93,20 @@ def extract(
 
 def list_targets(path: str, source: str) -> list[Target]:
     """Every function, method and class in the file, in source order (for `tierwise plan`)."""
-    file = _load(path, source)
+    file = load(path, source)
     return [_target(file, d) for d in file.parsed.definitions]
 
 
 def extract_all(path: str, source: str, *, budget_tokens: int = 2000) -> list[CodeContext]:
     """The context of every target `list_targets` returns, parsing the file once."""
-    file = _load(path, source)
+    file = load(path, source)
     return [
         _definition_context(file, index, budget_tokens)
         for index in range(len(file.parsed.definitions))
     ]
 
 
-def _check_position(file: _File, line: int, col: int, what: str) -> None:
+def _check_position(file: SourceFile, line: int, col: int, what: str) -> None:
     count = len(file.lines)
     if line < 0 or line >= count:
         raise UsageError(
@@ -128,7 +137,7 @@ def _innermost(definitions: tuple[Definition, ...], line: int, col: int) -> int 
     return best
 
 
-def _target(file: _File, definition: Definition) -> Target:
+def _target(file: SourceFile, definition: Definition) -> Target:
     return Target(
         path=file.path,
         language=file.language,
@@ -145,7 +154,7 @@ def _target(file: _File, definition: Definition) -> Target:
     )
 
 
-def _ancestors(file: _File, index: int | None) -> list[int]:
+def _ancestors(file: SourceFile, index: int | None) -> list[int]:
     """Indices of the enclosing definitions, outermost first (Go methods: their receiver type)."""
     chain: list[int] = []
     definitions = file.parsed.definitions
@@ -164,13 +173,13 @@ def _ancestors(file: _File, index: int | None) -> list[int]:
     return chain
 
 
-def _definition_context(file: _File, index: int, budget: int) -> CodeContext:
+def _definition_context(file: SourceFile, index: int, budget: int) -> CodeContext:
     definition = file.parsed.definitions[index]
     chain = _ancestors(file, index)
     return _build(file, _target(file, definition), chain[:-1], chain, budget)
 
 
-def _selection_context(file: _File, span: Span, budget: int) -> CodeContext:
+def _selection_context(file: SourceFile, span: Span, budget: int) -> CodeContext:
     definitions = file.parsed.definitions
     enclosing = None
     for index, definition in enumerate(definitions):
@@ -190,7 +199,7 @@ def _selection_context(file: _File, span: Span, budget: int) -> CodeContext:
     return _build(file, target, chain, chain, budget)
 
 
-def _module_context(file: _File, budget: int) -> CodeContext:
+def _module_context(file: SourceFile, budget: int) -> CodeContext:
     last = len(file.lines) - 1
     span = Span(0, 0, last, len(file.lines[last]))
     target = Target(
@@ -216,14 +225,14 @@ def _within(span: Span, line: int, col: int) -> bool:
     return (span.start_line, span.start_col) <= (line, col) <= (span.end_line, span.end_col)
 
 
-def _cross_file(file: _File, calls: Iterable[Call]) -> int:
+def _cross_file(file: SourceFile, calls: Iterable[Call]) -> int:
     """Call sites whose root name comes from a non-standard-library import (or a Rust path)."""
     external = {name for imp in file.parsed.imports if imp.external for name, _ in imp.bindings}
     return sum(1 for call in calls if call.root in external or call.root in _PATH_ROOTS)
 
 
 def _build(
-    file: _File, target: Target, chain: list[int], owners: list[int], budget: int
+    file: SourceFile, target: Target, chain: list[int], owners: list[int], budget: int
 ) -> CodeContext:
     """Gather the context items for a target and fit them to the budget."""
     parsed = file.parsed
@@ -297,7 +306,7 @@ def _resolve(
     return None
 
 
-def _leading(file: _File, start_line: int) -> str:
+def _leading(file: SourceFile, start_line: int) -> str:
     """The comment lines directly above a target (where an inline directive may sit)."""
     first = start_line
     while first > 0:

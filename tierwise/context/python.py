@@ -12,6 +12,8 @@ import re
 import sys
 import tokenize
 
+import attrs
+
 from tierwise.context.languages import (
     Call,
     ColumnMap,
@@ -77,6 +79,8 @@ class _Builder:
         self.definitions: list[Definition] = []
         self.calls: list[Call] = []
         self.names: list[tuple[str, int, int]] = []
+        # Raised names per function definition, gathered in the one walk of the tree.
+        self.raised: dict[int, list[str]] = {}
 
     def build(self, tree: ast.Module) -> ParsedFile:
         stack: list[tuple[ast.AST, int | None, ast.AST | None]] = [(tree, None, None)]
@@ -87,6 +91,8 @@ class _Builder:
                 self.definitions.append(self._definition(node, parent, parent_node))
                 child_parent = len(self.definitions) - 1
                 parent_node = node
+            elif isinstance(node, ast.Raise):
+                self._raise(node, parent, parent_node)
             elif isinstance(node, ast.Call):
                 name = dotted(node.func)
                 if name:
@@ -95,16 +101,34 @@ class _Builder:
             elif isinstance(node, ast.Name):
                 line, col = self._pos(node.lineno, node.col_offset)
                 self.names.append((node.id, line, col))
+            if isinstance(node, ast.Lambda):
+                child_parent = None  # a raise inside a lambda is not its function's raise
             children = list(ast.iter_child_nodes(node))
             stack.extend((child, child_parent, parent_node) for child in reversed(children))
+        definitions = tuple(
+            attrs.evolve(d, raises=tuple(self.raised[i])) if i in self.raised else d
+            for i, d in enumerate(self.definitions)
+        )
         return ParsedFile(
             language="python",
-            definitions=tuple(self.definitions),
+            definitions=definitions,
             imports=tuple(self._imports(tree.body)),
             calls=tuple(self.calls),
             names=tuple(self.names),
             module_doc_slot=self._module_doc_slot(tree),
         )
+
+    def _raise(self, node: ast.Raise, parent: int | None, parent_node: ast.AST | None) -> None:
+        """Note a raised exception name against the function whose own body raises it."""
+        if parent is None or not isinstance(parent_node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return
+        if node.exc is None:
+            return
+        exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+        name = dotted(exc)
+        found = self.raised.setdefault(parent, [])
+        if name and name not in found:
+            found.append(name)
 
     def _pos(self, lineno: int, col_offset: int) -> tuple[int, int]:
         return lineno - 1, self.cols.char_col(lineno - 1, col_offset)
@@ -135,12 +159,10 @@ class _Builder:
         owner = parent_node.name if in_class and isinstance(parent_node, ast.ClassDef) else None
         params: tuple[str, ...] = ()
         returns: str | None = None
-        raises: tuple[str, ...] = ()
         if not isinstance(node, ast.ClassDef):
             params = _params(node.args, drop_receiver=kind == "method")
             if node.returns is not None:
                 returns = slice_span(self.lines, self._span(node.returns))
-            raises = _raises(node)
         return Definition(
             kind=kind,
             name=node.name,
@@ -150,7 +172,6 @@ class _Builder:
             name_span=self._name_span(def_line, def_col, node.name),
             params=params,
             returns=returns,
-            raises=raises,
             doc_slot=self._doc_slot(node, header_end[0], indent_of(self.lines[def_line])),
             parent=parent,
             owner=owner,
@@ -261,20 +282,3 @@ def _params(args: ast.arguments, *, drop_receiver: bool) -> tuple[str, ...]:
     if args.kwarg:
         names.append("**" + args.kwarg.arg)
     return tuple(names)
-
-
-def _raises(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
-    """Exception names raised directly in the body (not in nested functions or classes)."""
-    found: list[str] = []
-    stack: list[ast.AST] = list(reversed(node.body))
-    while stack:
-        current = stack.pop()
-        if isinstance(current, _SCOPE_NODES):
-            continue
-        if isinstance(current, ast.Raise) and current.exc is not None:
-            exc = current.exc.func if isinstance(current.exc, ast.Call) else current.exc
-            name = dotted(exc)
-            if name and name not in found:
-                found.append(name)
-        stack.extend(reversed(list(ast.iter_child_nodes(current))))
-    return tuple(found)

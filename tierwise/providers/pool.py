@@ -3,6 +3,7 @@ fallback chain that tries each model of a tier in order."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import TYPE_CHECKING
@@ -81,6 +82,9 @@ class ProviderPool:
         self.config = config
         self._http_client_factory = http_client_factory
         self._providers: dict[str, Provider] = {}
+        self._streams = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def _config_for(self, name: str, ref: str | None = None) -> ProviderConfig:
         provider = self.config.providers.get(name)
@@ -147,6 +151,19 @@ class ProviderPool:
         """
         if not models:
             raise ConfigError("no model to try: the tier's models list is empty")
+        self._streams += 1
+        self._idle.clear()
+        try:
+            async for item in self._stream_chain(models, request_factory):
+                yield item
+        finally:
+            self._streams -= 1
+            if not self._streams:
+                self._idle.set()
+
+    async def _stream_chain(
+        self, models: Sequence[str], request_factory: Callable[[str], ProviderRequest]
+    ) -> AsyncGenerator[Delta | Completion, None]:
         failures: list[tuple[str, ProviderError]] = []
         for ref in models:
             model = self._parse(ref)
@@ -173,6 +190,11 @@ class ProviderPool:
             raise last
         summary = "; ".join(f"{ref}: {exc}" for ref, exc in failures)
         raise type(last)(f"every model in the chain failed. {summary}") from last
+
+    async def aclose_when_idle(self) -> None:
+        """Close once no stream is in flight (a hot reload must not cut an answer short)."""
+        await self._idle.wait()
+        await self.aclose()
 
     async def aclose(self) -> None:
         """Close every provider built so far."""
