@@ -56,6 +56,7 @@ class EditorClient(LanguageClient):
         self.texts: dict[str, str] = {}
         self.versions: dict[str, int] = {}
         self.root: Path | None = None
+        self.home = Path()  # the test's home directory (user config, data, cache)
 
     # documents ---------------------------------------------------------------------------------
 
@@ -174,8 +175,8 @@ def edits_by_uri(edit: types.WorkspaceEdit) -> dict[str, tuple[int | None, list[
         assert isinstance(change, types.TextDocumentEdit), change
         edits = [e for e in change.edits if isinstance(e, types.TextEdit)]
         out[change.text_document.uri] = (change.text_document.version, edits)
-    for uri, edits in (edit.changes or {}).items():
-        out[uri] = (None, list(edits))
+    for uri, plain in (edit.changes or {}).items():
+        out[uri] = (None, list(plain))
     return out
 
 

@@ -45,7 +45,7 @@ async def editor(
         CLIENTS[request.param],
         init_options={"tierwise": {"server": {"show_tier_variants": True}}},
     )
-    client.home = home  # type: ignore[attr-defined]
+    client.home = home
     yield client
     await stop(client)
 
@@ -216,7 +216,7 @@ async def test_explain_opens_a_markdown_document_or_sends_a_message(editor: Edit
         shown = editor.shown_documents[-1]
         path = Path(result["document"])
         assert shown.uri == path.as_uri()
-        assert path.is_relative_to(editor.home / "data" / "docs")  # type: ignore[attr-defined]
+        assert path.is_relative_to(editor.home / "data" / "docs")
         assert "It adds things up for the caller." in path.read_text(encoding="utf-8")
     else:
         assert result["shown"] == "message"

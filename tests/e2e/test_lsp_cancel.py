@@ -37,7 +37,7 @@ async def editor(
     """One server per client kind."""
     home, root = make_workspace(tmp_path_factory.mktemp(request.param), fake)
     client = await start(home, root, CLIENTS[request.param])
-    client.home = home  # type: ignore[attr-defined]
+    client.home = home
     yield client
     await stop(client)
 
@@ -80,7 +80,7 @@ async def assert_cancelled(
     await wait_for(lambda: fake.closed_early > closed_before, what="the provider stream to close")
     await wait_for(
         lambda: ledger_outcomes(client.home)[-1:] == ["cancelled"], what="a cancelled ledger row"
-    )  # type: ignore[attr-defined]
+    )
     await asyncio.sleep(0.3)  # an edit sent by mistake would arrive within this time
     assert len(client.applied) == applied_before
     assert client.texts[uri] == SHOP
@@ -121,7 +121,8 @@ async def test_progress_cancel_stops_the_stream_and_applies_nothing(
         return fresh[0] if fresh else None
 
     token = await wait_for(begun, what="the progress to begin")
-    assert editor.progress_reports[token][0].cancellable is True
+    begin = editor.progress_reports[token][0]
+    assert isinstance(begin, types.WorkDoneProgressBegin) and begin.cancellable is True
     await wait_for(
         lambda: fake.request_count and fake.requests[-1].body.get("stream"), what="a stream"
     )

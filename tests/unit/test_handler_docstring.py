@@ -227,7 +227,8 @@ def test_relativize_then_adjust_renders_for_the_new_slot() -> None:
     result = handler.parse(task(parse_token_target()), reply("docstring_clean.txt"))
     relative = handler.relativize(task(parse_token_target()), result)
     stored = result_from_dict(Action.DOCSTRING, result_to_dict(relative))
-    assert isinstance(stored, DocstringResult) and stored.docstring == result.docstring
+    assert isinstance(result, DocstringResult) and isinstance(stored, DocstringResult)
+    assert stored.docstring == result.docstring
     # The same function moved to module level, 40 lines further down.
     moved = parse_token_target()
     text = moved.text.replace("\n    ", "\n")
