@@ -6,6 +6,7 @@ The engine is the only stage that wires the others together; the CLI and the ser
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections import OrderedDict, deque
@@ -92,8 +93,8 @@ class Engine:
         self.session = session or uuid.uuid4().hex[:12]
         self._pool_override = pool
         self._history: dict[str, deque[float]] = {}
-        self._last_task: dict[str, Task] = {}
         self._files: OrderedDict[str, SourceFile] = OrderedDict()
+        self._files_lock = threading.Lock()  # code-action listing routes in a worker thread
         self._cache: ResponseCache | None = None
         self._ledger: Ledger | None = None
         self._pending: set[asyncio.Future[Any]] = set()
@@ -214,14 +215,17 @@ class Engine:
 
     def _parsed(self, path: str, source: str) -> SourceFile:
         """The parse of this text, reused while the text is unchanged (code actions ask often)."""
-        known = self._files.get(path)
-        if known is not None and known.source == source:
-            self._files.move_to_end(path)
-            return known
+        with self._files_lock:
+            known = self._files.get(path)
+            if known is not None and known.source == source:
+                self._files.move_to_end(path)
+                return known
         parsed = load(path, source)
-        self._files[path] = parsed
-        while len(self._files) > PARSED_FILES_KEPT:
-            self._files.popitem(last=False)
+        with self._files_lock:
+            self._files[path] = parsed
+            self._files.move_to_end(path)
+            while len(self._files) > PARSED_FILES_KEPT:
+                self._files.popitem(last=False)
         return parsed
 
     def context_budget(self, action: Action, tier: Tier | None = None) -> int:
@@ -249,15 +253,9 @@ class Engine:
         if extra := self.config.prompts.get(action.value):
             opts["extra"] = extra
         opts.update(options or {})
-        task = Task(
+        return Task(
             action, ctx, tier=tier, refresh=refresh, options=opts, doc_version=doc_version, uri=uri
         )
-        self._last_task[uri or ctx.target.path] = task
-        return task
-
-    def last_task_for(self, key: str) -> Task | None:
-        """The last task built for a URI (or path), for escalation."""
-        return self._last_task.get(key)
 
     def _repeats(self, signals: Signals, now: float) -> int:
         window = self.policy.escalate_window_s

@@ -211,3 +211,19 @@ async def test_providers_are_built_once_and_closed(fake: FakeProvider) -> None:
     await pool.aclose()
 
     assert pool.get("openai") is not first  # a closed pool builds afresh
+
+
+async def test_close_when_idle_waits_for_the_stream_in_flight(fake: FakeProvider) -> None:
+    fake.script(("slow", 20, 0.01))
+    pool = ProviderPool(chain_config(fake))
+    stream = pool.stream_chain(CHAIN, factory([]))
+    first = await anext(stream)
+    closing = asyncio.create_task(pool.aclose_when_idle())
+    await asyncio.sleep(0.05)
+    assert not closing.done()  # a hot reload must not cut the answer short
+
+    rest = [item async for item in stream]
+
+    assert isinstance(first, Delta) and isinstance(rest[-1], Completion)
+    await asyncio.wait_for(closing, 10)
+    assert pool._providers == {}  # every provider of the pool was closed

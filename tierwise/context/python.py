@@ -147,6 +147,11 @@ class _Builder:
         parent_node: ast.AST | None,
     ) -> Definition:
         span = self._span(node)
+        rest = self.lines[span.end_line][span.end_col :].strip()
+        if rest.startswith("#"):  # a trailing comment on the last line belongs to the target
+            span = Span(
+                span.start_line, span.start_col, span.end_line, len(self.lines[span.end_line])
+            )
         if node.decorator_list:
             first = min(d.lineno for d in node.decorator_list) - 1
             span = Span(first, span.start_col, span.end_line, span.end_col)
