@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,11 @@ class Source:
 
 
 def editor_settings(raw: Any) -> dict[str, Any] | None:
-    """Settings from an editor: unwrap a "tierwise" key, drop nulls (unset editor settings)."""
+    """Settings from an editor: unwrap a "tierwise" key, drop nulls (unset editor settings).
+
+    Editors name settings in camelCase (VS Code's `tierwise.server.showTierVariants`); the
+    files use snake_case. Both are accepted: camelCase keys are converted.
+    """
     if raw is None:
         return None
     if isinstance(raw, dict) and isinstance(raw.get(SECTION), dict):
@@ -57,8 +62,20 @@ def editor_settings(raw: Any) -> dict[str, Any] | None:
 
 def _without_nulls(data: dict[str, Any]) -> dict[str, Any]:
     return {
-        k: _without_nulls(v) if isinstance(v, dict) else v for k, v in data.items() if v is not None
+        _snake(k): _without_nulls(v) if isinstance(v, dict) else v
+        for k, v in data.items()
+        if v is not None
     }
+
+
+_CAMEL = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+")
+
+
+def _snake(key: str) -> str:
+    """showTierVariants -> show_tier_variants; other keys (model ids, globs) unchanged."""
+    if not _CAMEL.fullmatch(key):
+        return key
+    return re.sub(r"(?<!^)([A-Z])", lambda m: "_" + m.group(1).lower(), key)
 
 
 class Settings:
