@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from tierwise.config import ProviderConfig
-from tierwise.errors import BadResponse, ProviderError, RateLimited, Timeout, Unavailable
+from tierwise.errors import BadResponse, ProviderError, Unavailable
 from tierwise.providers.base import Completion, Delta, ProviderRequest, Usage
 from tierwise.providers.pool import api_key, scrub
+from tierwise.providers.sdk_errors import common_error
 
 if TYPE_CHECKING:
     import httpx2
@@ -156,36 +157,22 @@ class AnthropicProvider:
         import json
 
         import anthropic
-        import httpx2
         import pydantic
 
         name, env = self.name, self.config.api_key_env or "its key variable"
         retries = self.config.max_retries
-        if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
-            return Timeout(
-                f"the {name} provider did not answer {request.model} within the tier timeout of "
-                f"{request.timeout:g}s; try again, or raise the tier's timeout"
-            )
-        if isinstance(exc, anthropic.APIConnectionError | httpx2.TransportError):
-            if opened:
-                return Unavailable(
-                    f"the connection to {self.endpoint} dropped in the middle of the answer "
-                    f"({type(exc.__cause__ or exc).__name__}); try again"
-                )
-            return Unavailable(f"cannot reach {self.endpoint}: is the server running?")
-        if isinstance(exc, anthropic.AuthenticationError):
-            return ProviderError(
-                f"the {name} provider rejected the key in {env} (401): check it, or set a new one"
-            )
-        if isinstance(exc, anthropic.PermissionDeniedError):
-            return ProviderError(
-                f"the key in {env} may not use {request.model} on the {name} provider (403)"
-            )
-        if isinstance(exc, anthropic.RateLimitError):
-            return RateLimited(
-                f"the {name} provider is rate limiting requests (429) after {retries} retries; "
-                "wait a minute, or pick another tier with --tier"
-            )
+        common = common_error(
+            anthropic,
+            exc,
+            request,
+            name=name,
+            env=env,
+            retries=retries,
+            endpoint=self.endpoint,
+            opened=opened,
+        )
+        if common is not None:
+            return common
         if isinstance(exc, anthropic.APIStatusError):
             detail = scrub(exc.api_message or "", self.config)
             overloaded = exc.type in ("overloaded_error", "api_error")

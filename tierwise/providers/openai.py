@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from tierwise.config import ProviderConfig
 from tierwise.context.types import estimate_tokens
-from tierwise.errors import BadResponse, ProviderError, RateLimited, Timeout, Unavailable
+from tierwise.errors import BadResponse, ProviderError, Unavailable
 from tierwise.providers.base import Completion, Delta, ProviderRequest, Usage
 from tierwise.providers.pool import api_key, scrub
+from tierwise.providers.sdk_errors import common_error
 
 if TYPE_CHECKING:
     import httpx2
@@ -179,37 +180,23 @@ class OpenAIProvider:
         """Our error for an SDK or transport exception, or None when it is not one of those."""
         import json
 
-        import httpx2
         import openai
         import pydantic
 
         name, env = self.name, self.config.api_key_env or "its key variable"
         retries = self.config.max_retries
-        if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
-            return Timeout(
-                f"the {name} provider did not answer {request.model} within the tier timeout of "
-                f"{request.timeout:g}s; try again, or raise the tier's timeout"
-            )
-        if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
-            if opened:
-                return Unavailable(
-                    f"the connection to {self.endpoint} dropped in the middle of the answer "
-                    f"({type(exc.__cause__ or exc).__name__}); try again"
-                )
-            return Unavailable(f"cannot reach {self.endpoint}: is the server running?")
-        if isinstance(exc, openai.AuthenticationError):
-            return ProviderError(
-                f"the {name} provider rejected the key in {env} (401): check it, or set a new one"
-            )
-        if isinstance(exc, openai.PermissionDeniedError):
-            return ProviderError(
-                f"the key in {env} may not use {request.model} on the {name} provider (403)"
-            )
-        if isinstance(exc, openai.RateLimitError):
-            return RateLimited(
-                f"the {name} provider is rate limiting requests (429) after {retries} retries; "
-                "wait a minute, or pick another tier with --tier"
-            )
+        common = common_error(
+            openai,
+            exc,
+            request,
+            name=name,
+            env=env,
+            retries=retries,
+            endpoint=self.endpoint,
+            opened=opened,
+        )
+        if common is not None:
+            return common
         if isinstance(exc, openai.APIStatusError):
             detail = scrub(_status_detail(exc.body), self.config)
             if exc.status_code >= 500:
