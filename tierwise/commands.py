@@ -102,11 +102,14 @@ async def cmd_route(args: argparse.Namespace) -> int:
     engine = load_engine(args, Path(args.target.split(":")[0]))
     try:
         task, _ = _task(engine, args, args.action)
-        decision = engine.decide(task)
+        # With no model tier configured at all (the no-key demo), show the policy's choice rather
+        # than "static" for everything, and say so: `run` would fall back to static.
+        assumed = not engine.configured_tiers()
+        decision = engine.decide(task, assume_available=assumed)
         if args.json:
-            emit_json(report.decision_json(task, decision))
+            emit_json({**report.decision_json(task, decision), "assumed_available": assumed})
         else:
-            print(report.decision_text(task, decision))
+            print(report.decision_text(task, decision, assumed=assumed))
         return EXIT_OK
     finally:
         await engine.aclose()

@@ -14,7 +14,7 @@ from tierwise.handlers.base import Handler, Prompt, Result, Task, result_from_di
 from tierwise.handlers.registry import get_handler
 from tierwise.ledger import LedgerRow
 from tierwise.providers.base import Completion, Delta, ModelRef, ProviderRequest, Usage
-from tierwise.routing.router import Decision
+from tierwise.routing.router import BUDGET_REFUSAL, Decision
 from tierwise.routing.tiers import Tier
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ async def execute(engine: Engine, task: Task, decision: Decision, emit: EventSin
         engine.record(_row(engine, task, decision, outcome="error", error=decision.refused))
         exc: TierwiseError = (
             BudgetExceeded(decision.refused)
-            if "budget" in decision.refused
+            if decision.refused.startswith(BUDGET_REFUSAL)
             else MissingKey(decision.refused)
         )
         raise exc

@@ -58,7 +58,13 @@ def decision_json(task: Task, decision: Decision) -> dict[str, Any]:
     }
 
 
-def decision_text(task: Task, decision: Decision) -> str:
+ASSUMED_NOTE = (
+    "note: no model tier is configured (no API key, no local server), so this is the policy's"
+    " choice as if every tier were available; `tierwise run` would fall back to static"
+)
+
+
+def decision_text(task: Task, decision: Decision, *, assumed: bool = False) -> str:
     """The route command's human output."""
     target = task.context.target
     lines = [
@@ -69,12 +75,15 @@ def decision_text(task: Task, decision: Decision) -> str:
         "tier       estimate   available",
     ]
     for tier in Tier:
-        mark = "yes" if tier.label in decision.available else "no"
+        mark = "yes" if tier.label in decision.available and not assumed else "no"
+        mark = "yes" if tier is Tier.STATIC else mark
         chosen = "  ← routed" if tier is decision.tier else ""
         lines.append(f"{tier.label:<10} {usd(decision.estimates[tier.label]):>9}   {mark}{chosen}")
     lines += [f"warning: {w}" for w in decision.warnings]
     if decision.refused:
         lines.append(f"refused: {decision.refused}")
+    if assumed:
+        lines.append(ASSUMED_NOTE)
     return "\n".join(lines)
 
 

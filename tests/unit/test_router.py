@@ -256,3 +256,22 @@ def test_clamp_to_max_tier_is_explained() -> None:
     d = route(task(Action.DESIGN), signals(), policy, ALL, RouteState(), TOKENS)
     assert d.tier is Tier.MID
     assert any("clamped to mid" in r for r in d.reasons)
+
+
+def test_a_requested_tier_that_is_not_configured_is_refused_not_swapped() -> None:
+    frontier = route(
+        task(Action.REVIEW, Tier.FRONTIER), signals(), POLICY, NOTHING, RouteState(), TOKENS
+    )
+    assert frontier.refused == (
+        "frontier tier needs ANTHROPIC_API_KEY or OPENAI_API_KEY (or another provider in its "
+        "models); set one, or run with --tier static"
+    )
+    local = route(
+        task(Action.EXPLAIN, Tier.LOCAL), signals(), POLICY, CLOUD_ONLY, RouteState(), TOKENS
+    )
+    assert local.refused is not None
+    assert local.refused.startswith("local tier needs a local server")
+    assert local.refused.endswith("run with --tier frontier")
+    # Routed (not requested) tiers still fall back, with a warning.
+    routed = route(task(Action.EXPLAIN), signals(), POLICY, CLOUD_ONLY, RouteState(), TOKENS)
+    assert routed.refused is None and routed.tier in (Tier.MID, Tier.FRONTIER)

@@ -205,7 +205,10 @@ def route(
     usable = [t for t in Tier if state.assume_available or availability.available(t, action)]
     if state.local_only:
         usable = [t for t in usable if t <= Tier.LOCAL]
-    if not state.assume_available and tier not in usable:
+    if not state.assume_available and tier not in usable and tier is task.tier:
+        # A tier the user asked for by name is never silently swapped for another.
+        refused = _requested_unavailable(tier, action, usable)
+    elif not state.assume_available and tier not in usable:
         fallback, warning = _fallback(tier, task, availability, state, policy)
         if fallback is None:
             refused = _nothing_configured(tier, action, state)
@@ -240,6 +243,17 @@ def route(
     )
 
 
+def _requested_unavailable(tier: Tier, action: Action, usable: list[Tier]) -> str:
+    needs = (
+        "a local server: set providers.local.base_url in your user config"
+        if tier is Tier.LOCAL
+        else "ANTHROPIC_API_KEY or OPENAI_API_KEY (or another provider in its models)"
+    )
+    others = [t.label for t in usable if t is not Tier.STATIC or action in STATIC_ACTIONS]
+    instead = f"; set one, or run with --tier {others[-1]}" if others else ""
+    return f"{tier.label} tier needs {needs}{instead}"
+
+
 def _nothing_configured(tier: Tier, action: Action, state: RouteState) -> str:
     if state.local_only:
         return (
@@ -251,6 +265,9 @@ def _nothing_configured(tier: Tier, action: Action, state: RouteState) -> str:
         "or configure providers.local.base_url for a local server"
         + (", or run with --tier static" if action in STATIC_ACTIONS else "")
     )
+
+
+BUDGET_REFUSAL = "refused by the hard"  # how a budget refusal starts (engine: BudgetExceeded)
 
 
 def _budget_guard(
@@ -282,4 +299,4 @@ def _budget_guard(
             cost = estimates[lower.label]
             if all(s + cost <= c for c, s, _ in caps):
                 return lower, cost, f"demoted {tier.label} → {lower.label} by the hard {note}", None
-    return tier, estimate, None, f"refused by the hard {note}"
+    return tier, estimate, None, f"{BUDGET_REFUSAL} {note}"
