@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
@@ -198,7 +197,6 @@ class TierwiseServer(LanguageServer):
         self.last_runs: dict[str, Any] = {}  # uri -> results.LastRun, for tierwise.escalate
         self.last_run_uri: str | None = None
         self.jobs: set[asyncio.Task[Any]] = set()
-        self._retired_pools: list[Any] = []
         self.startup_problems: list[str] = []
         self.log_handler = ClientLogHandler(self)
 
@@ -208,6 +206,11 @@ class TierwiseServer(LanguageServer):
         """Whether the client declared a capability, e.g. "window.show_document.support"."""
         caps = getattr(self.protocol, "client_capabilities", None)
         return caps is not None and bool(get_capability(caps, field, False))
+
+    @property
+    def converter(self) -> Any:
+        """pygls' cattrs converter (private in pygls 2.1.1, so reached in this one place)."""
+        return self.protocol._converter
 
     @property
     def encoding(self) -> str:
@@ -260,14 +263,12 @@ class TierwiseServer(LanguageServer):
         for warning in self.settings.new_warnings(warnings):
             self.tell(warning)
         if config != self.engine.config:
-            old_pool = self.engine.pool
             try:
+                # The engine closes the old providers once their streams in flight end.
                 self.engine.reconfigure(config)
             except ConfigError as exc:
                 self.tell(f"{exc} (keeping the previous configuration)", types.MessageType.Error)
             else:
-                if self.engine.pool is not old_pool:
-                    self._retired_pools.append(old_pool)
                 self._set_log_level(config.server.log_level)
                 logger.info("configuration applied")
         for problem in [*self.startup_problems, *self.settings.new_problems()]:
@@ -324,7 +325,7 @@ class TierwiseServer(LanguageServer):
         return task
 
     async def aclose(self) -> None:
-        """Cancel running jobs, stop the watcher, close the engine and retired providers."""
+        """Cancel running jobs, stop the watcher, close the engine (and its retired providers)."""
         current = asyncio.current_task()
         running = [t for t in self.jobs if t is not current and not t.done()]
         for task in running:
@@ -334,10 +335,6 @@ class TierwiseServer(LanguageServer):
         if self.watcher is not None:
             await self.watcher.stop()
             self.watcher = None
-        for pool in self._retired_pools:
-            with contextlib.suppress(Exception):
-                await pool.aclose()
-        self._retired_pools.clear()
         if self.engine is not None:
             await self.engine.aclose()
 

@@ -97,7 +97,7 @@ async def apply_edits(
     edit = workspace_edit(
         files, document_changes=server.client_supports("workspace.workspace_edit.document_changes")
     )
-    plain = server.protocol._converter.unstructure(edit)  # the edit as JSON, for the result
+    plain = server.converter.unstructure(edit)  # the edit as JSON, for the result
     if not server.client_supports("workspace.apply_edit"):
         return {
             "applied": False,
