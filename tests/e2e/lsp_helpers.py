@@ -28,6 +28,28 @@ from tests.fakes.wire_formats import text_of
 
 FAKE_KEY = "sk-test-fake"
 
+# A module for the CLI and Neovim tests: SQL built from input (review routes to frontier) and a
+# plain helper without a docstring.
+APP = '''\
+"""User lookups."""
+import sqlite3
+
+
+def find_user(conn: sqlite3.Connection, email: str) -> dict | None:
+    query = "SELECT id, email FROM users WHERE email = '" + email + "'"
+    row = conn.execute(query).fetchone()
+    if row is None:
+        return None
+    return {"id": row[0], "email": row[1]}
+
+
+def shout(text: str) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        return ""
+    return cleaned.upper() + "!"
+'''
+
 CLIENTS: dict[str, types.ClientCapabilities] = {
     "vscode": client_capabilities("visual_studio_code"),
     "neovim": client_capabilities("neovim"),

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.lsp_helpers import FAKE_KEY, fake_reply, user_config
+from tests.e2e.lsp_helpers import APP, FAKE_KEY, fake_reply, user_config
 from tests.fakes.wire import FakeProvider
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,25 +26,6 @@ SCRIPT = Path(sys.executable).parent / "tierwise"
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-P", "-m", "tierwise"]
 EXAMPLES = ROOT / "examples"
 
-APP = '''\
-"""User lookups."""
-import sqlite3
-
-
-def find_user(conn: sqlite3.Connection, email: str) -> dict | None:
-    query = "SELECT id, email FROM users WHERE email = '" + email + "'"
-    row = conn.execute(query).fetchone()
-    if row is None:
-        return None
-    return {"id": row[0], "email": row[1]}
-
-
-def shout(text: str) -> str:
-    cleaned = text.strip()
-    if not cleaned:
-        return ""
-    return cleaned.upper() + "!"
-'''
 
 # The same find_user, reformatted and commented, further down in another file.
 APP_REFORMATTED = '''\

@@ -18,32 +18,12 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.lsp_helpers import FAKE_KEY, fake_reply, user_config
+from tests.e2e.lsp_helpers import APP, FAKE_KEY, fake_reply, user_config
 from tests.fakes.wire import FakeProvider
 from tests.fakes.wire_formats import text_of
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "nvim_client.lua"
-
-APP = '''\
-"""User lookups."""
-import sqlite3
-
-
-def find_user(conn: sqlite3.Connection, email: str) -> dict | None:
-    query = "SELECT id, email FROM users WHERE email = '" + email + "'"
-    row = conn.execute(query).fetchone()
-    if row is None:
-        return None
-    return {"id": row[0], "email": row[1]}
-
-
-def shout(text: str) -> str:
-    cleaned = text.strip()
-    if not cleaned:
-        return ""
-    return cleaned.upper() + "!"
-'''
 
 
 def find_nvim() -> Path | None:

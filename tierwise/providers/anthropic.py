@@ -154,51 +154,23 @@ class AnthropicProvider:
         self, exc: Exception, request: ProviderRequest, *, opened: bool
     ) -> ProviderError | None:
         """Our error for an SDK or transport exception, or None when it is not one of those."""
-        import json
-
         import anthropic
-        import pydantic
 
-        name, env = self.name, self.config.api_key_env or "its key variable"
-        retries = self.config.max_retries
+        name = self.name
         common = common_error(
             anthropic,
             exc,
             request,
             name=name,
-            env=env,
-            retries=retries,
+            env=self.config.api_key_env or "its key variable",
+            retries=self.config.max_retries,
             endpoint=self.endpoint,
             opened=opened,
+            detail=lambda exc: scrub(exc.api_message or "", self.config),
+            overloaded=lambda exc: exc.type in ("overloaded_error", "api_error"),
         )
         if common is not None:
             return common
-        if isinstance(exc, anthropic.APIStatusError):
-            detail = scrub(exc.api_message or "", self.config)
-            overloaded = exc.type in ("overloaded_error", "api_error")
-            if exc.status_code >= 500 or overloaded:
-                return Unavailable(
-                    f"the {name} provider answered {exc.status_code}"
-                    + (f" ({detail})" if detail else "")
-                    + f" after {retries} retries; try again later"
-                )
-            if exc.status_code == 404:
-                return ProviderError(
-                    f"the {name} provider does not know model {request.model!r} (404): check the "
-                    "model id in your tiers config"
-                )
-            return ProviderError(
-                f"the {name} provider refused the request ({exc.status_code})"
-                + (f": {detail}" if detail else "")
-            )
-        if isinstance(
-            exc,
-            json.JSONDecodeError | pydantic.ValidationError | anthropic.APIResponseValidationError,
-        ):
-            return BadResponse(
-                f"the {name} provider sent a response tierwise cannot parse "
-                f"({type(exc).__name__}); try again"
-            )
         if isinstance(exc, anthropic.APIError):
             return Unavailable(
                 f"the {name} provider reported an error: {scrub(exc.message, self.config)}"

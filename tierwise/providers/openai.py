@@ -178,49 +178,22 @@ class OpenAIProvider:
         self, exc: Exception, request: ProviderRequest, *, opened: bool
     ) -> ProviderError | None:
         """Our error for an SDK or transport exception, or None when it is not one of those."""
-        import json
-
         import openai
-        import pydantic
 
-        name, env = self.name, self.config.api_key_env or "its key variable"
-        retries = self.config.max_retries
+        name = self.name
         common = common_error(
             openai,
             exc,
             request,
             name=name,
-            env=env,
-            retries=retries,
+            env=self.config.api_key_env or "its key variable",
+            retries=self.config.max_retries,
             endpoint=self.endpoint,
             opened=opened,
+            detail=lambda exc: scrub(_status_detail(exc.body), self.config),
         )
         if common is not None:
             return common
-        if isinstance(exc, openai.APIStatusError):
-            detail = scrub(_status_detail(exc.body), self.config)
-            if exc.status_code >= 500:
-                return Unavailable(
-                    f"the {name} provider at {self.endpoint} answered {exc.status_code}"
-                    + (f" ({detail})" if detail else "")
-                    + f" after {retries} retries; try again later"
-                )
-            if exc.status_code == 404:
-                return ProviderError(
-                    f"the {name} provider does not know model {request.model!r} (404): check the "
-                    "model id in your tiers config"
-                )
-            return ProviderError(
-                f"the {name} provider refused the request ({exc.status_code})"
-                + (f": {detail}" if detail else "")
-            )
-        if isinstance(
-            exc, json.JSONDecodeError | pydantic.ValidationError | openai.APIResponseValidationError
-        ):
-            return BadResponse(
-                f"the {name} provider sent a response tierwise cannot parse "
-                f"({type(exc).__name__}); try again"
-            )
         if isinstance(exc, openai.APIError):
             # An {"error": ...} object inside the stream: the server gave up mid-answer.
             return Unavailable(

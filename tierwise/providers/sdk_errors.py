@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
-from tierwise.errors import ProviderError, RateLimited, Timeout, Unavailable
+from tierwise.errors import BadResponse, ProviderError, RateLimited, Timeout, Unavailable
 from tierwise.providers.base import ProviderRequest
 
 
@@ -18,13 +20,19 @@ def common_error(
     retries: int,
     endpoint: str,
     opened: bool,
+    detail: Callable[[Any], str],
+    overloaded: Callable[[Any], bool] = lambda _exc: False,
 ) -> ProviderError | None:
-    """Our error for a timeout, a transport, key or rate-limit failure; None for anything else.
+    """Our error for an SDK or transport exception, or None when it is not one of those.
 
-    `sdk` is the `anthropic` or `openai` module; status errors with provider-specific bodies
-    are left to the caller.
+    `sdk` is the `anthropic` or `openai` module. `detail` reads a status error's message from
+    its provider-specific body (already scrubbed of keys); `overloaded` marks a status error
+    that means "busy, try later" whatever its code.
     """
+    import json
+
     import httpx2
+    import pydantic
 
     if isinstance(exc, sdk.APITimeoutError | httpx2.TimeoutException):
         return Timeout(
@@ -50,5 +58,29 @@ def common_error(
         return RateLimited(
             f"the {name} provider is rate limiting requests (429) after {retries} retries; "
             "wait a minute, or pick another tier with --tier"
+        )
+    if isinstance(exc, sdk.APIStatusError):
+        said = detail(exc)
+        if exc.status_code >= 500 or overloaded(exc):
+            return Unavailable(
+                f"the {name} provider at {endpoint} answered {exc.status_code}"
+                + (f" ({said})" if said else "")
+                + f" after {retries} retries; try again later"
+            )
+        if exc.status_code == 404:
+            return ProviderError(
+                f"the {name} provider does not know model {request.model!r} (404): check the "
+                "model id in your tiers config"
+            )
+        return ProviderError(
+            f"the {name} provider refused the request ({exc.status_code})"
+            + (f": {said}" if said else "")
+        )
+    if isinstance(
+        exc, json.JSONDecodeError | pydantic.ValidationError | sdk.APIResponseValidationError
+    ):
+        return BadResponse(
+            f"the {name} provider sent a response tierwise cannot parse "
+            f"({type(exc).__name__}); try again"
         )
     return None
