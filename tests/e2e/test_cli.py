@@ -275,3 +275,23 @@ def test_doctor_reports_keys_without_printing_them(tmp_path: Path, fake: FakePro
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ANTHROPIC_API_KEY" in done.stdout
     assert fake.anthropic_base_url.split("//")[1].split("/")[0] in done.stdout  # probed there
+
+
+def test_a_corrupt_cache_and_ledger_are_rebuilt_with_a_note(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    cli = make_cli(tmp_path, fake)
+    target = f"app.py:{line_of(APP, 'def shout')}"
+    assert cli("run", "explain", target).returncode == 0
+    databases = [p for p in cli.home.rglob("*") if p.suffix in (".db", ".sqlite3")]
+    assert {p.parent.name for p in databases} == {"cache", "data"}
+    for db in databases:
+        db.write_bytes(b"this is not a database" * 100)
+
+    done = cli("run", "explain", target, "--json")
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["cache_hit"] is False  # the answer went with the old cache
+    assert "response cache was rebuilt" in done.stderr
+    assert "ledger was rebuilt" in done.stderr
+    assert cli.json("run", "explain", target)["cache_hit"] is True  # the new cache works
