@@ -127,6 +127,7 @@ class Engine:
     def _build_availability(self) -> Availability:
         chains: dict[Tier, tuple[ModelOption, ...]] = {}
         reference: dict[Tier, ModelOption] = {}
+        missing: dict[Tier, str] = {}
         for tier in MODEL_TIERS:
             tier_config = self.config.tiers.get(tier.label)
             if tier_config is None:
@@ -137,7 +138,10 @@ class Engine:
                 reference[tier] = options[0]
             usable = set(self.pool.available_models(tier.label))
             chains[tier] = tuple(o for o in options if o.ref in usable)
-        return Availability(chains=chains, reference=reference)
+            if not chains[tier]:
+                needs = self.pool.needs(tier_config.models)
+                missing[tier] = f"needs {' or '.join(needs)}" if needs else "no models configured"
+        return Availability(chains=chains, reference=reference, missing=missing)
 
     def configured_tiers(self) -> list[str]:
         """Model tier labels with at least one usable provider right now."""

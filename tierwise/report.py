@@ -54,6 +54,7 @@ def decision_json(task: Task, decision: Decision) -> dict[str, Any]:
         "available": list(decision.available),
         "warnings": list(decision.warnings),
         "refused": decision.refused,
+        "tiers": [attrs.asdict(option) for option in decision.tiers],
         "target": {"name": target.name, "kind": target.kind, "line": target.span.start_line + 1},
     }
 

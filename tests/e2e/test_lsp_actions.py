@@ -105,6 +105,18 @@ async def test_code_actions_show_the_routed_tier_and_its_cost(editor: EditorClie
             c["arguments"][0]["tier"]: c["title"] for c in mine if "tier" in c["arguments"][0]
         }
         assert set(variants) == set(route["available"]) - {route["tier"]}
+        # The picker view: every tier in ladder order, its model, and why an unusable one is.
+        ladder = route["tiers"]
+        assert [t["tier"] for t in ladder] == ["static", "local", "budget", "mid", "frontier"]
+        assert {t["tier"] for t in ladder if t["available"]} == set(route["available"])
+        by_tier = {t["tier"]: t for t in ladder}
+        assert by_tier["local"]["why_not"] == "needs providers.local.base_url in your user config"
+        assert by_tier["frontier"]["model"] == "anthropic:claude-opus-4-5"
+        assert by_tier[route["tier"]]["estimate_usd"] == route["estimate_usd"]
+        if action in ("docstring", "review"):
+            assert by_tier["static"]["available"] and by_tier["static"]["model"] is None
+        else:
+            assert "no static" in by_tier["static"]["why_not"]
         for tier, title in variants.items():
             assert TITLE.match(title).group(2) == tier  # type: ignore[union-attr]
     if supports(editor, "text_document.code_action.code_action_literal_support"):

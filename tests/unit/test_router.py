@@ -275,3 +275,27 @@ def test_a_requested_tier_that_is_not_configured_is_refused_not_swapped() -> Non
     # Routed (not requested) tiers still fall back, with a warning.
     routed = route(task(Action.EXPLAIN), signals(), POLICY, CLOUD_ONLY, RouteState(), TOKENS)
     assert routed.refused is None and routed.tier in (Tier.MID, Tier.FRONTIER)
+
+
+def test_every_tier_is_listed_with_its_model_and_why_it_is_unusable() -> None:
+    keyless = Availability(
+        chains={Tier.LOCAL: (OPTIONS[Tier.LOCAL],)},
+        reference=OPTIONS,
+        missing={t: "needs ANTHROPIC_API_KEY" for t in (Tier.BUDGET, Tier.MID, Tier.FRONTIER)},
+    )
+    d = route(task(Action.EXPLAIN), signals(), POLICY, keyless, RouteState(), TOKENS)
+    rows = {o.tier: o for o in d.tiers}
+    assert [o.tier for o in d.tiers] == [t.label for t in Tier]
+    assert rows["local"].available and rows["local"].model == "local:qwen"
+    assert rows["static"].why_not == "explain has no static (model-free) implementation"
+    assert rows["frontier"] == attrs.evolve(
+        rows["frontier"], model="anthropic:claude-opus-4-5", why_not="needs ANTHROPIC_API_KEY"
+    )
+    assert not rows["frontier"].available
+    assert rows["mid"].estimate_usd == d.estimates["mid"]
+    local_only = route(
+        task(Action.EXPLAIN), signals(), POLICY, ALL, RouteState(local_only=True), TOKENS
+    )
+    assert {o.tier: o.why_not for o in local_only.tiers}["mid"] == (
+        "this path is local_only: only the local tier may see it"
+    )

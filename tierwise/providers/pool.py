@@ -99,6 +99,22 @@ class ProviderPool:
         provider = self.config.providers.get(provider_name)
         return provider is not None and unusable_reason(provider_name, provider) is None
 
+    def needs(self, refs: Sequence[str]) -> list[str]:
+        """What the user must set for these models to become usable, e.g. ["ANTHROPIC_API_KEY"]."""
+        out: list[str] = []
+        for ref in refs:
+            name = self._parse(ref).provider
+            provider = self.config.providers.get(name)
+            if provider is None or unusable_reason(name, provider) is None:
+                continue
+            if provider.local and not provider.base_url:
+                need = f"providers.{name}.base_url in your user config"
+            else:
+                need = provider.api_key_env or f"providers.{name}.api_key_env in your user config"
+            if need not in out:
+                out.append(need)
+        return out
+
     def is_local(self, provider_name: str) -> bool:
         """Whether the provider is a server the user runs ($0 marginal cost)."""
         return self._config_for(provider_name).local

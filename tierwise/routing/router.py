@@ -33,6 +33,8 @@ class Availability:
     chains: dict[Tier, tuple[ModelOption, ...]]
     # The catalogue's default model per tier, used to price tiers the user has not configured.
     reference: dict[Tier, ModelOption] = attrs.field(factory=dict)
+    # Why a model tier has no usable model, e.g. "needs ANTHROPIC_API_KEY or OPENAI_API_KEY".
+    missing: dict[Tier, str] = attrs.field(factory=dict)
 
     def available(self, tier: Tier, action: Action) -> bool:
         """Whether this tier can serve this action right now."""
@@ -67,6 +69,17 @@ class TokenEstimate:
 
 
 @attrs.frozen
+class TierOption:
+    """One rung of the ladder as a picker shows it: model, estimate, and why it is unusable."""
+
+    tier: str
+    model: str | None  # "provider:model" that would answer (or price) it; None for static
+    estimate_usd: float
+    available: bool
+    why_not: str | None = None  # set when not available
+
+
+@attrs.frozen
 class Decision:
     """The router's answer: the tier, the model chain to try, reasons, and the estimate."""
 
@@ -79,6 +92,7 @@ class Decision:
     available: tuple[str, ...]  # tier labels usable right now for this action
     warnings: tuple[str, ...] = ()
     refused: str | None = None  # why the request may not run (hard budget, nothing configured)
+    tiers: tuple[TierOption, ...] = ()  # every tier in ladder order, for pickers
 
     @property
     def model(self) -> str | None:
@@ -240,7 +254,32 @@ def route(
         available=tuple(t.label for t in usable),
         warnings=tuple(warnings),
         refused=refused,
+        tiers=_tier_options(action, usable, estimates, availability, state),
     )
+
+
+def _tier_options(
+    action: Action,
+    usable: list[Tier],
+    estimates: dict[str, float],
+    availability: Availability,
+    state: RouteState,
+) -> tuple[TierOption, ...]:
+    """Each tier with the model that would answer it and, when unusable, why."""
+    out: list[TierOption] = []
+    for tier in Tier:
+        option = availability.price_option(tier) if tier is not Tier.STATIC else None
+        why: str | None = None
+        if tier not in usable:
+            if tier is Tier.STATIC:
+                why = f"{action.value} has no static (model-free) implementation"
+            elif state.local_only:
+                why = "this path is local_only: only the local tier may see it"
+            else:
+                why = availability.missing.get(tier, f"no {tier.label} model is configured")
+        model = option.ref if option is not None else None
+        out.append(TierOption(tier.label, model, estimates[tier.label], why is None, why))
+    return tuple(out)
 
 
 def _requested_unavailable(tier: Tier, action: Action, usable: list[Tier]) -> str:
