@@ -1,6 +1,6 @@
 """The cache-hit path of a request, against a raw diskcache get and a provider round trip.
 
-Run: .venv/bin/python -m bench.cache [--repeat N]
+Run: .venv-dev/bin/python -m bench.cache [--repeat N]
 
 The provider is the local wire-protocol fake on 127.0.0.1 driven through the official
 Anthropic SDK, so its round trip has no network or model time in it: a real provider's is

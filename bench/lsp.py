@@ -1,6 +1,6 @@
 """Language-server latencies: `initialize`, a cache-hit `tierwise.run`, and a bare round trip.
 
-Run: .venv/bin/python -m bench.lsp [--spawns N] [--repeat N]
+Run: .venv-dev/bin/python -m bench.lsp [--spawns N] [--repeat N]
 
 Every figure comes from the same raw stdio client (bench/rpc.py), as lean as an editor's.
 `initialize` is timed from process start to its response, against a bare pygls server with

@@ -1,6 +1,6 @@
 """Routing decision time for a 300-line file, against parsing the same file with `ast`.
 
-Run: .venv/bin/python -m bench.routing [--repeat N]
+Run: .venv-dev/bin/python -m bench.routing [--repeat N]
 """
 
 from __future__ import annotations

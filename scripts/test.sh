@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Install the dev extras into .venv (created if missing) and run every gate: ruff, mypy, pytest.
-# This is the README's test command and what .ci/run calls.
+# The README's test command and what .ci/run calls: install the dev extras into .venv-dev
+# (created if missing) and run every gate: ruff, mypy, pytest.
+# It uses its own venv on purpose: the README's "Try it" command makes `.venv` with a plain,
+# non-editable install, and running the tests must not quietly turn that into a dev install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+VENV=.venv-dev
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[dev]'
-echo "== ruff check"; .venv/bin/ruff check .
-echo "== ruff format --check"; .venv/bin/ruff format --check .
-echo "== mypy"; .venv/bin/mypy
-echo "== pytest"; .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet -e '.[dev]'
+echo "== ruff check"; "$VENV/bin/ruff" check .
+echo "== ruff format --check"; "$VENV/bin/ruff" format --check .
+echo "== mypy"; "$VENV/bin/mypy"
+echo "== pytest"; "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
