@@ -23,8 +23,8 @@ from bench.timing import sample, sample_async, table
 from tests.e2e.lsp_helpers import FAKE_KEY, fake_reply, user_config
 from tests.fakes.wire import FakeProvider
 from tierwise.config import Layer, build_config
+from tierwise.core.task import Action, Task
 from tierwise.engine import Engine
-from tierwise.handlers.base import Action, Task
 from tierwise.handlers.registry import get_handler
 
 FILE = Path(__file__).resolve().parent.parent / "examples" / "shop" / "db.py"

@@ -14,8 +14,8 @@ from pathlib import Path
 from bench.timing import sample, table
 from tierwise.config import Config
 from tierwise.context.extract import extract, extract_all
+from tierwise.core.task import Action
 from tierwise.engine import Engine
-from tierwise.handlers.base import Action
 from tierwise.routing.signals import compute_signals
 
 FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "large_module.py"

@@ -1,6 +1,6 @@
 """Allow `python -m tierwise`."""
 
-from tierwise.cli import main
+from tierwise.cli.main import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from tierwise.errors import ConfigError
+from tierwise.core.errors import ConfigError
 
 ACTIONS = ("docstring", "rename", "explain", "review", "design")
 TIER_NAMES = ("static", "local", "budget", "mid", "frontier")

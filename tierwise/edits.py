@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tierwise.handlers.base import TextEdit
+from tierwise.core.results import TextEdit
 
 
 def offset_of(text: str, line: int, col: int) -> int:

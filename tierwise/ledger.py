@@ -21,19 +21,12 @@ from typing import Any
 
 import attrs
 
-from tierwise.errors import TierwiseError
+from tierwise.core.errors import TierwiseError
+from tierwise.core.sqlite import sqlite_is_corrupt
 
 OUTCOMES = ("ok", "error", "cancelled")
 ERROR_MAX_CHARS = 500
 LOCK_TIMEOUT_S = 5.0
-# SQLITE_CORRUPT and SQLITE_NOTADB: the file is damaged or is not a database at all.
-_CORRUPT_CODES = frozenset({11, 26})
-
-
-def sqlite_is_corrupt(exc: BaseException) -> bool:
-    """True when a sqlite3 error means a damaged database (not a lock, a full disk or misuse)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return isinstance(code, int) and (code & 0xFF) in _CORRUPT_CODES
 
 
 def _utc_iso(value: str | datetime) -> str:

@@ -8,17 +8,17 @@ from typing import Any
 
 import attrs
 
-from tierwise.context.types import Target
-from tierwise.handlers.base import (
+from tierwise.core.code import Target
+from tierwise.core.results import (
     DocstringResult,
     MarkdownResult,
     RenameResult,
     ReviewResult,
-    Task,
     result_to_dict,
 )
+from tierwise.core.task import Task
+from tierwise.core.tiers import Tier
 from tierwise.routing.router import Decision
-from tierwise.routing.tiers import Tier
 
 
 def jsonable(value: Any) -> Any:

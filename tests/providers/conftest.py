@@ -9,7 +9,7 @@ import pytest
 
 from tests.fakes.wire import FakeProvider
 from tierwise.config import ProviderConfig
-from tierwise.errors import ProviderError
+from tierwise.core.errors import ProviderError
 from tierwise.providers.base import Completion, Delta, ProviderRequest
 
 KEY = "sk-test-123"  # a fake key: it must never show up in an error message

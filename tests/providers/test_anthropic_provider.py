@@ -21,7 +21,7 @@ from tests.providers.conftest import (
     make_request,
 )
 from tierwise.config import ProviderConfig
-from tierwise.errors import (
+from tierwise.core.errors import (
     BadResponse,
     MissingKey,
     ProviderError,
@@ -29,8 +29,9 @@ from tierwise.errors import (
     Timeout,
     Unavailable,
 )
+from tierwise.core.models import Usage
 from tierwise.providers.anthropic import AnthropicProvider, sdk_base_url
-from tierwise.providers.base import Completion, Delta, Usage
+from tierwise.providers.base import Completion, Delta
 
 MODEL = "claude-haiku-4-5"
 

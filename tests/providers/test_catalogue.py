@@ -7,8 +7,8 @@ import datetime
 import pytest
 
 from tierwise.config import Config, ModelPrice
-from tierwise.errors import ConfigError
-from tierwise.providers.base import ModelRef, Usage
+from tierwise.core.errors import ConfigError
+from tierwise.core.models import ModelRef, Usage
 from tierwise.providers.catalogue import Catalogue
 
 # The ids the price notes list (read 2026-11-22); each must have a row.

@@ -22,7 +22,7 @@ from tests.providers.conftest import (
     openai_config,
 )
 from tierwise.config import ProviderConfig
-from tierwise.errors import (
+from tierwise.core.errors import (
     BadResponse,
     MissingKey,
     ProviderError,
@@ -30,7 +30,8 @@ from tierwise.errors import (
     Timeout,
     Unavailable,
 )
-from tierwise.providers.base import Completion, Delta, Usage
+from tierwise.core.models import Usage
+from tierwise.providers.base import Completion, Delta
 from tierwise.providers.openai import OpenAIProvider, is_reasoning_model
 
 MODEL = "gpt-4.1"

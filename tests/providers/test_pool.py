@@ -13,7 +13,7 @@ import pytest
 from tests.fakes.wire import FakeProvider
 from tests.providers.conftest import REPLY, anthropic_config, collect, make_request, openai_config
 from tierwise.config import Config, ProviderConfig, TierConfig
-from tierwise.errors import ConfigError, MissingKey, ProviderError, Unavailable
+from tierwise.core.errors import ConfigError, MissingKey, ProviderError, Unavailable
 from tierwise.providers.base import Completion, Delta, ProviderRequest
 from tierwise.providers.pool import ProviderPool
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tierwise.cache.store import ResponseCache
-from tierwise.errors import ConfigError
+from tierwise.core.errors import ConfigError
 
 ANSWER = {"result": {"kind": "explain", "markdown": "It adds."}, "model": "x:y", "cost_usd": 0.01}
 

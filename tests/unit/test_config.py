@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tierwise.config import Config, Layer, build_config, deep_merge, load_config, load_file_layers
-from tierwise.errors import ConfigError
+from tierwise.core.errors import ConfigError
 
 
 def test_layers_merge_deeply_in_order() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tierwise.context.extract import extract, extract_all, list_targets
-from tierwise.context.types import CodeContext, estimate_tokens
-from tierwise.errors import UsageError
+from tierwise.core.code import CodeContext, estimate_tokens
+from tierwise.core.errors import UsageError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SERVICE = DATA / "sample_service.py"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tierwise.context.extract import extract, list_targets
 from tierwise.context.treesitter import token_stream
-from tierwise.context.types import CodeContext
+from tierwise.core.code import CodeContext
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

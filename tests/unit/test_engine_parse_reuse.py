@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from tierwise.config import Config
-from tierwise.engine import PARSED_FILES_KEPT, Engine
-from tierwise.handlers.base import Action
+from tierwise.core.task import Action
+from tierwise.engine import Engine
+from tierwise.engine.engine import PARSED_FILES_KEPT
 
 SOURCE = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
 

@@ -7,16 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tierwise.context.types import CodeContext, DocSlot, Span, Target
+from tierwise.core.code import CodeContext, DocSlot, Span, Target
+from tierwise.core.errors import BadResponse, UsageError
+from tierwise.core.results import DocstringResult, result_from_dict, result_to_dict
+from tierwise.core.task import Action, Task
 from tierwise.edits import apply_text_edit
-from tierwise.errors import BadResponse, UsageError
-from tierwise.handlers.base import (
-    Action,
-    DocstringResult,
-    Task,
-    result_from_dict,
-    result_to_dict,
-)
 from tierwise.handlers.docstring import handler
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tierwise.context.types import CodeContext, DocSlot, Span, Target
+from tierwise.core.code import CodeContext, DocSlot, Span, Target
+from tierwise.core.errors import BadResponse
+from tierwise.core.results import DocstringResult
+from tierwise.core.task import Action, Task
 from tierwise.edits import apply_text_edit
-from tierwise.errors import BadResponse
-from tierwise.handlers.base import Action, DocstringResult, Task
 from tierwise.handlers.docstring import handler
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tierwise.context.types import CodeContext, DocSlot, Span, Target
+from tierwise.core.code import CodeContext, DocSlot, Span, Target
+from tierwise.core.results import DocstringResult
+from tierwise.core.task import Action, Task
 from tierwise.edits import apply_text_edit
-from tierwise.handlers.base import Action, DocstringResult, Task
 from tierwise.handlers.docstring import handler
 from tierwise.handlers.docstring_words import split_words, summary, third_person
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tierwise.core.results import DocstringResult, ReviewResult
+from tierwise.core.task import Action, Task
 from tierwise.edits import apply_text_edit
-from tierwise.handlers.base import Action, DocstringResult, ReviewResult, Task
 from tierwise.handlers.registry import get_handler
 
 extract_module = pytest.importorskip("tierwise.context.extract")

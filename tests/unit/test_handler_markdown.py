@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tierwise.context.types import CodeContext, DocSlot, Span, Target
-from tierwise.errors import BadResponse, UsageError
+from tierwise.core.code import CodeContext, DocSlot, Span, Target
+from tierwise.core.errors import BadResponse, UsageError
+from tierwise.core.results import MarkdownResult
+from tierwise.core.task import Action, Task
 from tierwise.handlers import design, explain
-from tierwise.handlers.base import Action, MarkdownResult, Task
 from tierwise.handlers.registry import get_handler
 
 DATA = Path(__file__).resolve().parents[1] / "data"

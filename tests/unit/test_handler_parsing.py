@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tierwise.context.types import Span, Target
+from tierwise.core.code import Span, Target
 from tierwise.handlers.parsing import (
     Layout,
     fenced_blocks,

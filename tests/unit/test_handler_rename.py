@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tierwise.context.types import CodeContext, DocSlot, Span, Target
-from tierwise.errors import BadResponse, UsageError
-from tierwise.handlers.base import Action, RenameResult, Task
+from tierwise.core.code import CodeContext, DocSlot, Span, Target
+from tierwise.core.errors import BadResponse, UsageError
+from tierwise.core.results import RenameResult
+from tierwise.core.task import Action, Task
 from tierwise.handlers.rename import handler, parse_candidates
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -8,19 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tierwise.context.types import CodeContext, DocSlot, Span, Target
+from tierwise.core.code import CodeContext, DocSlot, Span, Target
+from tierwise.core.errors import BadResponse, UsageError
+from tierwise.core.results import Finding, ReviewResult, TextEdit, result_from_dict, result_to_dict
+from tierwise.core.task import Action, Task
 from tierwise.edits import apply_text_edit
-from tierwise.errors import BadResponse, UsageError
 from tierwise.handlers import review_static
-from tierwise.handlers.base import (
-    Action,
-    Finding,
-    ReviewResult,
-    Task,
-    TextEdit,
-    result_from_dict,
-    result_to_dict,
-)
 from tierwise.handlers.review import handler, map_severity
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -6,12 +6,12 @@ import attrs
 import pytest
 
 from tierwise.config import Config
-from tierwise.context.types import CodeContext, Span, Target
-from tierwise.handlers.base import Action, Task
+from tierwise.core.code import CodeContext, Span, Target
+from tierwise.core.task import Action, Task
+from tierwise.core.tiers import Tier
 from tierwise.routing.policy import Policy
 from tierwise.routing.router import Availability, ModelOption, RouteState, TokenEstimate, route
 from tierwise.routing.signals import RiskHit, Signals
-from tierwise.routing.tiers import Tier
 
 TOKENS = TokenEstimate(input_tokens=2000, output_tokens=500)
 OPTIONS = {

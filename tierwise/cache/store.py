@@ -28,8 +28,8 @@ import attrs
 import diskcache
 from diskcache.core import MODE_PICKLE, UNKNOWN
 
-from tierwise.errors import ConfigError, TierwiseError
-from tierwise.ledger import sqlite_is_corrupt
+from tierwise.core.errors import ConfigError, TierwiseError
+from tierwise.core.sqlite import sqlite_is_corrupt
 
 COUNTERS_FILE = "counters.sqlite3"
 FORBIDDEN_KEYS = ("source", "code")

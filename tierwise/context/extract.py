@@ -27,8 +27,8 @@ from tierwise.context.languages import (
     slice_span,
     split_lines,
 )
-from tierwise.context.types import CodeContext, Span, Target, estimate_tokens
-from tierwise.errors import UsageError
+from tierwise.core.code import CodeContext, Span, Target, estimate_tokens
+from tierwise.core.errors import UsageError
 
 # Roots that reach other modules without an import (Rust paths).
 _PATH_ROOTS = frozenset({"crate", "super"})

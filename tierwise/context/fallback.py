@@ -36,7 +36,7 @@ from tierwise.context.languages import (
     lex,
     slice_span,
 )
-from tierwise.context.types import DocSlot, Span
+from tierwise.core.code import DocSlot, Span
 
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 

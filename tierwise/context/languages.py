@@ -13,7 +13,7 @@ from pathlib import PurePath
 
 import attrs
 
-from tierwise.context.types import DocSlot, Span
+from tierwise.core.code import DocSlot, Span
 
 _EXTENSIONS: dict[str, str] = {
     ".py": "python",

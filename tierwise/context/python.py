@@ -23,7 +23,7 @@ from tierwise.context.languages import (
     indent_of,
     slice_span,
 )
-from tierwise.context.types import DocSlot, Span
+from tierwise.core.code import DocSlot, Span
 
 _DEF_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)

@@ -23,7 +23,7 @@ from tierwise.context.languages import (
     indent_of,
     slice_span,
 )
-from tierwise.context.types import DocSlot, Span
+from tierwise.core.code import DocSlot, Span
 
 LANGUAGES = frozenset({"javascript", "typescript", "tsx", "go", "rust"})
 _JS = frozenset({"javascript", "typescript", "tsx"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tierwise.handlers.base import Action
+from tierwise.core.task import Action
 from tierwise.handlers.explain import MarkdownHandler
 
 

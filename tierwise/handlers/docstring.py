@@ -7,9 +7,11 @@ import inspect
 import re
 import textwrap
 
-from tierwise.context.types import Span, Target
-from tierwise.errors import BadResponse
-from tierwise.handlers.base import Action, DocstringResult, Prompt, Result, Task, TextEdit
+from tierwise.core.code import Span, Target
+from tierwise.core.errors import BadResponse
+from tierwise.core.results import DocstringResult, Result, TextEdit
+from tierwise.core.task import Action, Task
+from tierwise.handlers.base import Prompt
 from tierwise.handlers.docstring_render import (
     BLOCK_COMMENT_LANGUAGES,
     PYTHON_STYLES,

@@ -7,9 +7,9 @@ cached docstring can be placed on a moved or re-indented copy of the function.
 
 from __future__ import annotations
 
-from tierwise.context.types import Span, Target
-from tierwise.errors import UsageError
-from tierwise.handlers.base import TextEdit
+from tierwise.core.code import Span, Target
+from tierwise.core.errors import UsageError
+from tierwise.core.results import TextEdit
 from tierwise.handlers.parsing import is_js
 
 PYTHON_STYLES = ("google", "numpy", "sphinx", "pep257")

@@ -12,7 +12,7 @@ import re
 
 import attrs
 
-from tierwise.context.types import Target
+from tierwise.core.code import Target
 from tierwise.handlers.docstring_words import Param, param_text, returns_text, summary
 from tierwise.handlers.parsing import Layout, is_js
 

@@ -11,7 +11,7 @@ import re
 
 import attrs
 
-from tierwise.context.types import Target
+from tierwise.core.code import Target
 
 # Common leading verbs of function names; a name starting with another word is read as a noun.
 _VERBS_TEXT = (

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
-from tierwise.context.types import Target
-from tierwise.errors import BadResponse, UsageError
-from tierwise.handlers.base import Action, MarkdownResult, Prompt, Result, Task
+from tierwise.core.code import Target
+from tierwise.core.errors import BadResponse, UsageError
+from tierwise.core.results import MarkdownResult, Result
+from tierwise.core.task import Action, Task
+from tierwise.handlers.base import Prompt
 from tierwise.handlers.parsing import Layout, strip_chatter
 from tierwise.handlers.prompts import system_prompt
 

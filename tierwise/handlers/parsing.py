@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from tierwise.context.types import Target
+from tierwise.core.code import Target
 
 _FENCE = re.compile(
     r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+#.-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S

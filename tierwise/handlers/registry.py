@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from tierwise.core.task import Action
 from tierwise.handlers import design, docstring, explain, rename, review
-from tierwise.handlers.base import Action, Handler
+from tierwise.handlers.base import Handler
 
 HANDLERS: MappingProxyType[Action, Handler] = MappingProxyType(
     {

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tierwise.context.types import Span
-from tierwise.errors import BadResponse, UsageError
-from tierwise.handlers.base import Action, Prompt, RenameCandidate, RenameResult, Result, Task
+from tierwise.core.code import Span
+from tierwise.core.errors import BadResponse, UsageError
+from tierwise.core.results import RenameCandidate, RenameResult, Result
+from tierwise.core.task import Action, Task
+from tierwise.handlers.base import Prompt
 from tierwise.handlers.parsing import Layout, find_json, is_identifier, unwrap
 from tierwise.handlers.prompts import system_prompt
 

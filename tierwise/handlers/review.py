@@ -6,9 +6,11 @@ import re
 import textwrap
 from typing import Any
 
-from tierwise.context.types import Span, Target
-from tierwise.errors import BadResponse
-from tierwise.handlers.base import Action, Finding, Prompt, Result, ReviewResult, Task
+from tierwise.core.code import Span, Target
+from tierwise.core.errors import BadResponse
+from tierwise.core.results import Finding, Result, ReviewResult
+from tierwise.core.task import Action, Task
+from tierwise.handlers.base import Prompt
 from tierwise.handlers.parsing import Layout, fenced_blocks, find_json
 from tierwise.handlers.prompts import system_prompt
 from tierwise.handlers.review_static import findings_text, ruff_findings

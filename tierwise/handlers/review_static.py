@@ -20,9 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tierwise.context.types import Span, Target
-from tierwise.errors import UsageError
-from tierwise.handlers.base import Finding
+from tierwise.core.code import Span, Target
+from tierwise.core.errors import UsageError
+from tierwise.core.results import Finding
 from tierwise.handlers.parsing import Layout
 
 RUFF_SELECT = "E,F,W,B,S,UP,SIM,PL"

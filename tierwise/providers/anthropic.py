@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from tierwise.config import ProviderConfig
-from tierwise.errors import BadResponse, ProviderError, Unavailable
-from tierwise.providers.base import Completion, Delta, ProviderRequest, Usage
-from tierwise.providers.pool import api_key, scrub
+from tierwise.core.errors import BadResponse, ProviderError, Unavailable
+from tierwise.core.models import Usage
+from tierwise.providers.base import Completion, Delta, ProviderRequest
+from tierwise.providers.keys import api_key, scrub
 from tierwise.providers.sdk_errors import common_error
 
 if TYPE_CHECKING:

@@ -7,24 +7,7 @@ from typing import Protocol
 
 import attrs
 
-
-@attrs.frozen
-class ModelRef:
-    """A concrete model: a configured provider name plus the model id it serves."""
-
-    provider: str
-    model: str
-
-    @classmethod
-    def parse(cls, text: str) -> ModelRef:
-        """Parse "provider:model" (the model id may itself contain colons, as Ollama's do)."""
-        provider, sep, model = text.partition(":")
-        if not sep or not provider or not model:
-            raise ValueError(f"model reference {text!r} must look like 'provider:model'")
-        return cls(provider, model)
-
-    def __str__(self) -> str:
-        return f"{self.provider}:{self.model}"
+from tierwise.core.models import Usage
 
 
 @attrs.frozen
@@ -39,24 +22,6 @@ class ProviderRequest:
     timeout: float
     temperature: float = 0.0
     cache_key: str | None = None  # a stable id for provider-side prompt caching hints
-
-
-@attrs.frozen
-class Usage:
-    """Token usage as the provider reports it; input_tokens excludes cache reads and writes."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.input_tokens + other.input_tokens,
-            self.output_tokens + other.output_tokens,
-            self.cache_read_tokens + other.cache_read_tokens,
-            self.cache_write_tokens + other.cache_write_tokens,
-        )
 
 
 @attrs.frozen

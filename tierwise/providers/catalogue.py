@@ -10,8 +10,8 @@ from typing import Any
 import attrs
 
 from tierwise.config import ModelPrice
-from tierwise.errors import ConfigError
-from tierwise.providers.base import Usage
+from tierwise.core.errors import ConfigError
+from tierwise.core.models import Usage
 
 DATA_FILE = "models.toml"
 # Providers report dated snapshot ids ("claude-haiku-4-5-20251001", "gpt-4o-2024-08-06") that

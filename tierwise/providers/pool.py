@@ -1,15 +1,14 @@
 """The configured providers: availability by env/config inspection, lazy construction, and the
-fallback chain that tries each model of a tier in order."""
+fallback chain that tries each model of a tier in order. Keys are read in providers/keys.py."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from tierwise.config import Config, ProviderConfig
-from tierwise.errors import (
+from tierwise.core.errors import (
     ConfigError,
     MissingKey,
     ProviderError,
@@ -17,60 +16,18 @@ from tierwise.errors import (
     Timeout,
     Unavailable,
 )
-from tierwise.providers.base import Completion, Delta, ModelRef, Provider, ProviderRequest
+from tierwise.core.models import ModelRef
+from tierwise.providers.base import Completion, Delta, Provider, ProviderRequest
+from tierwise.providers.keys import unusable_reason
 
 if TYPE_CHECKING:
     import httpx2
 
     HttpClientFactory = Callable[[str], httpx2.AsyncClient | None]
 
-# The SDKs refuse to run without a key; a keyless endpoint (a local server, a proxy that holds
-# the real key) gets this placeholder. Passing it explicitly also stops the SDKs from reading
-# OPENAI_API_KEY / ANTHROPIC_API_KEY themselves and sending the user's real key to that server.
-NO_KEY = "not-needed"
-
 # Worth trying the next model of the chain; any other error (a rejected key, a bad request)
 # would fail the same way there, or must be fixed by the user.
 FALLBACK_ERRORS = (RateLimited, Timeout, Unavailable, MissingKey)
-
-
-def unusable_reason(name: str, config: ProviderConfig) -> ProviderError | None:
-    """Why a provider cannot be used right now (env and config only, no network), or None."""
-    if config.local and not config.base_url:
-        return Unavailable(
-            f"the {name} provider is local but has no base_url: set providers.{name}.base_url in "
-            "your user config (llama-server: http://127.0.0.1:8080/v1, Ollama: "
-            "http://127.0.0.1:11434/v1)"
-        )
-    if config.api_key_env:
-        if not os.environ.get(config.api_key_env, "").strip():
-            return MissingKey(
-                f"the {name} provider needs {config.api_key_env}; set it, or pick another tier "
-                "with --tier"
-            )
-        return None
-    if not config.base_url:
-        return MissingKey(
-            f"the {name} provider has neither api_key_env nor base_url: set "
-            f"providers.{name}.api_key_env in your user config"
-        )
-    return None
-
-
-def api_key(name: str, config: ProviderConfig) -> str:
-    """The key to send, read from the environment now; raises MissingKey/Unavailable if unusable."""
-    reason = unusable_reason(name, config)
-    if reason is not None:
-        raise reason
-    if not config.api_key_env:
-        return NO_KEY
-    return os.environ[config.api_key_env].strip()
-
-
-def scrub(text: str, config: ProviderConfig) -> str:
-    """Remove the provider's key from text that came back from a server, should it echo it."""
-    key = os.environ.get(config.api_key_env, "").strip() if config.api_key_env else ""
-    return text.replace(key, "[key]") if len(key) >= 4 else text
 
 
 class ProviderPool:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from tierwise.errors import BadResponse, ProviderError, RateLimited, Timeout, Unavailable
+from tierwise.core.errors import BadResponse, ProviderError, RateLimited, Timeout, Unavailable
 from tierwise.providers.base import ProviderRequest
 
 

@@ -1,1 +1,1 @@
-"""Routing: tiers, signals, policy and the pure router."""
+"""Routing: signals, policy and the pure router (the tier ladder itself is in core/tiers.py)."""

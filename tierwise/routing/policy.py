@@ -5,8 +5,8 @@ from __future__ import annotations
 import attrs
 
 from tierwise.config import Config, SignalConfig
-from tierwise.handlers.base import Action
-from tierwise.routing.tiers import Tier
+from tierwise.core.task import Action
+from tierwise.core.tiers import Tier
 
 # Actions with a deterministic, model-free implementation.
 STATIC_ACTIONS = frozenset({Action.DOCSTRING, Action.REVIEW})

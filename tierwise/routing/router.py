@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import attrs
 
-from tierwise.handlers.base import Action, Task
+from tierwise.core.task import Action, Task
+from tierwise.core.tiers import Tier
 from tierwise.routing.policy import STATIC_ACTIONS, Policy
 from tierwise.routing.signals import Signals
-from tierwise.routing.tiers import Tier
 
 
 @attrs.frozen

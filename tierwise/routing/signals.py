@@ -39,7 +39,7 @@ import attrs
 
 from tierwise.context.fallback import body_lines, decision_count, nesting_depth
 from tierwise.context.languages import Lexed, import_bindings, lex
-from tierwise.context.types import CodeContext
+from tierwise.core.code import CodeContext
 
 RISK_CATEGORIES = ("auth", "crypto", "payments", "sql", "deletion", "exec", "concurrency")
 TRIVIAL_LINES = 4  # default body size under which risk-free, branch-free code is trivial

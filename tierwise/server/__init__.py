@@ -18,9 +18,12 @@ def create_server(
     *, config_path: Path | None = None, workspace_root: Path | None = None
 ) -> TierwiseServer:
     """A fresh language server with every feature registered (no module-global server)."""
-    from tierwise.server.app import create_server as create
+    from tierwise.server import features
+    from tierwise.server.app import TierwiseServer
 
-    return create(config_path=config_path, workspace_root=workspace_root)
+    server = TierwiseServer(config_path=config_path, workspace_root=workspace_root)
+    features.register(server)
+    return server
 
 
 class _QuietExpectedErrors(logging.Filter):
@@ -63,7 +66,7 @@ def _configure_logging(log_file: Path | None, level: str) -> logging.Handler:
 def _parse_tcp(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit():
-        from tierwise.errors import UsageError
+        from tierwise.core.errors import UsageError
 
         raise UsageError(f"--tcp {value!r}: expected HOST:PORT, e.g. 127.0.0.1:2087")
     return host or "127.0.0.1", int(port)

@@ -9,14 +9,13 @@ diagnostics) without any change.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from tierwise.errors import TierwiseError
-from tierwise.handlers.base import Action, Task
+from tierwise.core.errors import TierwiseError
+from tierwise.core.task import Action, Task
 from tierwise.routing.router import Decision
 from tierwise.server.convert import (
     KIND_QUICKFIX,
@@ -25,40 +24,14 @@ from tierwise.server.convert import (
     kind_allowed,
     range_dict,
 )
-from tierwise.server.results import Snapshot
+from tierwise.server.state import Plan, Snapshot
 
 if TYPE_CHECKING:
+    from tierwise.core.tiers import Tier
     from tierwise.engine import Engine
-    from tierwise.routing.tiers import Tier
     from tierwise.server.app import TierwiseServer
 
 RENAMEABLE = ("function", "method", "class")
-Plan = list[tuple[Action, str, Decision]]  # action, code action kind, routing decision
-
-
-class Listings:
-    """The last few plans, by document version, cursor, filter, config and session tier."""
-
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self._plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...]) -> Plan | None:
-        """A remembered plan, or None."""
-        plan = self._plans.get(key)
-        if plan is not None:
-            self._plans.move_to_end(key)
-        return plan
-
-    def put(self, key: tuple[Any, ...], plan: Plan) -> None:
-        """Remember a plan, forgetting the oldest beyond `size`."""
-        self._plans[key] = plan
-        while len(self._plans) > self.size:
-            self._plans.popitem(last=False)
-
-    def clear(self) -> None:
-        """Forget every plan (after a run: asking again escalates, so the tiers change)."""
-        self._plans.clear()
 
 
 def _applies(action: Action, task: Task) -> bool:
@@ -112,7 +85,10 @@ async def code_actions(
     literal = server.client_supports("text_document.code_action.code_action_literal_support")
     if literal and kind_allowed(KIND_QUICKFIX, only):  # a fix is an edit: CodeAction only
         last = where[2] if where[2] is not None else where[0]
-        out += server.reviews.fixes(doc.uri, doc.source, doc.version, (where[0], last), server)
+        document_changes = server.client_supports("workspace.workspace_edit.document_changes")
+        out += server.reviews.fixes(
+            doc.uri, doc.source, doc.version, (where[0], last), server.encoding, document_changes
+        )
     key = (snap.uri, snap.version, where, tuple(only or ()), id(engine.config), server.sticky)
     found = server.listings.get(key)
     if found is None:

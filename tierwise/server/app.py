@@ -24,8 +24,9 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from tierwise import __version__
-from tierwise.errors import ConfigError, TierwiseError, UsageError
+from tierwise.core.errors import ConfigError, TierwiseError, UsageError
 from tierwise.server.args import prepare_arguments, strict_converter
+from tierwise.server.state import Listings, ReviewStore
 
 logger = logging.getLogger("tierwise.server")
 
@@ -183,9 +184,6 @@ class TierwiseServer(LanguageServer):
             protocol_cls=TierwiseProtocol,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
-        from tierwise.server.actions import Listings
-        from tierwise.server.results import ReviewStore
-
         self.config_path = config_path
         self.workspace_override = workspace_root
         self.engine: Any = None  # tierwise.engine.Engine, built at initialize
@@ -194,7 +192,7 @@ class TierwiseServer(LanguageServer):
         self.sticky: Any = None  # tierwise.routing.tiers.Tier | None
         self.reviews = ReviewStore()
         self.listings = Listings()
-        self.last_runs: dict[str, Any] = {}  # uri -> results.LastRun, for tierwise.escalate
+        self.last_runs: dict[str, Any] = {}  # uri -> state.LastRun, for tierwise.escalate
         self.last_run_uri: str | None = None
         self.jobs: set[asyncio.Task[Any]] = set()
         self.startup_problems: list[str] = []
@@ -389,14 +387,3 @@ def logged(name: str) -> Callable[[Callable[..., Awaitable[None]]], Callable[...
         return wrapper
 
     return decorate
-
-
-def create_server(
-    *, config_path: Path | None = None, workspace_root: Path | None = None
-) -> TierwiseServer:
-    """A fresh server with every feature registered."""
-    from tierwise.server import features
-
-    server = TierwiseServer(config_path=config_path, workspace_root=workspace_root)
-    features.register(server)
-    return server

@@ -18,7 +18,7 @@ from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.v import transform_error
 from lsprotocol import types
 
-from tierwise.errors import UsageError
+from tierwise.core.errors import UsageError
 
 
 @attrs.define

@@ -14,9 +14,10 @@ from typing import Any
 
 from lsprotocol import types
 
-from tierwise.context.types import Span
-from tierwise.errors import UsageError
-from tierwise.handlers.base import Action, Finding, TextEdit
+from tierwise.core.code import Span
+from tierwise.core.errors import UsageError
+from tierwise.core.results import Finding, TextEdit
+from tierwise.core.task import Action
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 

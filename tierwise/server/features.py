@@ -8,7 +8,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from tierwise.routing.tiers import Tier
+from tierwise.core.tiers import Tier
 from tierwise.server import actions, results, runner
 from tierwise.server.app import TierwiseServer, guarded, logged
 from tierwise.server.args import EscalateArgs, PickNameArgs, RouteArgs, RunArgs, SetTierArgs

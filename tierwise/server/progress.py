@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.capabilities import get_capability
 
-from tierwise.providers.base import Usage
+from tierwise.core.models import Usage
 
 if TYPE_CHECKING:
     from tierwise.engine import Engine, Event

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from tierwise.errors import UsageError
+from tierwise.core.errors import UsageError
 from tierwise.server.convert import LineIndex
 
 

@@ -1,4 +1,4 @@
-"""Outcomes as native LSP: safe versioned edits, review diagnostics with fixes, markdown.
+"""Outcomes as native LSP: safe versioned edits, published review diagnostics, markdown.
 
 An edit is only ever sent for the document version it was computed for, or for the current
 version after the exact text it was computed from was found again, once, in the new text.
@@ -16,39 +16,16 @@ import attrs
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from tierwise.context.types import Span
-from tierwise.handlers.base import (
-    DocstringResult,
-    Finding,
-    MarkdownResult,
-    RenameResult,
-    Task,
-)
-from tierwise.server.convert import KIND_QUICKFIX, LineIndex, diagnostic, workspace_edit
+from tierwise.core.code import Span
+from tierwise.core.results import DocstringResult, Finding, MarkdownResult, RenameResult
+from tierwise.core.task import Task
+from tierwise.server.convert import LineIndex, workspace_edit
+from tierwise.server.state import Snapshot
 
 if TYPE_CHECKING:
     from tierwise.server.app import TierwiseServer
 
 logger = logging.getLogger(__name__)
-
-
-@attrs.frozen
-class Snapshot:
-    """The document a task was built from: where, which version, and its exact text."""
-
-    uri: str
-    path: str
-    version: int | None
-    text: str
-
-
-@attrs.frozen
-class LastRun:
-    """The last tierwise.run on a document, for tierwise.escalate."""
-
-    task: Task
-    snapshot: Snapshot
-    tier: int  # the Tier value the run was answered on
 
 
 def relocate(old: str, new: str, start: int, end: int) -> int | None:
@@ -136,137 +113,6 @@ async def apply_docstring(
 
 
 # -- review diagnostics ---------------------------------------------------------------------------
-
-
-@attrs.define
-class ReviewEntry:
-    """One review's findings, pinned to its target's text so they can follow edits."""
-
-    target_text: str
-    start: int  # offset of target_text in the current document text
-    findings: list[tuple[int, int, Finding]]  # offsets relative to `start`
-    tier: str
-    model: str | None
-
-
-class ReviewStore:
-    """tierwise diagnostics per document; they move with their code or disappear with it."""
-
-    def __init__(self) -> None:
-        self._entries: dict[str, list[ReviewEntry]] = {}
-
-    def add(
-        self,
-        uri: str,
-        text: str,
-        target: Span,
-        target_text: str,
-        findings: tuple[Finding, ...],
-        tier: str,
-        model: str | None,
-    ) -> None:
-        """Record a review of the target at `target` in `text` (replacing overlapping ones)."""
-        index = LineIndex(text)
-        start, end = index.span_offsets(target)
-        placed = [
-            (a - start, b - start, f) for f in findings for a, b in [index.span_offsets(f.span)]
-        ]
-        kept = [
-            e
-            for e in self._entries.get(uri, [])
-            if e.start + len(e.target_text) <= start or e.start >= end
-        ]
-        kept.append(ReviewEntry(target_text, start, placed, tier, model))
-        self._entries[uri] = kept
-
-    def follow(self, uri: str, text: str) -> bool:
-        """Re-pin every review to the new text; drop those whose code changed. True if any moved."""
-        entries = self._entries.get(uri)
-        if not entries:
-            return False
-        changed = False
-        kept: list[ReviewEntry] = []
-        for entry in entries:
-            if text[entry.start : entry.start + len(entry.target_text)] == entry.target_text:
-                kept.append(entry)
-                continue
-            shift = relocate_text(entry.target_text, text)
-            changed = True
-            if shift is not None:
-                entry.start = shift
-                kept.append(entry)
-        self._entries[uri] = kept
-        return changed
-
-    def clear(self, uri: str) -> bool:
-        """Forget a document's reviews; True when there were any."""
-        return bool(self._entries.pop(uri, None))
-
-    def diagnostics(self, uri: str, text: str, encoding: str) -> list[types.Diagnostic]:
-        """The document's tierwise diagnostics in client units."""
-        index = LineIndex(text, encoding)
-        out = []
-        for entry, _a, _b, finding in self._located(uri, index):
-            out.append(diagnostic(index, finding, tier=entry.tier, model=entry.model))
-        return out
-
-    def _located(self, uri: str, index: LineIndex) -> list[tuple[ReviewEntry, int, int, Finding]]:
-        out = []
-        for entry in self._entries.get(uri, []):
-            for a, b, finding in entry.findings:
-                span = index.span_of(entry.start + a, entry.start + b)
-                out.append(
-                    (entry, entry.start + a, entry.start + b, attrs.evolve(finding, span=span))
-                )
-        return out
-
-    def fixes(
-        self,
-        uri: str,
-        text: str,
-        version: int | None,
-        lines: tuple[int, int],
-        server: TierwiseServer,
-    ) -> list[types.CodeAction]:
-        """Quick fixes for findings with a replacement on the requested lines."""
-        index = LineIndex(text, server.encoding)
-        actions = []
-        for entry, _a, _b, finding in self._located(uri, index):
-            if (
-                finding.replacement is None
-                or finding.span.end_line < lines[0]
-                or finding.span.start_line > lines[1]
-            ):
-                continue
-            diag = diagnostic(index, finding, tier=entry.tier, model=entry.model)
-            edit = types.TextEdit(range=diag.range, new_text=finding.replacement)
-            actions.append(
-                types.CodeAction(
-                    title=f"Fix: {_short(finding.message)}",
-                    kind=KIND_QUICKFIX,
-                    diagnostics=[diag],
-                    edit=workspace_edit(
-                        [(uri, version, [edit])],
-                        document_changes=server.client_supports(
-                            "workspace.workspace_edit.document_changes"
-                        ),
-                    ),
-                )
-            )
-        return actions
-
-
-def relocate_text(needle: str, text: str) -> int | None:
-    """The offset of the only occurrence of `needle` in `text`, else None."""
-    first = text.find(needle)
-    if first < 0 or text.find(needle, first + 1) >= 0:
-        return None
-    return first
-
-
-def _short(message: str, limit: int = 70) -> str:
-    line = message.strip().split("\n", 1)[0]
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def publish(server: TierwiseServer, uri: str) -> None:

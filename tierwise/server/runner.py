@@ -13,21 +13,15 @@ from lsprotocol import types
 
 from tierwise import report
 from tierwise.context.languages import language_for
-from tierwise.context.types import Span, estimate_tokens
-from tierwise.errors import TierwiseError, UsageError
-from tierwise.handlers.base import (
-    Action,
-    DocstringResult,
-    MarkdownResult,
-    RenameResult,
-    ReviewResult,
-    Task,
-)
-from tierwise.routing.tiers import Tier
+from tierwise.core.code import Span, estimate_tokens
+from tierwise.core.errors import TierwiseError, UsageError
+from tierwise.core.results import DocstringResult, MarkdownResult, RenameResult, ReviewResult
+from tierwise.core.task import Action, Task
+from tierwise.core.tiers import Tier
 from tierwise.server import results
 from tierwise.server.convert import LineIndex, range_dict
 from tierwise.server.progress import Progress
-from tierwise.server.results import LastRun, Snapshot
+from tierwise.server.state import LastRun, Snapshot, relocate_text
 
 if TYPE_CHECKING:
     from tierwise.engine import Engine, Outcome
@@ -150,7 +144,7 @@ def _rebuild(server: TierwiseServer, last: LastRun, tier: Tier) -> tuple[Task, S
     doc = server.workspace.text_documents.get(last.snapshot.uri)
     if doc is None or target.kind == "selection":
         return None
-    offset = results.relocate_text(target.text.split("\n", 1)[0], doc.source)
+    offset = relocate_text(target.text.split("\n", 1)[0], doc.source)
     if offset is None:
         return None
     line, col = LineIndex(doc.source).position(offset)

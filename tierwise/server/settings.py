@@ -26,7 +26,7 @@ from tierwise.config import (
     user_config_path,
     workspace_config_file,
 )
-from tierwise.errors import ConfigError
+from tierwise.core.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,4 @@
-"""The pipeline: task -> signals -> route -> cache -> provider -> handler -> outcome + ledger row.
-
-The engine is the only stage that wires the others together; the CLI and the server call it.
-"""
+"""The Engine: builds a task, routes it, and hands it to its executor; one per CLI run or server."""
 
 from __future__ import annotations
 
@@ -18,64 +15,29 @@ from typing import Any
 import attrs
 
 from tierwise import privacy
-from tierwise.cache.keys import cache_key, digest, normalise
 from tierwise.cache.store import ResponseCache
-from tierwise.config import Config, cache_dir, data_dir
+from tierwise.config import Config
 from tierwise.context.extract import SourceFile, extract, load
-from tierwise.context.types import CodeContext, estimate_tokens
-from tierwise.errors import UsageError
-from tierwise.handlers.base import Action, Handler, Result, Task
+from tierwise.core.code import CodeContext, estimate_tokens
+from tierwise.core.errors import UsageError
+from tierwise.core.models import Usage
+from tierwise.core.task import Action, Task
+from tierwise.core.tiers import Tier
+from tierwise.engine.execution import Executor
+from tierwise.engine.outcome import EventSink, Outcome
+from tierwise.engine.pricing import Pricing
+from tierwise.engine.stores import Stores
+from tierwise.handlers.base import Handler
 from tierwise.handlers.registry import get_handler
 from tierwise.ledger import Ledger, LedgerRow
-from tierwise.providers.base import ModelRef, Usage
 from tierwise.providers.catalogue import Catalogue
 from tierwise.providers.pool import ProviderPool
 from tierwise.routing.policy import Policy
-from tierwise.routing.router import (
-    Availability,
-    Decision,
-    ModelOption,
-    RouteState,
-    TokenEstimate,
-    route,
-)
+from tierwise.routing.router import Decision, RouteState, TokenEstimate, route
 from tierwise.routing.signals import Signals, compute_signals
-from tierwise.routing.tiers import MODEL_TIERS, Tier
-
-__all__ = ["Decision", "Engine", "Event", "EventSink", "Outcome"]
 
 # Parsed files kept per engine: enough for the files open side by side in an editor.
 PARSED_FILES_KEPT = 16
-
-
-@attrs.frozen
-class Event:
-    """Progress from a running request: kind is "start", "warning", "delta", "cached" or "done"."""
-
-    kind: str
-    message: str
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-
-
-@attrs.frozen
-class Outcome:
-    """What one request produced and cost."""
-
-    task: Task
-    decision: Decision
-    result: Result
-    model: str | None
-    usage: Usage
-    cost_usd: float
-    baseline_usd: float  # what the frontier tier would have cost for the same tokens
-    cache_hit: bool
-    latency_s: float
-    saved_usd: float = 0.0
-    warnings: tuple[str, ...] = ()
-
-
-EventSink = Callable[[Event], None]
 
 
 class Engine:
@@ -95,10 +57,9 @@ class Engine:
         self._history: dict[str, deque[float]] = {}
         self._files: OrderedDict[str, SourceFile] = OrderedDict()
         self._files_lock = threading.Lock()  # code-action listing routes in a worker thread
-        self._cache: ResponseCache | None = None
-        self._ledger: Ledger | None = None
-        self._pending: set[asyncio.Future[Any]] = set()
-        self.notices: list[str] = []  # one-off messages for the user (e.g. a rebuilt cache)
+        self.stores = Stores(config)
+        self.notices: list[str] = self.stores.notices  # one-off messages (e.g. a rebuilt cache)
+        self.executor = Executor(self.stores, self.session)
         self.reconfigure(config)
 
     # -- configuration -------------------------------------------------------------------------
@@ -112,59 +73,26 @@ class Engine:
             # The old pool's HTTP clients hold sockets; close them once in-flight calls end.
             self._close_later(old)
         self.config = config
+        self.stores.config = config
         self.catalogue = catalogue
         self.pool = pool
         self.policy = Policy.from_config(config)
-        self._availability = self._build_availability()
-
-    def _option(self, ref: str) -> ModelOption:
-        model = ModelRef.parse(ref)
-        if self.pool.is_local(model.provider):
-            return ModelOption(ref, 0.0, 0.0)
-        price = self.catalogue.price(model.model)
-        return ModelOption(ref, price.input, price.output)
-
-    def _build_availability(self) -> Availability:
-        chains: dict[Tier, tuple[ModelOption, ...]] = {}
-        reference: dict[Tier, ModelOption] = {}
-        missing: dict[Tier, str] = {}
-        for tier in MODEL_TIERS:
-            tier_config = self.config.tiers.get(tier.label)
-            if tier_config is None:
-                continue
-            # Pricing every configured model now makes an unknown model a config error at load.
-            options = [self._option(ref) for ref in tier_config.models]
-            if options:
-                reference[tier] = options[0]
-            usable = set(self.pool.available_models(tier.label))
-            chains[tier] = tuple(o for o in options if o.ref in usable)
-            if not chains[tier]:
-                needs = self.pool.needs(tier_config.models)
-                missing[tier] = f"needs {' or '.join(needs)}" if needs else "no models configured"
-        return Availability(chains=chains, reference=reference, missing=missing)
+        self.pricing = Pricing(config, catalogue, pool)
+        self.executor.reconfigure(config, pool, self.pricing)
 
     def configured_tiers(self) -> list[str]:
         """Model tier labels with at least one usable provider right now."""
-        return [t.label for t in MODEL_TIERS if self._availability.chains.get(t)]
+        return self.pricing.configured_tiers()
 
     @property
     def cache(self) -> ResponseCache | None:
         """The response cache, opened on first use (None when disabled)."""
-        if self._cache is None and self.config.cache.enabled:
-            self._cache = ResponseCache(cache_dir(self.config), max_mb=self.config.cache.max_mb)
-            if self._cache.rebuilt_reason:
-                self.notices.append(f"response cache was rebuilt: {self._cache.rebuilt_reason}")
-        return self._cache
+        return self.stores.cache
 
     @property
     def ledger(self) -> Ledger | None:
         """The request ledger, opened on first use (None when disabled)."""
-        if self._ledger is None and self.config.ledger.enabled:
-            path = Path(self.config.ledger.path or data_dir() / "ledger.sqlite3")
-            self._ledger = Ledger(path)
-            if getattr(self._ledger, "rebuilt_reason", None):
-                self.notices.append(f"ledger was rebuilt: {self._ledger.rebuilt_reason}")
-        return self._ledger
+        return self.stores.ledger
 
     # -- tasks and decisions --------------------------------------------------------------------
 
@@ -303,7 +231,12 @@ class Engine:
         )
         handler = get_handler(task.action)
         return route(
-            task, signals, self.policy, self._availability, state, self._tokens(handler, task)
+            task,
+            signals,
+            self.policy,
+            self.pricing.availability,
+            state,
+            self._tokens(handler, task),
         )
 
     # -- running --------------------------------------------------------------------------------
@@ -312,77 +245,37 @@ class Engine:
         self, task: Task, *, sticky: Tier | None = None, on_event: EventSink | None = None
     ) -> Outcome:
         """Run a task end to end; cancelling the awaiting task closes the provider stream."""
-        from tierwise.engine_run import execute
-
         signals = compute_signals(task.context)
         decision = self.decide(task, sticky=sticky, signals=signals)
         self._history.setdefault(signals.target_key, deque()).append(time.monotonic())
-        return await execute(self, task, decision, on_event or (lambda _e: None))
+        return await self.executor.execute(task, decision, on_event or (lambda _e: None))
 
     def frontier_cost(self, usage: Usage) -> float:
         """What the same tokens would have cost on the frontier tier's reference model."""
-        option = self._availability.price_option(Tier.FRONTIER)
-        if option is None or self.pool.is_local(ModelRef.parse(option.ref).provider):
-            return 0.0
-        return self.catalogue.cost(ModelRef.parse(option.ref).model, usage)
+        return self.pricing.frontier_cost(usage)
 
     def model_cost(self, ref: str, usage: Usage) -> float:
         """USD for a usage on a model ref ($0 for local providers)."""
-        model = ModelRef.parse(ref)
-        return self.catalogue.cost(model.model, usage, local=self.pool.is_local(model.provider))
+        return self.pricing.model_cost(ref, usage)
 
     def cache_keys(self, task: Task, handler: Handler, decision: Decision) -> list[str]:
         """Keys for the decided tier first, then (when allowed) every higher tier's models."""
-        target = task.context.target
-        normalised = normalise(
-            target.language, target.text, drop_docstrings=task.action is Action.DOCSTRING
-        )
-        context_digest = digest(" ".join(task.context.render().split()))
-        options = {k: v for k, v in task.options.items() if k != "hints"}
-        tiers = [decision.tier]
-        if self.config.cache.serve_from_higher:
-            tiers += [t for t in MODEL_TIERS if t > decision.tier]
-        keys: list[str] = []
-        for tier in tiers:
-            tier_config = self.config.tiers.get(tier.label)
-            refs = decision.models if tier is decision.tier else ()
-            refs = tuple(dict.fromkeys([*refs, *(tier_config.models if tier_config else [])]))
-            for ref in refs:
-                keys.append(
-                    cache_key(
-                        action=task.action.value,
-                        prompt_version=handler.prompt_version,
-                        model=ref,
-                        tier=tier.label,
-                        normalised_target=normalised,
-                        context_digest=context_digest,
-                        options=options,
-                    )
-                )
-        return keys
+        return self.executor.cache_keys(task, handler, decision)
 
     def record(self, row: LedgerRow) -> None:
         """Append a ledger row (never raises: the ledger must not break a request)."""
-        if self.ledger is not None:
-            try:
-                self.ledger.record(row)
-            except Exception as exc:  # a full disk must not lose the user's answer
-                self.notices.append(f"ledger write failed: {exc}")
+        self.stores.record(row)
 
     def defer(self, fn: Callable[[], Any]) -> None:
         """Run a slow write (cache set) off the request's critical path; aclose() waits for it."""
-        future = asyncio.get_running_loop().run_in_executor(None, fn)
-        self._pending.add(future)
-        future.add_done_callback(self._pending.discard)
+        self.stores.defer(fn)
 
     def _close_later(self, pool: ProviderPool) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop, so no HTTP client of that pool was ever opened
-        task = loop.create_task(pool.aclose_when_idle())
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self.stores.track(loop.create_task(pool.aclose_when_idle()))
 
     # -- stats and lifecycle --------------------------------------------------------------------
 
@@ -402,15 +295,9 @@ class Engine:
 
     async def aclose(self) -> None:
         """Wait for deferred writes, then close providers, cache and ledger."""
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        await self.stores.drain()
         await self.pool.aclose()
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
-        if self._ledger is not None:
-            self._ledger.close()
-            self._ledger = None
+        self.stores.close()
 
 
 def _jsonable(_inst: Any, _field: Any, value: Any) -> Any:

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from tierwise import report
-from tierwise.cli import EXIT_OK, emit_json, load_engine, parse_target, read_source
-from tierwise.errors import TierwiseError, UsageError
-from tierwise.handlers.base import Action, DocstringResult
+from tierwise.cli.common import EXIT_OK, emit_json, load_engine, parse_target, read_source
+from tierwise.core.errors import TierwiseError, UsageError
+from tierwise.core.results import DocstringResult
+from tierwise.core.task import Action
 
 SKIP_DIRS = {".git", ".hg", "node_modules", "__pycache__", ".venv", "venv", "dist", "build", ".tox"}
 PLAN_SUFFIXES = {".py", ".js", ".jsx", ".mjs", ".ts", ".tsx", ".go", ".rs"}
@@ -207,7 +208,7 @@ async def cmd_cache(args: argparse.Namespace) -> int:
 
 async def cmd_doctor(args: argparse.Namespace) -> int:
     """tierwise doctor: config files, keys present (names only), providers reachable."""
-    from tierwise.doctor import run_checks
+    from tierwise.cli.doctor import run_checks
 
     checks = await run_checks(args)
     emit_json(checks) if args.json else print(report.doctor_text(checks))

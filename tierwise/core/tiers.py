@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from tierwise.errors import UsageError
+from tierwise.core.errors import UsageError
 
 
 class Tier(enum.IntEnum):

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tierwise.errors import TierwiseError
+from tierwise.core.errors import TierwiseError
 
 DEFAULT_URLS = {"anthropic": "https://api.anthropic.com/v1", "openai": "https://api.openai.com/v1"}
 
@@ -29,7 +29,7 @@ def _probe(url: str, timeout: float = 3.0) -> tuple[bool, str]:
 
 async def run_checks(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Every check as {name, ok, detail, optional}."""
-    from tierwise.cli import find_workspace
+    from tierwise.cli.common import find_workspace
     from tierwise.config import load_file_layers, user_config_path
     from tierwise.engine import Engine
 

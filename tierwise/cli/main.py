@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from tierwise import __version__
-from tierwise.errors import ConfigError, ProviderError, TierwiseError, UsageError
-
-EXIT_OK, EXIT_USAGE, EXIT_PROVIDER = 0, 2, 3
-EXIT_CANCELLED = 130
+from tierwise.cli.common import EXIT_CANCELLED, EXIT_OK, EXIT_PROVIDER, EXIT_USAGE
+from tierwise.core.errors import ConfigError, ProviderError, TierwiseError, UsageError
 
 ACTIONS = ("docstring", "rename", "explain", "review", "design")
 TIERS = ("static", "local", "budget", "mid", "frontier")
@@ -101,60 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_target(text: str) -> tuple[Path, int | None, int]:
-    """Split FILE[:LINE[:COL]] into a path and 0-based line/column."""
-    parts = text.split(":")
-    numbers: list[int] = []
-    while len(parts) > 1 and parts[-1].isdigit() and len(numbers) < 2:
-        numbers.insert(0, int(parts.pop()))
-    path = Path(":".join(parts))
-    if any(n < 1 for n in numbers):
-        raise UsageError(f"{text}: line and column are 1-based")
-    line = numbers[0] - 1 if numbers else None
-    col = numbers[1] - 1 if len(numbers) > 1 else 0
-    return path, line, col
-
-
-def find_workspace(start: Path) -> Path:
-    """The nearest directory upwards holding .tierwise.toml, pyproject.toml or .git."""
-    here = start.resolve()
-    here = here if here.is_dir() else here.parent
-    for candidate in (here, *here.parents):
-        if any(
-            (candidate / marker).exists() for marker in (".tierwise.toml", "pyproject.toml", ".git")
-        ):
-            return candidate
-    return here
-
-
-def load_engine(args: argparse.Namespace, anchor: Path | None) -> Any:
-    """Load the configuration layers and build an engine; warnings go to stderr."""
-    from tierwise.config import load_config
-    from tierwise.engine import Engine
-
-    root = args.workspace or find_workspace(anchor or Path.cwd())
-    config, warnings = load_config(config_path=args.config, workspace_root=root)
-    for warning in warnings:
-        print(f"tierwise: warning: {warning}", file=sys.stderr)
-    return Engine(config, workspace_root=str(root))
-
-
-def read_source(path: Path) -> str:
-    """Read a file as UTF-8 text, with a usage error that names it."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except (UnicodeDecodeError, IsADirectoryError) as exc:
-        raise UsageError(f"{path}: not a UTF-8 text file ({exc.__class__.__name__})") from None
-
-
-def emit_json(data: Any) -> None:
-    """Print one JSON document on stdout."""
-    json.dump(data, sys.stdout, indent=2, default=str)
-    sys.stdout.write("\n")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `tierwise` command."""
     parser = build_parser()
@@ -168,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             run_server(args)
             return EXIT_OK
-        from tierwise import commands
+        from tierwise.cli import commands
 
         handler = getattr(commands, f"cmd_{args.command}")
         result: int = asyncio.run(handler(args))

@@ -1,0 +1,1 @@
+"""The command line: `tierwise` (main.py) and the subcommands it runs."""

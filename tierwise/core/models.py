@@ -1,0 +1,42 @@
+"""A model reference ("provider:model") and the tokens a call to it used."""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class ModelRef:
+    """A concrete model: a configured provider name plus the model id it serves."""
+
+    provider: str
+    model: str
+
+    @classmethod
+    def parse(cls, text: str) -> ModelRef:
+        """Parse "provider:model" (the model id may itself contain colons, as Ollama's do)."""
+        provider, sep, model = text.partition(":")
+        if not sep or not provider or not model:
+            raise ValueError(f"model reference {text!r} must look like 'provider:model'")
+        return cls(provider, model)
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+
+@attrs.frozen
+class Usage:
+    """Token usage as the provider reports it; input_tokens excludes cache reads and writes."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+        )

@@ -1,0 +1,355 @@
+"""One request's execution: static, cache hit or streamed provider call, each with a ledger row."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from tierwise import privacy
+from tierwise.cache.keys import cache_key, digest, normalise
+from tierwise.config import Config
+from tierwise.core.code import estimate_tokens
+from tierwise.core.errors import BadResponse, BudgetExceeded, MissingKey, TierwiseError
+from tierwise.core.models import ModelRef, Usage
+from tierwise.core.results import Result, result_from_dict, result_to_dict
+from tierwise.core.task import Action, Task
+from tierwise.core.tiers import MODEL_TIERS, Tier
+from tierwise.engine.outcome import Event, EventSink, Outcome
+from tierwise.engine.pricing import Pricing
+from tierwise.engine.stores import Stores
+from tierwise.handlers.base import Handler, Prompt
+from tierwise.handlers.registry import get_handler
+from tierwise.ledger import LedgerRow
+from tierwise.providers.base import Completion, Delta, ProviderRequest
+from tierwise.providers.pool import ProviderPool
+from tierwise.routing.router import BUDGET_REFUSAL, Decision
+
+# Report streaming progress at most this often, so a fast stream does not flood the editor.
+PROGRESS_EVERY_S = 0.1
+
+
+def _usage_row(usage: Usage) -> dict[str, int]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+    }
+
+
+class Executor:
+    """Runs decided requests for the engine that owns it; reads the engine's current setup."""
+
+    config: Config
+    pool: ProviderPool
+    pricing: Pricing
+
+    def __init__(self, stores: Stores, session: str) -> None:
+        self.stores = stores
+        self.session = session
+
+    def reconfigure(self, config: Config, pool: ProviderPool, pricing: Pricing) -> None:
+        """Adopt the engine's new configuration, providers and prices (hot reload)."""
+        self.config = config
+        self.pool = pool
+        self.pricing = pricing
+
+    def cache_keys(self, task: Task, handler: Handler, decision: Decision) -> list[str]:
+        """Keys for the decided tier first, then (when allowed) every higher tier's models."""
+        target = task.context.target
+        normalised = normalise(
+            target.language, target.text, drop_docstrings=task.action is Action.DOCSTRING
+        )
+        context_digest = digest(" ".join(task.context.render().split()))
+        options = {k: v for k, v in task.options.items() if k != "hints"}
+        tiers = [decision.tier]
+        if self.config.cache.serve_from_higher:
+            tiers += [t for t in MODEL_TIERS if t > decision.tier]
+        keys: list[str] = []
+        for tier in tiers:
+            tier_config = self.config.tiers.get(tier.label)
+            refs = decision.models if tier is decision.tier else ()
+            refs = tuple(dict.fromkeys([*refs, *(tier_config.models if tier_config else [])]))
+            for ref in refs:
+                keys.append(
+                    cache_key(
+                        action=task.action.value,
+                        prompt_version=handler.prompt_version,
+                        model=ref,
+                        tier=tier.label,
+                        normalised_target=normalised,
+                        context_digest=context_digest,
+                        options=options,
+                    )
+                )
+        return keys
+
+    async def execute(self, task: Task, decision: Decision, emit: EventSink) -> Outcome:
+        """Run the decided request and record exactly one ledger row for it."""
+        started = time.perf_counter()
+        handler = get_handler(task.action)
+        if decision.refused:
+            self.stores.record(self._row(task, decision, outcome="error", error=decision.refused))
+            exc: TierwiseError = (
+                BudgetExceeded(decision.refused)
+                if decision.refused.startswith(BUDGET_REFUSAL)
+                else MissingKey(decision.refused)
+            )
+            raise exc
+        for warning in decision.warnings:
+            emit(Event("warning", warning))
+
+        if decision.tier is Tier.STATIC:
+            emit(Event("start", f"{task.action.value} · static · no model"))
+            result = await asyncio.to_thread(handler.run_static, task)
+            elapsed = time.perf_counter() - started
+            self.stores.record(
+                self._row(
+                    task,
+                    decision,
+                    outcome="ok",
+                    latency_ms=int(elapsed * 1000),
+                    cost_usd=0.0,
+                    baseline_usd=decision.estimates["frontier"],
+                )
+            )
+            emit(Event("done", "static · $0"))
+            return Outcome(
+                task,
+                decision,
+                result,
+                None,
+                Usage(),
+                0.0,
+                0.0,
+                False,
+                elapsed,
+                0.0,
+                decision.warnings,
+            )
+
+        keys = [] if self.stores.cache is None else self.cache_keys(task, handler, decision)
+        if keys and not task.refresh and self.stores.cache is not None:
+            hit = self.stores.cache.get_first(keys)
+            if hit is not None:
+                outcome = self._from_cache(task, decision, handler, hit[1], started)
+                if outcome is not None:
+                    emit(Event("cached", f"from cache · saved ~${outcome.saved_usd:.4f}"))
+                    return outcome
+            self.stores.cache.record_miss()
+
+        emit(Event("start", f"{task.action.value} · {decision.tier.label} · {decision.model}"))
+        task = await _with_hints(task, handler)
+        prompt = handler.build_prompt(task)
+        redactions: list[privacy.Redaction] = []
+
+        def request_for(ref: str) -> ProviderRequest:
+            model = ModelRef.parse(ref)
+            context, question = prompt.context, prompt.question
+            if self.config.privacy.redact and not self.pool.is_local(model.provider):
+                context, question = _redact(prompt, redactions)
+            tier_config = self.config.tiers[decision.tier.label]
+            return ProviderRequest(
+                model=model.model,
+                system=prompt.system,
+                context=context,
+                prompt=question,
+                max_tokens=min(prompt.max_output_tokens, tier_config.max_output_tokens),
+                timeout=tier_config.timeout,
+                cache_key=f"tierwise-{task.action.value}",
+            )
+
+        streamed: list[str] = []
+        completion: Completion | None = None
+        try:
+            last_report = 0.0
+            async for item in self.pool.stream_chain(decision.models, request_for):
+                if isinstance(item, Delta):
+                    streamed.append(item.text)
+                    now = time.perf_counter()
+                    if now - last_report >= PROGRESS_EVERY_S:
+                        last_report = now
+                        tokens = estimate_tokens("".join(streamed))
+                        emit(Event("delta", f"{tokens} tokens", tokens, decision.estimate_usd))
+                elif isinstance(item, Completion):
+                    completion = item
+            if completion is None:
+                raise BadResponse("the provider stream ended without a final message")
+            result = handler.parse(task, completion.text)
+        except asyncio.CancelledError:
+            partial = Usage(
+                estimate_tokens(prompt.system + prompt.context + prompt.question),
+                estimate_tokens("".join(streamed)),
+            )
+            ref = decision.model or ""
+            self.stores.record(
+                self._row(
+                    task,
+                    decision,
+                    outcome="cancelled",
+                    **_usage_row(partial),
+                    cost_usd=self.pricing.model_cost(ref, partial) if ref else 0.0,
+                    baseline_usd=self.pricing.frontier_cost(partial),
+                    latency_ms=int((time.perf_counter() - started) * 1000),
+                )
+            )
+            raise
+        except TierwiseError as error:
+            usage = completion.usage if completion else Usage()
+            model = completion.model if completion else None
+            ref = _ref_for(decision, model)
+            self.stores.record(
+                self._row(
+                    task,
+                    decision,
+                    outcome="error",
+                    error=str(error)[:300],
+                    model=ref,
+                    **_usage_row(usage),
+                    cost_usd=self.pricing.model_cost(ref, usage) if ref else 0.0,
+                    baseline_usd=self.pricing.frontier_cost(usage),
+                    latency_ms=int((time.perf_counter() - started) * 1000),
+                )
+            )
+            raise
+
+        ref = _ref_for(decision, completion.model)
+        cost = self.pricing.model_cost(ref, completion.usage)
+        baseline = self.pricing.frontier_cost(completion.usage)
+        elapsed = time.perf_counter() - started
+        self.stores.record(
+            self._row(
+                task,
+                decision,
+                outcome="ok",
+                model=ref,
+                **_usage_row(completion.usage),
+                cost_usd=cost,
+                baseline_usd=baseline,
+                latency_ms=int(elapsed * 1000),
+            )
+        )
+        if keys and self.stores.cache is not None:
+            entry = {
+                "result": result_to_dict(handler.relativize(task, result)),
+                "model": ref,
+                "tier": decision.tier.label,
+                "cost_usd": cost,
+            }
+            cache = self.stores.cache
+            self.stores.defer(lambda: cache.set(keys[0], entry))
+        warnings = decision.warnings
+        count = sum(r.count for r in redactions)
+        if count:
+            kinds = ", ".join(sorted({k for r in redactions for k in r.kinds}))
+            note = f"redacted {count} secret(s) before sending: {kinds}"
+            emit(Event("warning", note))
+            warnings = (*warnings, note)
+        emit(Event("done", f"{ref} · ${cost:.4f}", completion.usage.output_tokens, cost))
+        return Outcome(
+            task,
+            decision,
+            result,
+            ref,
+            completion.usage,
+            cost,
+            baseline,
+            False,
+            elapsed,
+            0.0,
+            warnings,
+        )
+
+    def _row(self, task: Task, decision: Decision, **fields: Any) -> LedgerRow:
+        model = fields.pop("model", None) or decision.model
+        return LedgerRow(
+            ts=datetime.now(UTC).isoformat(timespec="seconds"),
+            action=task.action.value,
+            language=task.context.target.language,
+            tier=decision.tier.label,
+            model=model,
+            provider=ModelRef.parse(model).provider if model else None,
+            reasons=list(decision.reasons),
+            session=self.session,
+            **fields,
+        )
+
+    def _from_cache(
+        self,
+        task: Task,
+        decision: Decision,
+        handler: Handler,
+        entry: dict[str, Any],
+        started: float,
+    ) -> Outcome | None:
+        """Rebuild a cached answer for this task, or None when the entry is unusable (a miss)."""
+        try:
+            result: Result = handler.adjust(task, result_from_dict(task.action, entry["result"]))
+            cost = float(entry.get("cost_usd", 0.0))
+        except Exception:  # an entry from an older format is a miss, not a crash
+            return None
+        saved = cost if entry.get("tier") == decision.tier.label else decision.estimate_usd
+        assert self.stores.cache is not None
+        self.stores.cache.record_hit(saved)
+        elapsed = time.perf_counter() - started
+        model = str(entry.get("model") or decision.model or "")
+        self.stores.record(
+            self._row(
+                task,
+                decision,
+                outcome="ok",
+                model=model or None,
+                cache_hit=True,
+                saved_usd=saved,
+                baseline_usd=decision.estimates["frontier"],
+                latency_ms=int(elapsed * 1000),
+            )
+        )
+        return Outcome(
+            task,
+            decision,
+            result,
+            model or None,
+            Usage(),
+            0.0,
+            0.0,
+            True,
+            elapsed,
+            saved,
+            decision.warnings,
+        )
+
+
+def _ref_for(decision: Decision, model: str | None) -> str:
+    """The chain ref whose model answered (providers report the model id they used)."""
+    if model:
+        for ref in decision.models:
+            if ModelRef.parse(ref).model == model or model.startswith(ModelRef.parse(ref).model):
+                return ref
+    return decision.model or ""
+
+
+def _redact(prompt: Prompt, found: list[privacy.Redaction]) -> tuple[str, str]:
+    """Redacted context and question; `found` keeps the latest attempt's redactions for the note."""
+    context = privacy.redact(prompt.context)
+    question = privacy.redact(prompt.question)
+    found[:] = [context, question]
+    return context.text, question.text
+
+
+async def _with_hints(task: Task, handler: Handler) -> Task:
+    """Give model reviews the static (ruff) findings as hints, when the handler can make them."""
+    hints_fn = getattr(handler, "static_findings_text", None)
+    if hints_fn is None or task.context.target.language != "python":
+        return task
+    try:
+        hints = await asyncio.to_thread(hints_fn, task)
+    except TierwiseError:
+        return task
+    if not hints:
+        return task
+    import attrs
+
+    return attrs.evolve(task, options={**task.options, "hints": hints})

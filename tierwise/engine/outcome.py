@@ -1,0 +1,42 @@
+"""What a running request reports (events) and what it returns (the outcome)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from tierwise.core.models import Usage
+from tierwise.core.results import Result
+from tierwise.core.task import Task
+from tierwise.routing.router import Decision
+
+
+@attrs.frozen
+class Event:
+    """Progress from a running request: kind is "start", "warning", "delta", "cached" or "done"."""
+
+    kind: str
+    message: str
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@attrs.frozen
+class Outcome:
+    """What one request produced and cost."""
+
+    task: Task
+    decision: Decision
+    result: Result
+    model: str | None
+    usage: Usage
+    cost_usd: float
+    baseline_usd: float  # what the frontier tier would have cost for the same tokens
+    cache_hit: bool
+    latency_s: float
+    saved_usd: float = 0.0
+    warnings: tuple[str, ...] = ()
+
+
+EventSink = Callable[[Event], None]

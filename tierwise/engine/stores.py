@@ -1,0 +1,74 @@
+"""The engine's disk state: the response cache and the ledger, opened on first use, and the
+slow writes kept off the request path until the engine closes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tierwise.cache.store import ResponseCache
+from tierwise.config import Config, cache_dir, data_dir
+from tierwise.ledger import Ledger, LedgerRow
+
+
+class Stores:
+    """Cache and ledger for the current configuration; notices say when one was rebuilt."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config  # the engine replaces it on reconfigure
+        self._cache: ResponseCache | None = None
+        self._ledger: Ledger | None = None
+        self._pending: set[asyncio.Future[Any]] = set()
+        self.notices: list[str] = []  # one-off messages for the user (e.g. a rebuilt cache)
+
+    @property
+    def cache(self) -> ResponseCache | None:
+        """The response cache, opened on first use (None when disabled)."""
+        if self._cache is None and self.config.cache.enabled:
+            self._cache = ResponseCache(cache_dir(self.config), max_mb=self.config.cache.max_mb)
+            if self._cache.rebuilt_reason:
+                self.notices.append(f"response cache was rebuilt: {self._cache.rebuilt_reason}")
+        return self._cache
+
+    @property
+    def ledger(self) -> Ledger | None:
+        """The request ledger, opened on first use (None when disabled)."""
+        if self._ledger is None and self.config.ledger.enabled:
+            path = Path(self.config.ledger.path or data_dir() / "ledger.sqlite3")
+            self._ledger = Ledger(path)
+            if getattr(self._ledger, "rebuilt_reason", None):
+                self.notices.append(f"ledger was rebuilt: {self._ledger.rebuilt_reason}")
+        return self._ledger
+
+    def record(self, row: LedgerRow) -> None:
+        """Append a ledger row (never raises: the ledger must not break a request)."""
+        if self.ledger is not None:
+            try:
+                self.ledger.record(row)
+            except Exception as exc:  # a full disk must not lose the user's answer
+                self.notices.append(f"ledger write failed: {exc}")
+
+    def defer(self, fn: Callable[[], Any]) -> None:
+        """Run a slow write (cache set) off the request's critical path; drain() waits for it."""
+        self.track(asyncio.get_running_loop().run_in_executor(None, fn))
+
+    def track(self, future: asyncio.Future[Any]) -> None:
+        """Keep background work (a write, closing a retired pool) until drain() awaits it."""
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+
+    async def drain(self) -> None:
+        """Wait for every deferred write and tracked job."""
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
+    def close(self) -> None:
+        """Close the cache and the ledger (they reopen on next use)."""
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
