@@ -1,0 +1,65 @@
+"""Configuration: the settings tree (tree.py), where files live (paths.py), validation
+(validation.py) and the layered merge with its trust rule (layers.py). Import from here."""
+
+from tierwise.config.layers import (
+    ADDITIVE_FOR_UNTRUSTED,
+    TRUSTED_ONLY,
+    Layer,
+    build_config,
+    deep_merge,
+    load_config,
+    load_file_layers,
+    read_toml,
+    workspace_config_file,
+)
+from tierwise.config.paths import cache_dir, data_dir, env_path, user_config_path
+from tierwise.config.tree import (
+    ACTIONS,
+    TIER_NAMES,
+    ActionsConfig,
+    BudgetConfig,
+    CacheConfig,
+    Config,
+    LedgerConfig,
+    ModelPrice,
+    PrivacyConfig,
+    ProviderConfig,
+    RoutingConfig,
+    ServerConfig,
+    SignalConfig,
+    TierConfig,
+)
+from tierwise.config.validation import ENUMS, defaults_dict, structure_config
+
+__all__ = [
+    "ACTIONS",
+    "ADDITIVE_FOR_UNTRUSTED",
+    "ENUMS",
+    "TIER_NAMES",
+    "TRUSTED_ONLY",
+    "ActionsConfig",
+    "BudgetConfig",
+    "CacheConfig",
+    "Config",
+    "Layer",
+    "LedgerConfig",
+    "ModelPrice",
+    "PrivacyConfig",
+    "ProviderConfig",
+    "RoutingConfig",
+    "ServerConfig",
+    "SignalConfig",
+    "TierConfig",
+    "build_config",
+    "cache_dir",
+    "data_dir",
+    "deep_merge",
+    "defaults_dict",
+    "env_path",
+    "load_config",
+    "load_file_layers",
+    "read_toml",
+    "structure_config",
+    "user_config_path",
+    "workspace_config_file",
+]

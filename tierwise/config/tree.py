@@ -1,0 +1,197 @@
+"""The settings tree: every section as an attrs class, with the built-in defaults."""
+
+from __future__ import annotations
+
+import attrs
+
+ACTIONS = ("docstring", "rename", "explain", "review", "design")
+TIER_NAMES = ("static", "local", "budget", "mid", "frontier")
+
+
+@attrs.define
+class ProviderConfig:
+    """One endpoint. Only the user's own config file may define these (see TRUSTED_ONLY)."""
+
+    kind: str = "openai"  # "anthropic" | "openai" (any OpenAI-compatible server)
+    base_url: str | None = None
+    api_key_env: str | None = None  # None: no key needed (a local server)
+    local: bool = False  # marginal cost $0, never leaves the machine
+    max_retries: int = 2
+
+
+@attrs.define
+class TierConfig:
+    """A tier's fallback chain of "provider:model" refs, its timeout and its context budget."""
+
+    models: list[str] = attrs.field(factory=list)
+    timeout: float = 60.0
+    context_tokens: int = 2000
+    max_output_tokens: int = 2048
+
+
+@attrs.define
+class SignalConfig:
+    """Thresholds for the size and complexity signals."""
+
+    large_lines: int = 80
+    huge_lines: int = 250
+    complex_cyclomatic: int = 10
+    deep_nesting: int = 4
+    cross_file_calls: int = 6
+    trivial_lines: int = 4
+
+
+@attrs.define
+class RoutingConfig:
+    """The default policy: base tier per action, risk promotion per action, escalation window."""
+
+    base: dict[str, str] = attrs.field(
+        factory=lambda: {
+            "docstring": "budget",
+            "rename": "budget",
+            "explain": "mid",
+            "review": "mid",
+            "design": "frontier",
+        }
+    )
+    # Risk is action-aware: the tier a risky target is promoted to, per action (absent: none).
+    risk_promotes_to: dict[str, str] = attrs.field(
+        factory=lambda: {"review": "frontier", "explain": "mid", "design": "frontier"}
+    )
+    demote_trivial: bool = True
+    escalate_window_s: float = 900.0
+    min_tier: str = "static"
+    max_tier: str = "frontier"
+    # High-stakes actions never fall back below this tier silently when their tier is unavailable.
+    high_stakes_floor: str = "mid"
+    signals: SignalConfig = attrs.field(factory=SignalConfig)
+
+
+@attrs.define
+class BudgetConfig:
+    """Spending caps in USD; 0 means no cap. soft warns, hard refuses or demotes."""
+
+    daily_usd: float = 0.0
+    monthly_usd: float = 0.0
+    mode: str = "soft"  # "soft" | "hard"
+    on_hard: str = "demote"  # "demote" | "refuse"
+
+
+@attrs.define
+class CacheConfig:
+    """The response cache."""
+
+    enabled: bool = True
+    dir: str | None = None  # default: the platform cache dir
+    max_mb: int = 256
+    serve_from_higher: bool = True
+
+
+@attrs.define
+class PrivacyConfig:
+    """What is never sent, what is redacted, and what stays local."""
+
+    exclude: list[str] = attrs.field(
+        factory=lambda: [
+            ".env",
+            ".env.*",
+            "*.pem",
+            "*.key",
+            "id_rsa*",
+            "id_ed25519*",
+            "id_*",
+            "secrets/**",
+            "**/secrets/**",
+            "*.p12",
+            "*.pfx",
+        ]
+    )
+    local_only: list[str] = attrs.field(factory=list)
+    redact: bool = True
+
+
+@attrs.define
+class ActionsConfig:
+    """Per-action options."""
+
+    docstring_style: str = "google"  # "google" | "numpy" | "sphinx" | "pep257" (JS/TS: JSDoc)
+    rename_candidates: int = 3
+    review_static_with_model: bool = True  # feed ruff findings to model tiers as hints
+
+
+@attrs.define
+class ServerConfig:
+    """Language-server behaviour."""
+
+    show_tier_variants: bool = False
+    display: str = "document"  # "document" | "message" | "none"
+    log_level: str = "info"
+
+
+@attrs.define
+class ModelPrice:
+    """A catalogue row override: USD per million tokens."""
+
+    input: float
+    output: float
+    cache_read: float | None = None
+    cache_write: float | None = None
+    source: str = "user config"
+    as_of: str = ""
+
+
+@attrs.define
+class LedgerConfig:
+    """The SQLite request log."""
+
+    enabled: bool = True
+    path: str | None = None  # default: the platform data dir
+
+
+def _default_providers() -> dict[str, ProviderConfig]:
+    return {
+        "anthropic": ProviderConfig(kind="anthropic", api_key_env="ANTHROPIC_API_KEY"),
+        "openai": ProviderConfig(kind="openai", api_key_env="OPENAI_API_KEY"),
+        # llama.cpp llama-server's default port; unavailable until the user sets enabled/base_url.
+        "local": ProviderConfig(kind="openai", base_url=None, api_key_env=None, local=True),
+    }
+
+
+def _default_tiers() -> dict[str, TierConfig]:
+    return {
+        "local": TierConfig(models=["local:default"], timeout=120.0, context_tokens=1500),
+        "budget": TierConfig(
+            models=["anthropic:claude-haiku-4-5", "openai:gpt-5-mini"],
+            timeout=45.0,
+            context_tokens=1500,
+        ),
+        "mid": TierConfig(
+            models=["anthropic:claude-sonnet-4-6", "openai:gpt-4.1"],
+            timeout=90.0,
+            context_tokens=4000,
+            max_output_tokens=3000,
+        ),
+        "frontier": TierConfig(
+            models=["anthropic:claude-opus-4-5", "openai:gpt-5"],
+            timeout=180.0,
+            context_tokens=8000,
+            max_output_tokens=4000,
+        ),
+    }
+
+
+@attrs.define
+class Config:
+    """The whole settings tree."""
+
+    providers: dict[str, ProviderConfig] = attrs.field(factory=_default_providers)
+    tiers: dict[str, TierConfig] = attrs.field(factory=_default_tiers)
+    routing: RoutingConfig = attrs.field(factory=RoutingConfig)
+    budget: BudgetConfig = attrs.field(factory=BudgetConfig)
+    cache: CacheConfig = attrs.field(factory=CacheConfig)
+    privacy: PrivacyConfig = attrs.field(factory=PrivacyConfig)
+    actions: ActionsConfig = attrs.field(factory=ActionsConfig)
+    server: ServerConfig = attrs.field(factory=ServerConfig)
+    prompts: dict[str, str] = attrs.field(factory=dict)  # action -> extra instructions
+    models: dict[str, ModelPrice] = attrs.field(factory=dict)  # catalogue overrides by model id
+    ledger: LedgerConfig = attrs.field(factory=LedgerConfig)

@@ -1,0 +1,106 @@
+"""From merged plain data to a Config: structuring with precise errors (file and key), then
+the checks that types alone cannot express."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tierwise.config.tree import ACTIONS, TIER_NAMES, Config
+from tierwise.core.errors import ConfigError
+
+ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("budget", "mode"): ("soft", "hard"),
+    ("budget", "on_hard"): ("demote", "refuse"),
+    ("actions", "docstring_style"): ("google", "numpy", "sphinx", "pep257"),
+    ("server", "display"): ("document", "message", "none"),
+    ("server", "log_level"): ("debug", "info", "warning", "error"),
+    ("routing", "min_tier"): TIER_NAMES,
+    ("routing", "max_tier"): TIER_NAMES,
+    ("routing", "high_stakes_floor"): TIER_NAMES,
+}
+
+
+def _converter() -> Any:
+    import cattrs
+
+    return cattrs.Converter(forbid_extra_keys=True)
+
+
+def defaults_dict() -> dict[str, Any]:
+    """The built-in defaults as plain data."""
+    data: dict[str, Any] = _converter().unstructure(Config())
+    return data
+
+
+def _check_values(config: Config) -> list[str]:
+    """Problems that types alone cannot catch, each as 'key: problem'."""
+    problems: list[str] = []
+    for keypath, allowed in ENUMS.items():
+        value: Any = config
+        for part in keypath:
+            value = getattr(value, part)
+        if value not in allowed:
+            problems.append(f"{'.'.join(keypath)}: {value!r} is not one of {', '.join(allowed)}")
+    for table in ("base", "risk_promotes_to"):
+        for action, tier in getattr(config.routing, table).items():
+            if action not in ACTIONS:
+                problems.append(
+                    f"routing.{table}.{action}: unknown action; expected {', '.join(ACTIONS)}"
+                )
+            if tier not in TIER_NAMES:
+                problems.append(
+                    f"routing.{table}.{action}: {tier!r} is not a tier ({', '.join(TIER_NAMES)})"
+                )
+    for action in config.prompts:
+        if action not in ACTIONS:
+            problems.append(f"prompts.{action}: unknown action; expected {', '.join(ACTIONS)}")
+    for name, provider in config.providers.items():
+        if provider.kind not in ("anthropic", "openai"):
+            problems.append(
+                f"providers.{name}.kind: {provider.kind!r} is not 'anthropic' or 'openai'"
+            )
+    for tier_name, tier in config.tiers.items():
+        if tier_name not in TIER_NAMES or tier_name == "static":
+            problems.append(f"tiers.{tier_name}: not a model tier (local, budget, mid, frontier)")
+        if tier.timeout <= 0:
+            problems.append(f"tiers.{tier_name}.timeout: must be positive seconds")
+        for i, ref in enumerate(tier.models):
+            provider_name, sep, model = ref.partition(":")
+            if not sep or not model:
+                problems.append(
+                    f"tiers.{tier_name}.models[{i}]: {ref!r} must look like 'provider:model'"
+                )
+            elif provider_name not in config.providers:
+                known = ", ".join(sorted(config.providers))
+                problems.append(
+                    f"tiers.{tier_name}.models[{i}]: unknown provider {provider_name!r}"
+                    f" (known: {known})"
+                )
+    if config.budget.daily_usd < 0 or config.budget.monthly_usd < 0:
+        problems.append("budget: caps must be 0 (no cap) or positive USD")
+    if config.cache.max_mb <= 0:
+        problems.append("cache.max_mb: must be a positive number of megabytes")
+    return problems
+
+
+def structure_config(data: dict[str, Any], source: str) -> Config:
+    """Build a Config from merged data, or raise ConfigError naming the source and the key."""
+    import cattrs
+    from cattrs.v import transform_error
+
+    try:
+        config: Config = _converter().structure(data, Config)
+    except cattrs.BaseValidationError as exc:
+        details = "; ".join(
+            m.replace("extra fields found", "unknown keys")
+            .replace(" @ $.", " at ")
+            .replace(" @ $", "")
+            for m in transform_error(exc, path="$")
+        )
+        raise ConfigError(f"{source}: {details}") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    problems = _check_values(config)
+    if problems:
+        raise ConfigError(f"{source}: " + "; ".join(problems))
+    return config
