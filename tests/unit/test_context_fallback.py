@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from tierwise.context.extract import extract, list_targets
-from tierwise.context.languages import import_bindings, language_for, lex, split_lines
+from tierwise.context.imports import import_bindings
+from tierwise.context.languages import language_for, split_lines
+from tierwise.context.lexer import lex
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tierwise.context.extract import extract, list_targets
-from tierwise.context.treesitter import token_stream
+from tierwise.context.grammars import token_stream
 from tierwise.core.code import CodeContext
 
 DATA = Path(__file__).resolve().parents[1] / "data"

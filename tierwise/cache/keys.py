@@ -97,7 +97,7 @@ def _encode(token: str) -> str:
 def _tree_sitter_tokens(language: str, code: str) -> list[str] | None:
     """Leaf tokens from tree-sitter, or None when the backend or the grammar is missing."""
     try:
-        from tierwise.context.treesitter import token_stream
+        from tierwise.context.grammars import token_stream
     except ImportError:  # tree-sitter not installed: whitespace collapse instead
         return None
     try:

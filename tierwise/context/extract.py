@@ -18,7 +18,7 @@ from pathlib import PurePath
 
 import attrs
 
-from tierwise.context import fallback, python, treesitter
+from tierwise.context import fallback, grammars, python, treesitter
 from tierwise.context.languages import (
     Call,
     Definition,
@@ -53,7 +53,7 @@ def load(path: str, source: str) -> SourceFile:
     parsed: ParsedFile | None = None
     if language == "python":
         parsed = python.parse(source, lines)
-    elif language in treesitter.LANGUAGES:
+    elif language in grammars.LANGUAGES:
         parsed = treesitter.parse(language, source, lines)
     if parsed is None:
         parsed = fallback.parse(source, lines, language)

@@ -1,6 +1,6 @@
 """The block heuristic for languages without a bundled grammar (and Python that does not parse).
 
-It works line by line over the source with comments and strings blanked out (languages.lex):
+It works line by line over the source with comments and strings blanked out (lexer.lex):
 
 1. A *header* is a line that starts (after modifiers such as `export`, `public`, `pub`,
    `static`, `async`) with a definition keyword (`def`, `class`, `function`, `func`, `fn`,
@@ -26,16 +26,9 @@ from __future__ import annotations
 import re
 import sys
 
-from tierwise.context.languages import (
-    Call,
-    Definition,
-    Import,
-    ParsedFile,
-    import_bindings,
-    indent_of,
-    lex,
-    slice_span,
-)
+from tierwise.context.imports import import_bindings
+from tierwise.context.languages import Call, Definition, Import, ParsedFile, indent_of, slice_span
+from tierwise.context.lexer import lex
 from tierwise.core.code import DocSlot, Span
 
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
@@ -263,146 +256,3 @@ def _calls(code_lines: list[str], headers: dict[int, str]) -> list[Call]:
                 continue  # the header's own name, not a call
             calls.append(Call(name, root.group(0), number, match.start()))
     return calls
-
-
-# --- size, complexity and nesting (for the routing signals) ---------------------------------
-
-_CLOSING_ONLY = re.compile(r"[\s)\]};,]*")
-
-
-def body_lines(language: str, text: str, code: str, signature: str) -> int:
-    """Non-blank code lines after the signature; `code` is `lex(language, text).code`."""
-    index = text.find(signature) if signature else -1
-    header_end = index + len(signature) if index >= 0 else 0
-    header_line = text.count("\n", 0, header_end)
-    code_lines = code.split("\n")
-    count = sum(1 for line in code_lines[header_line + 1 :] if not _CLOSING_ONLY.fullmatch(line))
-    if header_end:
-        line_end = text.find("\n", header_end)
-        tail = lex(language, text[header_end : line_end if line_end >= 0 else None]).code
-        if not _CLOSING_ONLY.fullmatch(tail.strip(" \t{:")):
-            count += 1  # a one-line body on the signature's line
-    elif code_lines and not _CLOSING_ONLY.fullmatch(code_lines[0]):
-        count += 1
-    return count
-
-
-# The look-ahead on the first character lets the scan skip most positions quickly.
-_PY_DECISIONS = re.compile(r"(?=[iefwao])\b(?:if|elif|for|while|except|and|or)\b")
-_PY_CASE = re.compile(r"^[ \t]*case\b(?![ \t]+_[ \t]*:)", re.M)  # `case _:` is the default
-_C_DECISIONS = re.compile(
-    r"(?=[ifwc&|?])(?:\b(?:if|for|while|case|catch)\b|&&|\|\||\?\?|(?<![?])\?(?![?.:=]))"
-)
-_GO_DECISIONS = re.compile(r"(?=[ifc&|])(?:\b(?:if|for|case)\b|&&|\|\|)")
-_RUST_DECISIONS = re.compile(r"(?=[iwf&|])(?:\b(?:if|while|for)\b|&&|\|\|)")
-_OTHER_DECISIONS = re.compile(
-    r"(?=[iefwucrao&|])(?:\b(?:if|elif|elsif|for|foreach|while|until|case|when|catch|except|"
-    r"rescue|and|or)\b|&&|\|\|)"
-)
-
-
-def decision_count(language: str, code: str) -> int:
-    """Decision points and boolean operators in lexed code (cyclomatic complexity - 1)."""
-    if language == "python":
-        cases = len(_PY_CASE.findall(code)) if "case" in code else 0
-        return len(_PY_DECISIONS.findall(code)) + cases
-    if language == "go":
-        return len(_GO_DECISIONS.findall(code))
-    if language == "rust":
-        arms = code.count("=>") - len(re.findall(r"\bmatch\b", code))
-        return len(_RUST_DECISIONS.findall(code)) + max(arms, 0)
-    if language in ("javascript", "typescript", "tsx"):
-        return len(_C_DECISIONS.findall(code))
-    return len(_OTHER_DECISIONS.findall(code))
-
-
-_PY_BLOCK = re.compile(r"(?:async[ \t]+)?(def|class|case)\b")
-_PY_LINE = re.compile(r"^([ \t]*)(\S[^\n]*)", re.M)
-_BRACE_EVENTS = re.compile(r"[{};()\n]")
-_CONTROL_START = re.compile(
-    r"^(?:else|if|for|while|do|switch|try|catch|finally|match|loop|select|unsafe|with|until)\b"
-    r"|(?:^|[=(,]\s*|\breturn\s+)(?:if|match|loop|unsafe)\b"
-)
-_FUNCTION_START = re.compile(
-    r"\bfunction\b|=>\s*$|\bfunc\b|\bfn\b|\|[^|]*\|\s*(?:->\s*\S+\s*)?$"
-    r"|\)\s*(?:(?::|->)\s*[^{};]+|throws\s+[\w.,\s]+)?$"  # a method header: name(args) {
-)
-
-
-def nesting_depth(language: str, code: str) -> int:
-    """The deepest control block in lexed code; a flat body is 0."""
-    if language == "python" or (
-        language not in ("javascript", "typescript", "tsx", "go", "rust") and "{" not in code
-    ):
-        return _indent_nesting(code)
-    return _brace_nesting(language, code)
-
-
-def _indent_nesting(code: str) -> int:
-    """Depth of indented blocks; def/class headers start a scope instead of a level.
-
-    Continuation lines inside brackets are not tracked: they never end a header with ':' and
-    sit deeper than their statement, so they neither open a block nor change the level.
-    """
-    stack: list[tuple[int, int, int]] = []  # (indent, level inside, defs inside)
-    deepest = 0
-    for indent, rest in _PY_LINE.findall(code):
-        width = len(indent)
-        while stack and width <= stack[-1][0]:
-            stack.pop()
-        level, defs = (stack[-1][1], stack[-1][2]) if stack else (0, 0)
-        deepest = max(deepest, level)
-        if rest[-1] == ":" or (rest[-1] in " \t" and rest.rstrip().endswith(":")):
-            match = _PY_BLOCK.match(rest)
-            keyword = match.group(1) if match else None
-            if keyword == "def":
-                stack.append((width, level + (defs >= 1), defs + 1))
-            elif keyword in ("class", "case"):
-                stack.append((width, level, defs))
-            else:
-                stack.append((width, level + 1, defs))
-    return deepest
-
-
-def _brace_nesting(language: str, code: str) -> int:
-    """Depth of control blocks counted on braces; function bodies start a scope.
-
-    A brace's statement is the text since the last `{`, `}`, `;` or line break outside
-    parentheses (Go and Rust end statements with a line break); a brace alone on its line
-    takes the statement of the line before it.
-    """
-    stack: list[str] = []
-    deepest = 0
-    parens = 0
-    statement_start = 0
-    previous = ""  # the last statement a line break ended
-    for match in _BRACE_EVENTS.finditer(code):
-        char = match.group(0)
-        if char in "()":
-            parens = parens + 1 if char == "(" else max(0, parens - 1)
-            continue
-        if char in ";\n" and parens:
-            continue
-        if char == ";" and _CONTROL_START.match(code[statement_start : match.start()].lstrip()):
-            continue  # Go's `if x := f(); x > 0 {` and `for i := 0; i < n; i++ {`
-        statement = code[statement_start : match.start()].strip()
-        statement_start = match.end()
-        if char == "\n":
-            previous = statement or previous
-            continue
-        if char == "{":
-            statement = statement or previous
-            kind = "other"
-            if _CONTROL_START.search(statement):
-                kind = "block"
-            elif _FUNCTION_START.search(statement) and not (
-                language == "rust" and statement.endswith("=>")
-            ):
-                kind = "func"
-            stack.append(kind)
-            funcs = stack.count("func")
-            deepest = max(deepest, stack.count("block") + max(0, funcs - 1))
-        elif char == "}" and stack:
-            stack.pop()
-        previous = ""
-    return deepest

@@ -1,40 +1,30 @@
 """JavaScript, TypeScript/TSX, Go and Rust through py-tree-sitter and the bundled grammar wheels.
 
-The grammar wheels ship compiled parsers, so nothing is downloaded. Trees are walked node by
+The grammars are loaded in grammars.py; here a tree becomes a `ParsedFile`. Trees are walked node by
 node (the Query API changed in py-tree-sitter 0.25). tree-sitter reports byte columns; they are
 converted to character columns. A file with syntax errors still yields a best-effort tree.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import re
 
 import tree_sitter
 
+from tierwise.context.grammars import COMMENT_TYPES, node_text, parse_tree
+from tierwise.context.imports import import_bindings
 from tierwise.context.languages import (
     Call,
     ColumnMap,
     Definition,
     Import,
     ParsedFile,
-    import_bindings,
     indent_of,
     slice_span,
 )
 from tierwise.core.code import DocSlot, Span
 
-LANGUAGES = frozenset({"javascript", "typescript", "tsx", "go", "rust"})
 _JS = frozenset({"javascript", "typescript", "tsx"})
-_GRAMMARS = {
-    "javascript": ("tree_sitter_javascript", "language"),
-    "typescript": ("tree_sitter_typescript", "language_typescript"),
-    "tsx": ("tree_sitter_typescript", "language_tsx"),
-    "go": ("tree_sitter_go", "language"),
-    "rust": ("tree_sitter_rust", "language"),
-}
-COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
 _FUNCTION_VALUES = frozenset(
     {"arrow_function", "function_expression", "function", "generator_function"}
 )
@@ -57,57 +47,12 @@ _NODE_BUILTINS = frozenset(
 )
 
 
-@functools.cache
-def grammar(language: str) -> tree_sitter.Language | None:
-    """The compiled grammar for a language, or None when its wheel is missing or incompatible."""
-    if language not in _GRAMMARS:
-        return None
-    module_name, factory = _GRAMMARS[language]
-    try:
-        module = importlib.import_module(module_name)
-        return tree_sitter.Language(getattr(module, factory)())
-    except (ImportError, AttributeError, ValueError, TypeError):
-        return None
-
-
-def parse_tree(language: str, data: bytes) -> tree_sitter.Tree | None:
-    """Parse bytes with a fresh parser (cheap to create; a parser is not shared between threads)."""
-    lang = grammar(language)
-    return None if lang is None else tree_sitter.Parser(lang).parse(data)
-
-
-def token_stream(language: str, source: str) -> list[str] | None:
-    """Leaf-token texts without comments, for cache-key normalisation; None if unsupported."""
-    tree = parse_tree(language, source.encode("utf-8"))
-    if tree is None:
-        return None
-    tokens: list[str] = []
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.type in COMMENT_TYPES:
-            continue
-        if node.child_count == 0:
-            text = _text(node)
-            if text:
-                tokens.append(text)
-            continue
-        stack.extend(reversed(node.children))
-    return tokens
-
-
 def parse(language: str, source: str, lines: list[str]) -> ParsedFile | None:
     """Definitions, imports, calls and names of a file; None when no grammar is available."""
     tree = parse_tree(language, source.encode("utf-8"))
     if tree is None:
         return None
     return _Builder(language, lines).build(tree.root_node)
-
-
-def _text(node: tree_sitter.Node | None) -> str:
-    if node is None or node.text is None:
-        return ""
-    return node.text.decode("utf-8", errors="replace")
 
 
 def _last_row(node: tree_sitter.Node) -> int:
@@ -117,7 +62,7 @@ def _last_row(node: tree_sitter.Node) -> int:
 
 
 def _string_value(node: tree_sitter.Node | None) -> str:
-    return _text(node).strip("\"'`")
+    return node_text(node).strip("\"'`")
 
 
 def _render(node: tree_sitter.Node | None) -> str | None:
@@ -126,9 +71,9 @@ def _render(node: tree_sitter.Node | None) -> str | None:
         return None
     kind = node.type
     if kind in ("identifier", "this", "super", "self", "property_identifier", "field_identifier"):
-        return _text(node)
+        return node_text(node)
     if kind in ("scoped_identifier", "private_property_identifier", "type_identifier"):
-        return re.sub(r"\s+", "", _text(node))
+        return re.sub(r"\s+", "", node_text(node))
     if kind in ("member_expression", "selector_expression", "field_expression"):
         base = _render(
             node.child_by_field_name("object")
@@ -136,7 +81,7 @@ def _render(node: tree_sitter.Node | None) -> str | None:
             or node.child_by_field_name("value")
         )
         prop = node.child_by_field_name("property") or node.child_by_field_name("field")
-        return f"{base or '?'}.{_text(prop)}"  # "?": a receiver with no name, /re/.exec
+        return f"{base or '?'}.{node_text(prop)}"  # "?": a receiver with no name, /re/.exec
     if kind == "call_expression":
         base = _render(node.child_by_field_name("function"))
         return f"{base}()" if base else None
@@ -172,7 +117,7 @@ class _Builder:
             self._collect_call(node)
             if node.type in _NAME_TYPES:
                 line, col = self._point(node.start_point)
-                self.names.append((_text(node), line, col))
+                self.names.append((node_text(node), line, col))
             stack.extend((child, child_parent) for child in reversed(node.children))
         return ParsedFile(
             language=self.language,
@@ -270,7 +215,7 @@ class _Builder:
             (c for c in sig_node.children if c.type not in ("decorator", *COMMENT_TYPES)), sig_node
         )
         signature = self._signature(sig_start, sig_node, body)
-        name = _text(name_node) if name_node is not None else "<anonymous>"
+        name = node_text(name_node) if name_node is not None else "<anonymous>"
         if kind == "class" and func.type == "impl_item":
             name = re.sub(r"<.*", "", name).strip()
         owner, self_names = self._owner(kind, func, parent)
@@ -320,8 +265,8 @@ class _Builder:
             decl = receiver.named_children[0] if receiver and receiver.named_children else None
             if decl is None:
                 return None, ()
-            rname = _text(decl.child_by_field_name("name"))
-            rtype = re.sub(r"[*\s]|\[.*", "", _text(decl.child_by_field_name("type")))
+            rname = node_text(decl.child_by_field_name("name"))
+            rtype = re.sub(r"[*\s]|\[.*", "", node_text(decl.child_by_field_name("type")))
             return rtype or None, (rname,) if rname else ()
         owner = self.definitions[parent].name if parent is not None else None
         return owner, ("self", "Self") if self.language == "rust" else ("this",)
@@ -329,7 +274,7 @@ class _Builder:
     def _params(self, func: tree_sitter.Node) -> tuple[str, ...]:
         single = func.child_by_field_name("parameter")
         if single is not None:
-            return (_text(single),)
+            return (node_text(single),)
         params = func.child_by_field_name("parameters")
         if params is None:
             return ()
@@ -339,22 +284,22 @@ class _Builder:
             if kind in COMMENT_TYPES or kind == "self_parameter":
                 continue
             if kind in ("parameter_declaration", "variadic_parameter_declaration"):
-                names.extend(_text(n) for n in child.children_by_field_name("name"))
+                names.extend(node_text(n) for n in child.children_by_field_name("name"))
             elif kind in ("required_parameter", "optional_parameter", "parameter"):
                 pattern = child.child_by_field_name("pattern")
                 if pattern is not None and pattern.type != "this":
-                    names.append(_text(pattern))
+                    names.append(node_text(pattern))
             elif kind == "assignment_pattern":
-                names.append(_text(child.child_by_field_name("left")))
+                names.append(node_text(child.child_by_field_name("left")))
             else:
-                names.append(_text(child))
+                names.append(node_text(child))
         return tuple(names)
 
     def _returns(self, func: tree_sitter.Node) -> str | None:
         node = func.child_by_field_name("return_type") or func.child_by_field_name("result")
         if node is None:
             return None
-        return _text(node).lstrip(":").strip() or None
+        return node_text(node).lstrip(":").strip() or None
 
     def _raises(self, body: tree_sitter.Node) -> tuple[str, ...]:
         found: list[str] = []
@@ -381,7 +326,7 @@ class _Builder:
         prev = first.prev_sibling
         expected = first.start_point.row - 1
         while prev is not None and prev.type in COMMENT_TYPES and _last_row(prev) == expected:
-            text = _text(prev)
+            text = node_text(prev)
             if self.language in _JS and not text.startswith("/**"):
                 break
             if self.language == "rust" and not text.startswith(("///", "/**")):
@@ -418,7 +363,7 @@ class _Builder:
         self.calls.append(Call(name, root.group(0) if root else "", line, col))
 
     def _imports(self, root: tree_sitter.Node) -> list[Import]:
-        """Top-level import statements; their bindings come from languages.import_bindings."""
+        """Top-level import statements; their bindings come from imports.import_bindings."""
         found: list[Import] = []
         for node in root.named_children:
             kind = node.type
@@ -426,7 +371,7 @@ class _Builder:
                 source = _string_value(node.child_by_field_name("source"))
                 found.append(self._import(node, "", _js_external(source)))
             elif kind in ("lexical_declaration", "variable_declaration"):
-                required = re.search(r"\brequire\(\s*['\"]([^'\"]+)", _text(node))
+                required = re.search(r"\brequire\(\s*['\"]([^'\"]+)", node_text(node))
                 if required is not None:
                     found.append(self._import(node, "", _js_external(required.group(1))))
             elif kind == "import_declaration":
@@ -437,7 +382,7 @@ class _Builder:
                     path = _string_value(spec.child_by_field_name("path"))
                     found.append(self._import(spec, "import ", "." in path.split("/")[0]))
             elif kind == "use_declaration":
-                argument = _text(node.child_by_field_name("argument"))
+                argument = node_text(node.child_by_field_name("argument"))
                 std = argument.split("::")[0].strip() in ("std", "core", "alloc")
                 found.append(self._import(node, "", not std))
         return found

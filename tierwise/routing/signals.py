@@ -1,7 +1,7 @@
 """Routing signals: size, complexity, nesting, reach, risk, inline directive, target identity.
 
 `compute_signals` is pure and lexical: one regular-expression pass splits the target into code,
-string literals and comments (tierwise.context.languages.lex), and everything else is counted
+string literals and comments (tierwise.context.lexer.lex), and everything else is counted
 on those pieces. No syntax tree is built: a function takes well under a millisecond and a
 whole 300-line module about two on a slow machine.
 
@@ -37,8 +37,9 @@ import re
 
 import attrs
 
-from tierwise.context.fallback import body_lines, decision_count, nesting_depth
-from tierwise.context.languages import Lexed, import_bindings, lex
+from tierwise.context.imports import import_bindings
+from tierwise.context.lexer import Lexed, lex
+from tierwise.context.metrics import body_lines, decision_count, nesting_depth
 from tierwise.core.code import CodeContext
 
 RISK_CATEGORIES = ("auth", "crypto", "payments", "sql", "deletion", "exec", "concurrency")

@@ -1,0 +1,165 @@
+"""A lexer with no parser: a target split into code, string literals and comments, fast enough
+for the routing signals and the block heuristic to run on every request."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import attrs
+
+from tierwise.context.languages import HASH_COMMENT_LANGUAGES
+
+# Scanning for the few characters that can start a token, then matching the token there, is
+# several times faster than one big `finditer`, and the routing signals lex on every request.
+_SQ = r"'[^'\\\r\n]*(?:\\[\s\S][^'\\\r\n]*)*(?:'|$)"
+_DQ = r"\"[^\"\\\r\n]*(?:\\[\s\S][^\"\\\r\n]*)*(?:\"|$)"
+_DQ_MULTILINE = r"\"[^\"\\]*(?:\\[\s\S][^\"\\]*)*(?:\"|\Z)"
+_BACKTICK = r"`[^`\\]*(?:\\[\s\S][^`\\]*)*(?:`|\Z)"
+_TRIPLE = r"'''[\s\S]*?(?:'''|\Z)|\"\"\"[\s\S]*?(?:\"\"\"|\Z)"
+_CHAR = r"'(?:[^'\\\r\n]|\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]{1,6}\}|[\s\S]))'"
+_C_COMMENT = r"//[^\r\n]*|/\*[\s\S]*?(?:\*/|\Z)"
+_RUST_RAW = r"r(?P<hashes>#*)\"[\s\S]*?\"(?P=hashes)"
+_PATTERNS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "python": (
+        re.compile(r"[#'\"]"),
+        re.compile(rf"(?P<com>#[^\r\n]*)|(?P<str>{_TRIPLE}|{_SQ}|{_DQ})", re.M),
+    ),
+    "hash": (
+        re.compile(r"[#'\"]"),
+        re.compile(rf"(?P<com>#[^\r\n]*)|(?P<str>{_SQ}|{_DQ_MULTILINE})", re.M),
+    ),
+    "rust": (
+        re.compile(r"[/\"'r]"),
+        re.compile(rf"(?P<com>{_C_COMMENT})|(?P<str>{_RUST_RAW}|{_DQ_MULTILINE}|{_CHAR})", re.M),
+    ),
+    "go": (
+        re.compile(r"[/`\"']"),
+        re.compile(rf"(?P<com>{_C_COMMENT})|(?P<str>`[^`]*(?:`|\Z)|{_DQ}|{_CHAR})", re.M),
+    ),
+    "dash": (
+        re.compile(r"[-'\"]"),
+        re.compile(rf"(?P<com>--[^\r\n]*)|(?P<str>{_SQ}|{_DQ})", re.M),
+    ),
+    "c": (
+        re.compile(r"[/`\"']"),
+        re.compile(rf"(?P<com>{_C_COMMENT})|(?P<str>{_BACKTICK}|{_DQ}|{_SQ})", re.M),
+    ),
+}
+_PY_PREFIX = re.compile(r"(?<![\w])[rRbBuUfF]{1,2}$")
+_PREFIX_CHARS = frozenset("rRbBuUfF")
+_ADJACENT = re.compile(r"[\s+\\]*")
+_PY_HEADER = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)\b")
+_QUOTES = re.compile(r"^[A-Za-z]*#*(\"\"\"|'''|[\"'`])|(\"\"\"|'''|[\"'`])#*$")
+
+
+@attrs.frozen
+class Lexed:
+    """Source split into code, string literals and comments."""
+
+    code: str  # comments removed, each string literal replaced by "" (line breaks kept)
+    strings: tuple[str, ...]  # literal contents; adjacent literals joined; docstrings left out
+    comments: tuple[str, ...]
+
+
+def _pattern(language: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    if language in ("python", "rust", "go"):
+        return _PATTERNS[language]
+    if language in ("sql", "lua"):
+        return _PATTERNS["dash"]
+    return _PATTERNS["hash" if language in HASH_COMMENT_LANGUAGES else "c"]
+
+
+def _tokens(language: str, text: str) -> Iterator[re.Match[str]]:
+    """Comment and string-literal matches, left to right."""
+    starts, token = _pattern(language)
+    rust = language == "rust"
+    pos = 0
+    while True:
+        start = starts.search(text, pos)
+        if start is None:
+            return
+        at = start.start()
+        if rust and text[at] == "r" and (at and (text[at - 1].isalnum() or text[at - 1] == "_")):
+            pos = at + 1  # an `r` inside an identifier, not a raw string
+            continue
+        match = token.match(text, at)
+        if match is None or match.end() == at:
+            pos = at + 1
+            continue
+        yield match
+        pos = match.end()
+
+
+def lex(language: str, text: str) -> Lexed:
+    """Split text into code, string literals and comments without a parser."""
+    python = language == "python"
+    parts: list[str] = []
+    strings: list[str] = []
+    comments: list[str] = []
+    pos = 0
+    last_string_end = -1
+    last_sig = ""  # the last non-blank code character so far
+    for match in _tokens(language, text):
+        token = match.group(0)
+        start = match.start()
+        segment = text[pos:start]
+        if python and segment[-1:] in _PREFIX_CHARS and match.group("str") is not None:
+            prefix = _PY_PREFIX.search(segment, max(0, len(segment) - 3))  # r"", f"", rb""
+            if prefix is not None:
+                segment, token = segment[: prefix.start()], prefix.group(0) + token
+                start -= len(prefix.group(0))
+        parts.append(segment)
+        last_sig = segment.rstrip()[-1:] or last_sig
+        pos = match.end()
+        newlines = "\n" * token.count("\n")
+        if match.group("com") is not None:
+            comments.append(token)
+            parts.append(newlines)
+            continue
+        if python and last_sig in ("", ":") and _is_docstring(parts, text, match.end()):
+            parts.append(newlines)
+            continue
+        body = _QUOTES.sub("", token)
+        between = text[last_string_end:start] if last_string_end >= 0 else None
+        if strings and between is not None and _ADJACENT.fullmatch(between):
+            strings[-1] += body
+        else:
+            strings.append(body)
+        last_string_end = match.end()
+        parts.append('""' + newlines)
+        last_sig = '"'
+    parts.append(text[pos:])
+    return Lexed("".join(parts), tuple(strings), tuple(comments))
+
+
+def _is_docstring(parts: list[str], text: str, end: int) -> bool:
+    """A string that starts its line right after a def/class header (or starts the module)."""
+    line_end = text.find("\n", end)
+    rest = text[end : line_end if line_end >= 0 else len(text)].strip()
+    if rest and not rest.startswith("#"):
+        return False
+    prefix = "".join(parts)
+    line_start = prefix.rfind("\n") + 1
+    if prefix[line_start:].strip():
+        return False
+    prefix = prefix.rstrip()
+    if not prefix:
+        return True
+    lines = prefix.split("\n")[-30:]
+    for index in range(len(lines) - 1, -1, -1):
+        if _PY_HEADER.match(lines[index]):
+            return _first_colon_at_end("\n".join(lines[index:]))
+    return False
+
+
+def _first_colon_at_end(header: str) -> bool:
+    depth = 0
+    for index, char in enumerate(header):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == ":" and depth == 0:
+            return index == len(header) - 1
+    return False
