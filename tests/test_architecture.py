@@ -11,6 +11,7 @@ for its modules; a package's __init__ sits above its own modules (it may hand th
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,8 @@ LAYERS: list[list[str]] = [
 # Packages whose modules are layered too (names relative to the package, bottom first).
 INNER: dict[str, list[list[str]]] = {
     "tierwise.core": [["errors", "code", "models", "sqlite"], ["tiers"], ["task"], ["results"]],
+    "tierwise.config": [["tree"], ["paths", "validation"], ["layers"]],
+    "tierwise.privacy": [["globs", "redaction"]],
     "tierwise.providers": [
         ["base", "keys"],
         ["sdk_errors", "catalogue"],
@@ -50,7 +53,7 @@ INNER: dict[str, list[list[str]]] = {
     "tierwise.engine": [["outcome", "pricing", "stores"], ["execution"], ["engine"]],
     "tierwise.server": [
         ["convert", "args", "settings", "progress"],
-        ["rename", "state"],
+        ["rename", "state", "protocol"],
         ["app"],
         ["results"],
         ["runner"],
@@ -331,3 +334,36 @@ def test_a_module_outside_every_layer_is_named(tmp_path: Path) -> None:
     modules, edges = _package(tmp_path, {"__init__.py": "", "new.py": ""})
     problems = layer_problems(modules, edges, [["pkg"]], {}, package="pkg")
     assert problems == [f"pkg.new is in no layer: add it to LAYERS in {Path(__file__).name}"]
+
+
+# -- docs/architecture.md matches the tree ------------------------------------------------------
+
+
+def _documented_modules() -> set[str]:
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    return {
+        token
+        for token in re.findall(r"`([\w/]+\.py)`", text)
+        if not token.startswith(("tests/", "scripts/", "bench/"))
+    }
+
+
+def _modules_worth_a_line() -> set[str]:
+    """Every module file, except an __init__.py that only holds a docstring."""
+    out = set()
+    for path in (ROOT / PACKAGE).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if path.name == "__init__.py" and len(tree.body) <= 1:
+            continue
+        out.add(str(path.relative_to(ROOT / PACKAGE)))
+    return out
+
+
+def test_the_architecture_doc_names_every_module() -> None:
+    missing = sorted(_modules_worth_a_line() - _documented_modules())
+    assert not missing, f"docs/architecture.md has no line for: {', '.join(missing)}"
+
+
+def test_the_architecture_doc_names_no_module_that_is_gone() -> None:
+    gone = sorted(m for m in _documented_modules() if not (ROOT / PACKAGE / m).is_file())
+    assert not gone, f"docs/architecture.md names modules that do not exist: {', '.join(gone)}"
