@@ -271,8 +271,10 @@ def cache_text(stats: dict[str, Any]) -> str:
 def doctor_text(checks: list[dict[str, Any]]) -> str:
     """Doctor results, one line each."""
     marks = {True: "ok  ", False: "FAIL"}
-    return "\n".join(
-        f"{'skip' if not c['ok'] and c.get('optional') else marks[c['ok']]}"
-        f"  {c['name']}: {c['detail']}"
-        for c in checks
-    )
+    lines = []
+    for c in checks:
+        mark = "skip" if not c["ok"] and c.get("optional") else marks[c["ok"]]
+        lines.append(f"{mark}  {c['name']}: {c['detail']}")
+        if c.get("fix"):
+            lines.append(f"      fix: {c['fix']}")
+    return "\n".join(lines)

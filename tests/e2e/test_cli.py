@@ -277,6 +277,37 @@ def test_doctor_reports_keys_without_printing_them(tmp_path: Path, fake: FakePro
     assert fake.anthropic_base_url.split("//")[1].split("/")[0] in done.stdout  # probed there
 
 
+def test_doctor_json_gives_tiers_paths_and_a_fix_for_each_problem(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """What editors' health checks read: usable tiers, where files live, what to do."""
+    keyless = make_cli(tmp_path / "keyless", fake, keys=False)
+    done = keyless("doctor", "--json")
+    checks = {c["name"]: c for c in json.loads(done.stdout)}
+
+    tiers = checks["tiers"]
+    assert tiers["usable"] == ["static"]
+    assert list(tiers["unusable"]) == ["local", "budget", "mid", "frontier"]  # ladder order
+    assert "ANTHROPIC_API_KEY" in tiers["unusable"]["frontier"]
+    key = checks["key anthropic"]
+    assert key["ok"] is False and "export ANTHROPIC_API_KEY" in key["fix"]
+    assert checks["cache"]["path"] == str(keyless.home / "cache")
+    assert checks["ledger"]["path"] == str(keyless.home / "data" / "ledger.sqlite3")
+    assert checks["config"]["files"] == [str(keyless.home / "config.toml")]
+    assert "fix: export ANTHROPIC_API_KEY" in keyless("doctor").stdout
+
+    keyed = make_cli(tmp_path / "keyed", fake)
+    keyed_checks = {c["name"]: c for c in keyed.json("doctor")}
+    assert keyed_checks["tiers"]["usable"] == ["static", "budget", "mid", "frontier"]
+    assert "fix" not in keyed_checks["key anthropic"]
+
+    (keyed.home / "config.toml").write_text("[routing]\nmax_tier = 'galaxy'\n", encoding="utf-8")
+    broken = keyed("doctor", "--json")
+    assert broken.returncode == 3
+    (config,) = [c for c in json.loads(broken.stdout) if c["name"] == "config"]
+    assert config["ok"] is False and "max_tier" in config["detail"] and config["fix"]
+
+
 def test_a_corrupt_cache_and_ledger_are_rebuilt_with_a_note(
     tmp_path: Path, fake: FakeProvider
 ) -> None:

@@ -1,4 +1,8 @@
-"""tierwise doctor: configuration, keys present (never their values), providers reachable."""
+"""tierwise doctor: configuration, keys present (never their values), providers reachable.
+
+Each check is {name, ok, detail, optional?, fix?}: a failed check says what to do in `fix`.
+Editors read the JSON (the Neovim plugin's :checkhealth does), so fields are only added.
+"""
 
 from __future__ import annotations
 
@@ -44,21 +48,33 @@ async def run_checks(args: argparse.Namespace) -> list[dict[str, Any]]:
             ", ".join(layer.name for layer in layers)
             or f"defaults only ({user_config_path()} absent)"
         )
-        checks.append({"name": "config", "ok": True, "detail": names})
+        checks.append(
+            {
+                "name": "config",
+                "ok": True,
+                "detail": names,
+                "files": [layer.name for layer in layers],
+            }
+        )
         checks += [
             {"name": "config trust", "ok": False, "detail": w, "optional": True} for w in warnings
         ]
         engine = Engine(config, workspace_root=str(root))
     except TierwiseError as exc:
-        return [*checks, {"name": "config", "ok": False, "detail": str(exc)}]
+        fix = "correct the file and key named above, then run `tierwise doctor` again"
+        return [*checks, {"name": "config", "ok": False, "detail": str(exc), "fix": fix}]
 
     for name, provider in config.providers.items():
         if provider.api_key_env:
             present = bool(os.environ.get(provider.api_key_env, "").strip())
             detail = f"{provider.api_key_env} is {'set' if present else 'not set'}"
-            checks.append(
-                {"name": f"key {name}", "ok": present, "detail": detail, "optional": True}
-            )
+            check = {"name": f"key {name}", "ok": present, "detail": detail, "optional": True}
+            if not present:
+                check["fix"] = (
+                    f"export {provider.api_key_env} in the environment that starts tierwise"
+                    " (your shell or your editor's); keys are never read from files"
+                )
+            checks.append(check)
     probes = []
     for name, provider in config.providers.items():
         url = provider.base_url or (DEFAULT_URLS.get(provider.kind) if not provider.local else None)
@@ -71,25 +87,55 @@ async def run_checks(args: argparse.Namespace) -> list[dict[str, Any]]:
                     "ok": False,
                     "optional": True,
                     "detail": "no base_url: set providers.local.base_url to use the local tier",
+                    "fix": f"set providers.{name}.base_url in {user_config_path()}"
+                    " (an OpenAI-compatible server such as llama.cpp's)",
                 }
             )
     for name, probe in probes:
         ok, detail = await probe
-        checks.append({"name": f"provider {name}", "ok": ok, "detail": detail})
+        check = {"name": f"provider {name}", "ok": ok, "detail": detail}
+        if not ok:
+            check["fix"] = (
+                f"check providers.{name}.base_url in {user_config_path()}, the network or proxy,"
+                " and that the server runs"
+            )
+        checks.append(check)
     tiers = engine.configured_tiers()
+    unusable = engine.unusable_tiers()
+    detail = "usable: " + (
+        ", ".join(["static", *tiers]) if tiers else "static only (docstring, review)"
+    )
+    if unusable:
+        detail += "; " + "; ".join(f"{tier} {why}" for tier, why in unusable.items())
     checks.append(
         {
             "name": "tiers",
             "ok": True,
-            "detail": "usable: "
-            + (", ".join(["static", *tiers]) if tiers else "static only (docstring, review)"),
+            "detail": detail,
+            "usable": ["static", *tiers],
+            "unusable": unusable,
         }
     )
     cache = engine.cache
     if cache is not None:
         stats = cache.stats()
         checks.append(
-            {"name": "cache", "ok": True, "detail": f"{stats.entries} answers in {stats.directory}"}
+            {
+                "name": "cache",
+                "ok": True,
+                "detail": f"{stats.entries} answers in {stats.directory}",
+                "path": str(stats.directory),
+            }
         )
+    else:
+        checks.append({"name": "cache", "ok": True, "detail": "disabled (cache.enabled = false)"})
+    if engine.config.ledger.enabled:
+        ledger = engine.ledger_path
+        state = "" if ledger.exists() else " (created on the first request)"
+        checks.append(
+            {"name": "ledger", "ok": True, "detail": f"{ledger}{state}", "path": str(ledger)}
+        )
+    else:
+        checks.append({"name": "ledger", "ok": True, "detail": "disabled (ledger.enabled = false)"})
     await engine.aclose()
     return checks

@@ -84,6 +84,15 @@ class Engine:
         """Model tier labels with at least one usable provider right now."""
         return self.pricing.configured_tiers()
 
+    def unusable_tiers(self) -> dict[str, str]:
+        """Model tier label -> what to set to make it usable, in ladder order."""
+        return self.pricing.unusable_tiers()
+
+    @property
+    def ledger_path(self) -> Path:
+        """Where the ledger lives (whether or not it exists yet)."""
+        return self.stores.ledger_path
+
     @property
     def cache(self) -> ResponseCache | None:
         """The response cache, opened on first use (None when disabled)."""

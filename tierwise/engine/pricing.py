@@ -50,6 +50,11 @@ class Pricing:
         """Model tier labels with at least one usable provider right now."""
         return [t.label for t in MODEL_TIERS if self.availability.chains.get(t)]
 
+    def unusable_tiers(self) -> dict[str, str]:
+        """Model tier label -> what to set to make it usable, in ladder order."""
+        missing = self.availability.missing
+        return {t.label: missing[t] for t in MODEL_TIERS if t in missing}
+
     def frontier_cost(self, usage: Usage) -> float:
         """What the same tokens would have cost on the frontier tier's reference model."""
         option = self.availability.price_option(Tier.FRONTIER)

@@ -33,11 +33,15 @@ class Stores:
         return self._cache
 
     @property
+    def ledger_path(self) -> Path:
+        """Where the ledger lives (whether or not it exists yet)."""
+        return Path(self.config.ledger.path or data_dir() / "ledger.sqlite3")
+
+    @property
     def ledger(self) -> Ledger | None:
         """The request ledger, opened on first use (None when disabled)."""
         if self._ledger is None and self.config.ledger.enabled:
-            path = Path(self.config.ledger.path or data_dir() / "ledger.sqlite3")
-            self._ledger = Ledger(path)
+            self._ledger = Ledger(self.ledger_path)
             if getattr(self._ledger, "rebuilt_reason", None):
                 self.notices.append(f"ledger was rebuilt: {self._ledger.rebuilt_reason}")
         return self._ledger
