@@ -105,6 +105,13 @@
                        (backend . ,(symbol-name (flymake-diagnostic-backend d)))))
                    (flymake-diagnostics))))
   (tw-put 'buffer_modified (buffer-modified-p))
+  ;; Explain: eglot 1.9 cannot open documents, so the server sends the markdown as a message.
+  (tw-goto "def find_user")
+  (tw-code-actions "Explain · ")
+  (tw-wait 60 "the explanation in *Messages*"
+           (lambda () (with-current-buffer "*Messages*"
+                        (string-match-p "What find_user does" (buffer-string)))))
+  (tw-put 'messages (with-current-buffer "*Messages*" (buffer-string)))
   (eglot-shutdown (eglot-current-server)))
 
 (condition-case err

@@ -117,7 +117,7 @@ def test_eglot_lists_tiered_actions_and_review_reaches_flymake(tmp_path: Path) -
     assert seen["in_body"]["range"] == span(row, conn, row, conn + len("conn"))
 
     # Review, picked from eglot's menu: one model request, and flymake got the finding.
-    assert len(requests) == 1
+    assert len(requests) == 2
     assert '{"findings"' in text_of(requests[0].body.get("messages", []))
     (diagnostic,) = seen["diagnostics"]
     assert diagnostic["backend"] == "eglot-flymake-backend"
@@ -126,4 +126,7 @@ def test_eglot_lists_tiered_actions_and_review_reaches_flymake(tmp_path: Path) -
     assert head + 1 <= diagnostic["line"] <= last + 1
     assert diagnostic["type"] == "eglot-warning"
     assert seen["buffer_modified"] is None  # a review changes nothing in the buffer
-    assert FAKE_KEY not in done.stdout + done.stderr
+    # Explain from the menu: eglot shows the server's markdown as a message.
+    assert "Explain " in text_of(requests[1].body.get("messages", []))
+    assert "## What find_user does\n\nIt adds things up for the caller." in seen["messages"]
+    assert FAKE_KEY not in done.stdout + done.stderr + seen["messages"]
