@@ -108,13 +108,7 @@ def outcome_json(outcome: Any) -> dict[str, Any]:
 def result_text(result: Any, path: str) -> str:
     """A result as text for a terminal."""
     if isinstance(result, DocstringResult):
-        where = result.edit.span.start_line + 1
-        verb = (
-            "replace lines"
-            if result.edit.span.end_line > result.edit.span.start_line
-            else "insert at line"
-        )
-        return f"{verb} {where}:\n{result.edit.new_text.rstrip()}"
+        return docstring_text(result)
     if isinstance(result, RenameResult):
         rows = [f"rename {result.old_name} →"]
         rows += [f"  {i}. {c.name}: {c.reason}" for i, c in enumerate(result.candidates, 1)]
@@ -137,13 +131,40 @@ def result_text(result: Any, path: str) -> str:
     return str(result)
 
 
+def docstring_text(result: DocstringResult) -> str:
+    """What a docstring result changes: a new docstring, an update of the existing one, or
+    nothing (with the reason)."""
+    if result.edit is None:
+        return f"nothing to change: {result.note}"
+    span = result.edit.span
+    first, last = span.start_line + 1, span.end_line + 1
+    insertion = (span.start_line, span.start_col) == (span.end_line, span.end_col)
+    if insertion:
+        where = f"insert at line {first}"
+    elif last > first:
+        where = f"replace lines {first} to {last}"
+    else:
+        where = f"replace line {first}"
+    head = f"update the existing docstring: {where}" if result.existing else f"{where}"
+    note = f" ({result.note})" if result.note else ""
+    return f"{head}{note}:\n{result.edit.new_text.strip(chr(10))}"
+
+
+def outcome_label(outcome: Any) -> str:
+    """The action as the user knows it: "docstring", or "update docstring" for an update."""
+    result = outcome.result
+    if isinstance(result, DocstringResult) and result.existing:
+        return "update docstring"
+    return str(outcome.decision.action.value)
+
+
 def outcome_text(outcome: Any) -> str:
     """The run command's human output: header, reasons, tokens and cost, then the result."""
     d = outcome.decision
     source = "from cache" if outcome.cache_hit else (outcome.model or "static")
     u = outcome.usage
     head = [
-        f"{d.action.value} · {d.tier.label} · {source}",
+        f"{outcome_label(outcome)} · {d.tier.label} · {source}",
         f"why: {'; '.join(d.reasons)}",
     ]
     if outcome.cache_hit:

@@ -362,9 +362,9 @@ def fake_reply(body: dict[str, Any]) -> str:
                 ]
             }
         )
-    ask = re.search(r"^(Write|Explain|Design) ", prompt, re.MULTILINE)
+    ask = re.search(r"^(Write|Update|Explain|Design) ", prompt, re.MULTILINE)
     verb = ask.group(1) if ask else ""
-    if verb == "Write":
+    if verb in ("Write", "Update"):
         return f"Summarise {name} for the reader."
     if verb == "Explain":
         return f"## What {name} does\n\nIt adds things up for the caller."

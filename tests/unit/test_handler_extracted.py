@@ -24,19 +24,23 @@ def at(name: str, needle: str, action: Action, **options: str) -> tuple[Task, st
     return Task(action, context, options=dict(options)), source
 
 
-def test_static_numpy_docstring_replaces_the_existing_one_and_keeps_the_file_valid() -> None:
+def test_static_numpy_docstring_keeps_the_existing_one_and_adds_the_parameters() -> None:
     task, source = at("handler_tokens.py", "def is_expired(", Action.DOCSTRING, style="numpy")
     result = get_handler(Action.DOCSTRING).run_static(task)
-    assert isinstance(result, DocstringResult)
+    assert isinstance(result, DocstringResult) and result.existing
+    assert result.edit is not None
     edited = apply_text_edit(source, result.edit)
     tree = ast.parse(edited)
     func = next(
         n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "is_expired"
     )
     assert ast.get_docstring(func) == result.docstring
-    assert "Return True when the token's expiry" not in edited  # replaced, not duplicated
+    assert edited.count("Return True when the token's expiry is in the past.") == 1
+    assert result.docstring.startswith("Return True when the token's expiry is in the past.\n\n")
     assert "payload : dict" in result.docstring and "now : float" in result.docstring
-    assert "Returns\n-------\nbool" in result.docstring
+    # The summary already says what it returns; an update never adds invented sections.
+    assert "Returns" not in result.docstring
+    assert "payload, now" in result.note
 
 
 def test_static_review_lines_on_an_extracted_function() -> None:

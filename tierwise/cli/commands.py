@@ -90,12 +90,16 @@ def _apply_docstring(path: Path, source: str, result: Any) -> None:
     """Write a docstring edit into the file, refusing when the file changed meanwhile."""
     if not isinstance(result, DocstringResult):
         raise UsageError("--apply works with the docstring action only")
+    if result.edit is None:
+        print(f"tierwise: nothing written to {path}: {result.note}", file=sys.stderr)
+        return
     if read_source(path) != source:
         raise UsageError(f"{path} changed while the model was working: not applying the edit")
     from tierwise.edits import apply_text_edit
 
     path.write_text(apply_text_edit(source, result.edit), encoding="utf-8")
-    print(f"tierwise: wrote the docstring into {path}", file=sys.stderr)
+    what = "updated the docstring in" if result.existing else "wrote the docstring into"
+    print(f"tierwise: {what} {path}", file=sys.stderr)
 
 
 async def cmd_route(args: argparse.Namespace) -> int:

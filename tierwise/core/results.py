@@ -21,11 +21,18 @@ class TextEdit:
 
 @attrs.frozen
 class DocstringResult:
-    """A docstring and the edit that puts it in place."""
+    """A docstring and the edit that puts it in place.
+
+    `existing` says the target already had one (the edit updates it, and says so); `edit` is
+    None when there is nothing to change, and `note` then says why (it also says what a
+    partial update added).
+    """
 
     docstring: str
-    edit: TextEdit
+    edit: TextEdit | None
     style: str
+    existing: bool = False
+    note: str = ""
 
 
 @attrs.frozen

@@ -6,7 +6,7 @@ import enum
 
 import attrs
 
-from tierwise.core.code import CodeContext
+from tierwise.core.code import CodeContext, Target
 from tierwise.core.errors import UsageError
 from tierwise.core.tiers import Tier
 
@@ -28,6 +28,15 @@ class Action(enum.StrEnum):
         except ValueError:
             names = ", ".join(a.value for a in cls)
             raise UsageError(f"unknown action {value!r}; expected one of: {names}") from None
+
+
+def display_name(action: Action, target: Target) -> str:
+    """How an action on a target is named to the user: "Docstring", or "Update docstring" where
+    the target already has one (the edit then changes the user's own text, and must say so)."""
+    slot = target.doc_slot
+    if action is Action.DOCSTRING and slot is not None and slot.existing is not None:
+        return "Update docstring"
+    return action.value.capitalize()
 
 
 @attrs.frozen

@@ -14,7 +14,7 @@ from tierwise.core.code import estimate_tokens
 from tierwise.core.errors import BadResponse, BudgetExceeded, MissingKey, TierwiseError
 from tierwise.core.models import ModelRef, Usage
 from tierwise.core.results import Result, result_from_dict, result_to_dict
-from tierwise.core.task import Action, Task
+from tierwise.core.task import Task
 from tierwise.core.tiers import MODEL_TIERS, Tier
 from tierwise.engine.outcome import Event, EventSink, Outcome
 from tierwise.engine.pricing import Pricing
@@ -59,9 +59,9 @@ class Executor:
     def cache_keys(self, task: Task, handler: Handler, decision: Decision) -> list[str]:
         """Keys for the decided tier first, then (when allowed) every higher tier's models."""
         target = task.context.target
-        normalised = normalise(
-            target.language, target.text, drop_docstrings=task.action is Action.DOCSTRING
-        )
+        # Docstrings stay in the key, for the docstring action too: its prompt carries the
+        # existing docstring, so a different one may get a different answer.
+        normalised = normalise(target.language, target.text)
         context_digest = digest(" ".join(task.context.render().split()))
         options = {k: v for k, v in task.options.items() if k != "hints"}
         tiers = [decision.tier]

@@ -7,6 +7,8 @@ import inspect
 import re
 import textwrap
 
+import attrs
+
 from tierwise.core.code import Span, Target
 from tierwise.core.errors import BadResponse
 from tierwise.core.results import DocstringResult, Result, TextEdit
@@ -15,11 +17,13 @@ from tierwise.handlers.base import Prompt
 from tierwise.handlers.docstring_render import (
     BLOCK_COMMENT_LANGUAGES,
     PYTHON_STYLES,
+    read_existing,
     render,
     require_slot,
     style_for,
 )
 from tierwise.handlers.docstring_static import skeleton
+from tierwise.handlers.docstring_update import update
 from tierwise.handlers.parsing import Layout, is_js, unwrap
 from tierwise.handlers.prompts import load, system_prompt
 
@@ -202,11 +206,15 @@ class DocstringHandler:
     """Write or improve the documentation comment of a definition."""
 
     action: Action = Action.DOCSTRING
-    prompt_version: str = "docstring-1"
+    prompt_version: str = "docstring-2"
     supports_static: bool = True
 
     def build_prompt(self, task: Task) -> Prompt:
-        """System: the style rules; context: the file context; question: the code and the ask."""
+        """System: the style rules; context: the file context; question: the code and the ask.
+
+        An existing docstring is given as written, with the ask to update it: the model keeps
+        what is still true rather than starting from nothing.
+        """
         target = task.context.target
         require_slot(target)
         style = style_for(target, task.options.get("style"))
@@ -217,9 +225,19 @@ class DocstringHandler:
         system = system_prompt("docstring", task.options.get("extra"), python_style=guide)
         ask = _FORMATS[style].format(name=target.name)
         where = f" `{target.name}`" if target.kind != "module" else f" ({target.path})"
+        existing = read_existing(target)
+        if existing is None:
+            head = f"Write {ask} for this {target.language} {target.kind}{where}.\n"
+        else:
+            head = (
+                f"Update the documentation of this {target.language} {target.kind}{where}: "
+                f"reply with {ask}. It already has this text, written by its author:\n"
+                "<existing>\n" + existing + "\n</existing>\n"
+                "Keep every statement in it that the code still supports, in the author's "
+                "words; correct only what the code contradicts, and add what is missing.\n"
+            )
         question = (
-            f"Write {ask} for this {target.language} {target.kind}{where}.\n"
-            "Reply with the text only: no quotes, comment markers, code or remarks.\n\n"
+            head + "Reply with the text only: no quotes, comment markers, code or remarks.\n\n"
             f"```{target.language}\n" + "\n".join(Layout.of(target).display()) + "\n```"
         )
         expected = self.expected_output_tokens(task)
@@ -230,13 +248,17 @@ class DocstringHandler:
         target = task.context.target
         style = style_for(target, task.options.get("style"))
         body = extract_docstring(reply, target)
-        return DocstringResult(body, render(target, body), style)
+        existing = _has_existing(task)
+        note = "rewrites the existing docstring" if existing else ""
+        return DocstringResult(body, render(target, body), style, existing, note)
 
     def run_static(self, task: Task) -> Result:
-        """A skeleton from the signature: name-derived summary, parameters, returns, raises."""
+        """A skeleton from the signature; on an existing docstring, only missing parameters."""
         target = task.context.target
         require_slot(target)
         style = style_for(target, task.options.get("style"))
+        if _has_existing(task):
+            return update(target, style)
         body = skeleton(target, style)
         return DocstringResult(body, render(target, body), style)
 
@@ -248,15 +270,22 @@ class DocstringHandler:
         """Keep the text only: the edit is re-rendered for the slot the result is used at."""
         if not isinstance(result, DocstringResult):
             raise TypeError(f"docstring handler got a {type(result).__name__}")
-        return DocstringResult(result.docstring, TextEdit(Span(0, 0, 0, 0), ""), result.style)
+        return attrs.evolve(result, edit=TextEdit(Span(0, 0, 0, 0), ""))
 
     def adjust(self, task: Task, result: Result) -> Result:
         """Render the stored text at this task's doc slot and indentation."""
         if not isinstance(result, DocstringResult):
             raise TypeError(f"docstring handler got a {type(result).__name__}")
-        return DocstringResult(
-            result.docstring, render(task.context.target, result.docstring), result.style
+        return attrs.evolve(
+            result,
+            edit=render(task.context.target, result.docstring),
+            existing=_has_existing(task),
         )
+
+
+def _has_existing(task: Task) -> bool:
+    slot = task.context.target.doc_slot
+    return slot is not None and slot.existing is not None
 
 
 handler = DocstringHandler()

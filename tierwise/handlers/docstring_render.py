@@ -7,6 +7,10 @@ cached docstring can be placed on a moved or re-indented copy of the function.
 
 from __future__ import annotations
 
+import ast
+import inspect
+import re
+
 from tierwise.core.code import Span, Target
 from tierwise.core.errors import UsageError
 from tierwise.core.results import TextEdit
@@ -125,3 +129,26 @@ def _block(body: list[str], indent: str) -> list[str]:
         return [f"/** {body[0]} */"]
     inner = [f"{indent} * {line}".rstrip() for line in body]
     return ["/**", *inner, f"{indent} */"]
+
+
+def read_existing(target: Target) -> str | None:
+    """The plain text of the target's existing docstring or doc comment, or None (none, or
+    not readable as one)."""
+    slot = target.doc_slot
+    if slot is None or slot.existing is None or slot.existing_text is None:
+        return None
+    raw = slot.existing_text
+    if target.language == "python":
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+        return inspect.cleandoc(value) if isinstance(value, str) else None
+    if target.language in BLOCK_COMMENT_LANGUAGES:
+        inner = re.sub(r"^\s*/\*\*?", "", raw.strip())
+        inner = re.sub(r"\*/\s*$", "", inner)
+        lines = [re.sub(r"^\s*\*(?!/) ?", "", line) for line in inner.split("\n")]
+        return inspect.cleandoc("\n".join(lines)) or None
+    marker = re.compile(r"^\s*(?://[/!]?|--+|#+)\s?")
+    lines = [marker.sub("", line, count=1) for line in raw.split("\n")]
+    return inspect.cleandoc("\n".join(lines)) or None

@@ -13,7 +13,14 @@ import re
 import attrs
 
 from tierwise.core.code import Target
-from tierwise.handlers.docstring_words import Param, param_text, returns_text, summary
+from tierwise.handlers.docstring_words import (
+    RETURN_PLACEHOLDER,
+    YIELD_PLACEHOLDER,
+    Param,
+    param_text,
+    returns_text,
+    summary,
+)
 from tierwise.handlers.parsing import Layout, is_js
 
 _NO_VALUE = frozenset({"None", "NoReturn", "Never", "void", "Promise<void>", "()", "!"})
@@ -214,17 +221,58 @@ def _default_note(param: Param) -> str:
     return f" Defaults to {param.default}." if param.default is not None else ""
 
 
+def param_entries(target: Target, style: str, params: tuple[Param, ...]) -> list[list[str]]:
+    """Each parameter's lines in a style, relative to the entries' own indentation."""
+    entries: list[list[str]] = []
+    typed = target.language not in ("typescript", "tsx")  # TS signatures already carry types
+    for p in params:
+        text = f"{param_text(p)}{_default_note(p)}"
+        if style == "google":
+            kind = f"{p.type}, optional" if p.type and p.default is not None else p.type
+            entries.append([f"{p.name} ({kind}): {text}" if kind else f"{p.name}: {text}"])
+        elif style == "numpy":
+            kind = ", ".join(
+                x for x in (p.type, "optional" if p.default is not None else None) if x
+            )
+            entries.append([f"{p.name} : {kind}" if kind else p.name, f"    {text}"])
+        elif style == "sphinx":
+            rows = [f":param {p.name}: {text}"]
+            entries.append([*rows, f":type {p.name}: {p.type}"] if p.type else rows)
+        elif style == "pep257":
+            plain = param_text(p).rstrip(".")
+            note = f" (default {p.default})" if p.default is not None else ""
+            entries.append([f"{p.name} -- {plain[0].lower()}{plain[1:]}{note}"])
+        else:  # jsdoc and javadoc
+            kind = f"{{{p.type.strip()}}} " if p.type and typed else ""
+            name = p.name.lstrip(".")
+            label = f"[{name}={p.default.strip()}]" if p.default is not None else name
+            entries.append([f"@param {kind}{label} - {param_text(p)}"])
+    return entries
+
+
+# Where a style's parameter entries sit: under a header (indented by `indent`) or as bare lines.
+PARAM_HEADERS = {
+    "google": ("Args:", "    "),
+    "numpy": ("Parameters\n----------", ""),
+    "pep257": ("Arguments:", ""),
+}
+
+
+def param_section(target: Target, style: str, params: tuple[Param, ...]) -> str:
+    """The whole parameter section of a style (header and entries), or "" for none."""
+    if not params:
+        return ""
+    header, indent = PARAM_HEADERS.get(style, ("", ""))
+    rows = [indent + line for entry in param_entries(target, style, params) for line in entry]
+    return "\n".join([header, *rows] if header else rows)
+
+
 def _google(target: Target, known: Facts) -> list[str]:
     sections: list[str] = []
     if known.params:
-        rows = []
-        for p in known.params:
-            kind = f"{p.type}, optional" if p.type and p.default is not None else p.type
-            label = f"{p.name} ({kind})" if kind else p.name
-            rows.append(f"    {label}: {param_text(p)}{_default_note(p)}")
-        sections.append("Args:\n" + "\n".join(rows))
+        sections.append(param_section(target, "google", known.params))
     if known.yields:
-        sections.append(f"Yields:\n    {returns_text(target)}")
+        sections.append(f"Yields:\n    {returns_text(target, yields=True)}")
     elif known.returns is not None:
         prefix = f"{known.returns}: " if known.returns else ""
         sections.append(f"Returns:\n    {prefix}{returns_text(target)}")
@@ -236,18 +284,11 @@ def _google(target: Target, known: Facts) -> list[str]:
 def _numpy(target: Target, known: Facts) -> list[str]:
     sections: list[str] = []
     if known.params:
-        rows = []
-        for p in known.params:
-            kind = ", ".join(
-                x for x in (p.type, "optional" if p.default is not None else None) if x
-            )
-            rows.append(f"{p.name} : {kind}" if kind else p.name)
-            rows.append(f"    {param_text(p)}{_default_note(p)}")
-        sections.append("Parameters\n----------\n" + "\n".join(rows))
+        sections.append(param_section(target, "numpy", known.params))
     if known.yields or known.returns is not None:
         title = "Yields\n------" if known.yields else "Returns\n-------"
         kind = known.returns or "object"
-        sections.append(f"{title}\n{kind}\n    {returns_text(target)}")
+        sections.append(f"{title}\n{kind}\n    {returns_text(target, yields=known.yields)}")
     if known.raises:
         rows = [f"{n}\n    {why}" for n, why in known.raises]
         sections.append("Raises\n------\n" + "\n".join(rows))
@@ -255,13 +296,9 @@ def _numpy(target: Target, known: Facts) -> list[str]:
 
 
 def _sphinx(target: Target, known: Facts) -> list[str]:
-    rows: list[str] = []
-    for p in known.params:
-        rows.append(f":param {p.name}: {param_text(p)}{_default_note(p)}")
-        if p.type:
-            rows.append(f":type {p.name}: {p.type}")
+    rows: list[str] = [param_section(target, "sphinx", known.params)] if known.params else []
     if known.yields:
-        rows.append(f":yields: {returns_text(target)}")
+        rows.append(f":yields: {returns_text(target, yields=True)}")
     elif known.returns is not None:
         rows.append(f":returns: {returns_text(target)}")
         if known.returns:
@@ -273,16 +310,12 @@ def _sphinx(target: Target, known: Facts) -> list[str]:
 def _pep257(target: Target, known: Facts) -> list[str]:
     sections: list[str] = []
     if known.params:
-        rows = []
-        for p in known.params:
-            text = param_text(p).rstrip(".")
-            note = f" (default {p.default})" if p.default is not None else ""
-            rows.append(f"{p.name} -- {text[0].lower()}{text[1:]}{note}")
-        sections.append("Arguments:\n" + "\n".join(rows))
-    if known.yields:
-        sections.append(f"Yield {_lower_first(returns_text(target))}")
-    elif known.returns is not None:
-        sections.append(f"Return {_lower_first(returns_text(target))}")
+        sections.append(param_section(target, "pep257", known.params))
+    if known.yields or known.returns is not None:
+        text = returns_text(target, yields=known.yields)
+        verb = "Yield" if known.yields else "Return"
+        placeholder = text in (RETURN_PLACEHOLDER, YIELD_PLACEHOLDER)
+        sections.append(text if placeholder else f"{verb} {_lower_first(text)}")
     for name, why in known.raises:
         sections.append(f"Raise {name}: {_lower_first(why)}")
     return sections
@@ -293,13 +326,8 @@ def _lower_first(text: str) -> str:
 
 
 def _jsdoc(target: Target, known: Facts) -> list[str]:
-    rows: list[str] = []
+    rows: list[str] = [param_section(target, "jsdoc", known.params)] if known.params else []
     typed = target.language not in ("typescript", "tsx")  # TS signatures already carry types
-    for p in known.params:
-        kind = f"{{{p.type.strip()}}} " if p.type and typed else ""
-        name = p.name.lstrip(".")
-        label = f"[{name}={p.default.strip()}]" if p.default is not None else name
-        rows.append(f"@param {kind}{label} - {param_text(p)}")
     if known.returns is not None:
         kind = f"{{{known.returns}}} " if known.returns and typed else ""
         tag = "@returns" if is_js(target.language) else "@return"  # Javadoc spells it @return

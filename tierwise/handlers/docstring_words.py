@@ -35,6 +35,10 @@ _VERBS_TEXT = (
     " visit wait walk warn watch wrap write yield zip"
 )
 VERBS = frozenset(_VERBS_TEXT.split())
+# What the skeleton writes where only the author knows the meaning: visibly a to-do, never a
+# guess. No colon: in a Google "Returns:" section "TODO: x" would read as a type named TODO.
+RETURN_PLACEHOLDER = "TODO - describe the return value."
+YIELD_PLACEHOLDER = "TODO - describe the values yielded."
 _QUESTION_VERBS = frozenset({"is", "has", "can", "should", "needs", "was", "will", "does"})
 _DUNDERS = {
     "__init__": "Initialize the instance.",
@@ -143,13 +147,18 @@ def param_text(param: Param) -> str:
     return f"Whether {words}." if boolean else f"The {words}."
 
 
-def returns_text(target: Target) -> str:
-    """What the return value is, from the name: get_user -> The user."""
+def returns_text(target: Target, *, yields: bool = False) -> str:
+    """What the return value is, when the name says it (get_user -> The user), else a placeholder.
+
+    Only a getter (`get_x`), a question (`is_x`, `has_x`) or a noun (`checksum`) names its
+    value. A verb does not: `verify_password` returns two booleans, not "the password", so it
+    gets RETURN_PLACEHOLDER, which reads as the to-do it is.
+    """
     words = split_words(target.name)
     if words and words[0] in _QUESTION_VERBS:
         return f"Whether it {' '.join(words)}."
-    if len(words) > 1 and (words[0] in VERBS or words[0] == "get"):
+    if len(words) > 1 and words[0] == "get":
         return f"The {' '.join(words[1:])}."
     if not words or words[0] in VERBS or words[0] == "get":
-        return "The result."
+        return YIELD_PLACEHOLDER if yields else RETURN_PLACEHOLDER
     return f"The {' '.join(words)}."

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from tierwise.core.errors import TierwiseError
-from tierwise.core.task import Action, Task
-from tierwise.routing.router import Decision
+from tierwise.core.results import DocstringResult
+from tierwise.core.task import Action, Task, display_name
+from tierwise.handlers.registry import get_handler
 from tierwise.server.convert import (
     KIND_QUICKFIX,
     action_kind,
@@ -24,7 +25,7 @@ from tierwise.server.convert import (
     kind_allowed,
     range_dict,
 )
-from tierwise.server.state import Plan, Snapshot
+from tierwise.server.state import Entry, Plan, Snapshot
 
 if TYPE_CHECKING:
     from tierwise.core.tiers import Tier
@@ -64,8 +65,24 @@ def plan(
             continue
         kind = action_kind(action, task.context.target.kind)
         if kind_allowed(kind, only) and _applies(action, task):
-            out.append((action, kind, engine.decide(task, sticky=sticky)))
+            name = display_name(action, task.context.target)
+            decision = engine.decide(task, sticky=sticky)
+            out.append(Entry(action, kind, name, decision, _static_note(task)))
     return out
+
+
+def _static_note(task: Task) -> str | None:
+    """For a docstring that exists: why the static tier would add nothing (None: it would)."""
+    slot = task.context.target.doc_slot
+    if task.action is not Action.DOCSTRING or slot is None or slot.existing is None:
+        return None
+    try:
+        result = get_handler(Action.DOCSTRING).run_static(task)
+    except TierwiseError as exc:
+        return str(exc)
+    if isinstance(result, DocstringResult) and result.edit is None:
+        return result.note or "the static tier has nothing to add"
+    return None
 
 
 async def code_actions(
@@ -94,30 +111,31 @@ async def code_actions(
     if found is None:
         found = await asyncio.to_thread(plan, engine, snap, where, only, server.sticky)
         server.listings.put(key, found)
-    for action, kind, decision in found:
-        out += _entries(
-            server, params, action, kind, decision, literal, positional=where[2] is None
-        )
+    for entry in found:
+        out += _entries(server, params, entry, literal, positional=where[2] is None)
     return out
 
 
 def _entries(
     server: TierwiseServer,
     params: types.CodeActionParams,
-    action: Action,
-    kind: str,
-    decision: Decision,
+    entry: Entry,
     literal: bool,
     *,
     positional: bool,
 ) -> list[types.CodeAction | types.Command]:
-    """The routed entry, and with show_tier_variants one per other available tier."""
+    """The routed entry, and with show_tier_variants one per other available tier.
+
+    A static entry that would change nothing (a docstring that already names every parameter)
+    is shown disabled with the reason where the client supports that, else left out.
+    """
+    action, decision = entry.action, entry.decision
     tiers = [decision.tier.label]
     if server.engine.config.server.show_tier_variants and not decision.refused:
         tiers += [t for t in decision.available if t != decision.tier.label]
     out: list[types.CodeAction | types.Command] = []
     for i, tier in enumerate(tiers):
-        title = action_title(action, tier, decision.estimates.get(tier, 0.0))
+        title = action_title(entry.name, tier, decision.estimates.get(tier, 0.0))
         arguments: dict[str, Any] = {"action": action.value, "uri": params.text_document.uri}
         if positional:
             start = params.range.start
@@ -127,14 +145,19 @@ def _entries(
         if i > 0:
             arguments["tier"] = tier
         command = types.Command(title=title, command="tierwise.run", arguments=[arguments])
+        blocked = decision.refused if i == 0 else None
+        if tier == "static" and entry.static_note:
+            blocked = entry.static_note
         if not literal:
-            if not decision.refused:
+            if not blocked:
                 out.append(command)
             continue
         disabled = None
-        if decision.refused:
+        if blocked:
             if not server.client_supports("text_document.code_action.disabled_support"):
                 continue
-            disabled = types.CodeActionDisabled(reason=decision.refused)
-        out.append(types.CodeAction(title=title, kind=kind, command=command, disabled=disabled))
+            disabled = types.CodeActionDisabled(reason=blocked)
+        out.append(
+            types.CodeAction(title=title, kind=entry.kind, command=command, disabled=disabled)
+        )
     return out

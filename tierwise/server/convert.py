@@ -187,9 +187,9 @@ def usd_estimate(value: float) -> str:
     return f"~${value:.3f}" if value >= 0.001 else f"~${value:.4f}"
 
 
-def action_title(action: Action, tier: str, usd: float) -> str:
-    """A code action title such as "Review · frontier · ~$0.021"."""
-    return f"{action.value.capitalize()} · {tier} · {usd_estimate(usd)}"
+def action_title(name: str, tier: str, usd: float) -> str:
+    """A code action title such as "Review · frontier · ~$0.021" (`name`: handlers.display_name)."""
+    return f"{name} · {tier} · {usd_estimate(usd)}"
 
 
 def range_dict(value: types.Range) -> dict[str, Any]:

@@ -93,7 +93,10 @@ async def apply_edits(
 async def apply_docstring(
     server: TierwiseServer, snap: Snapshot, task: Task, result: DocstringResult
 ) -> dict[str, Any]:
-    """Insert or replace the docstring, re-anchored when only other text changed."""
+    """Insert or update the docstring, re-anchored when only other text changed."""
+    if result.edit is None:  # the static tier had nothing to add to an existing docstring
+        server.tell(result.note, types.MessageType.Info)
+        return {"applied": False, "reason": result.note, "note": result.note}
     placed = place(server, snap, task.context.target.span, result.edit.span)
     if placed is None:
         message = (
@@ -105,11 +108,13 @@ async def apply_docstring(
     span, doc = placed
     index = LineIndex(doc.source, server.encoding)
     edit = types.TextEdit(range=index.to_range(span), new_text=result.edit.new_text)
-    return await apply_edits(
-        server,
-        f"tierwise: docstring for {task.context.target.name}",
-        [(snap.uri, doc.version, [edit])],
+    verb = "update the docstring of" if result.existing else "docstring for"
+    out = await apply_edits(
+        server, f"tierwise: {verb} {task.context.target.name}", [(snap.uri, doc.version, [edit])]
     )
+    if result.note:
+        out["note"] = result.note
+    return out
 
 
 # -- review diagnostics ---------------------------------------------------------------------------

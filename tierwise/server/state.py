@@ -15,7 +15,19 @@ from tierwise.core.task import Action, Task
 from tierwise.routing.router import Decision
 from tierwise.server.convert import KIND_QUICKFIX, LineIndex, diagnostic, workspace_edit
 
-Plan = list[tuple[Action, str, Decision]]  # action, code action kind, routing decision
+
+@attrs.frozen
+class Entry:
+    """One listed action: its code action kind, title name, routing, and whether static helps."""
+
+    action: Action
+    kind: str
+    name: str  # "Docstring", "Update docstring", "Review", ...
+    decision: Decision
+    static_note: str | None = None  # why the static tier would change nothing here
+
+
+Plan = list[Entry]
 
 
 @attrs.frozen

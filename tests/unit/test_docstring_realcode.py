@@ -1,0 +1,161 @@
+"""The static docstring tier on real, documented code (Django, Flask, requests sdists).
+
+A hand-written docstring is the user's work: after the static action every documented function
+keeps every sentence of its docstring, and the rest of the file is untouched. Where the static
+tier cannot know something (what a return value means), it writes a placeholder that reads as
+one, never a guess.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import realcode
+from tierwise.context.extract import extract, extract_all
+from tierwise.core.code import CodeContext
+from tierwise.core.results import DocstringResult
+from tierwise.core.task import Action, Task
+from tierwise.edits import apply_text_edit
+from tierwise.handlers import docstring_words
+from tierwise.handlers.docstring import handler
+
+# Enough modules for a few hundred documented functions in several docstring styles.
+SOURCES = {
+    "django": [
+        "django/contrib/auth/hashers.py",
+        "django/utils/text.py",
+        "django/utils/http.py",
+        "django/core/paginator.py",
+        "django/db/models/query_utils.py",
+    ],
+    "flask": ["src/flask/app.py", "src/flask/helpers.py", "src/flask/config.py"],
+    "requests": ["src/requests/utils.py", "src/requests/sessions.py", "src/requests/models.py"],
+}
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a docstring, whitespace collapsed (a line break is not a boundary, but a
+    blank line, a reST field or a JSDoc tag starts a new paragraph)."""
+    paragraphs = re.split(r"\n\s*\n|\n(?=\s*[:@])", text)
+    out: list[str] = []
+    for paragraph in paragraphs:
+        flat = " ".join(paragraph.split())
+        out += [s for s in re.split(r"(?<=[.!?])\s+", flat) if s]
+    return out
+
+
+def is_subsequence(short: list[str], long: list[str]) -> bool:
+    rest = iter(long)
+    return all(any(line == other for other in rest) for line in short)
+
+
+def documented(package: str) -> Iterator[tuple[Path, str, CodeContext]]:
+    root = realcode.sdist(package)
+    for relative in SOURCES[package]:
+        path = root / relative
+        source = path.read_text(encoding="utf-8")
+        for ctx in extract_all(str(path), source):
+            slot = ctx.target.doc_slot
+            if ctx.target.kind in ("function", "method") and slot and slot.existing:
+                yield path, source, ctx
+
+
+def static(ctx: CodeContext, style: str = "google") -> DocstringResult:
+    result = handler.run_static(Task(Action.DOCSTRING, ctx, options={"style": style}))
+    assert isinstance(result, DocstringResult)
+    return result
+
+
+def function_at(tree: ast.AST, name: str, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    return next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.name == name
+        and min([node.lineno, *(d.lineno for d in node.decorator_list)]) == line
+    )
+
+
+def without_docstring(tree: ast.Module, node: ast.AST) -> str:
+    assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    first = node.body[0]
+    assert isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+    first.value.value = ""
+    return ast.dump(tree)
+
+
+@pytest.mark.parametrize("package", list(SOURCES))
+@pytest.mark.parametrize("style", ["google", "numpy"])
+def test_every_documented_function_keeps_every_sentence(package: str, style: str) -> None:
+    checked = updated = 0
+    for path, source, ctx in documented(package):
+        target = ctx.target
+        before = ast.get_docstring(
+            function_at(ast.parse(source), target.name, target.span.start_line + 1)
+        )
+        assert before is not None
+        result = static(ctx, style)
+        assert result.existing, f"{path}:{target.name}: an update must say so"
+        checked += 1
+        if result.edit is None:
+            assert result.note, f"{path}:{target.name}: nothing to add must say why"
+            continue
+        updated += 1
+        edited = apply_text_edit(source, result.edit)
+        tree = ast.parse(edited)
+        node = function_at(tree, target.name, target.span.start_line + 1)
+        after = ast.get_docstring(node)
+        assert after is not None
+        # Only lines were added: the original lines are all there, unchanged and in order.
+        assert is_subsequence(before.split("\n"), after.split("\n")), f"{path}:{target.name}"
+        flat_after = " ".join(after.split())
+        for sentence in sentences(before):
+            assert sentence in flat_after, f"{path}:{target.name} lost {sentence!r}"
+        # Nothing outside that docstring moved.
+        original = ast.parse(source)
+        assert without_docstring(tree, node) == without_docstring(
+            original, function_at(original, target.name, target.span.start_line + 1)
+        )
+        assert "added" in result.note
+    assert checked > 40, f"only {checked} documented functions in {package}"
+    assert updated > 0, "no documented function had a parameter left to add"
+
+
+def test_verify_password_keeps_its_docstring_and_only_gains_the_missing_parameter() -> None:
+    path = realcode.sdist("django") / "django/contrib/auth/hashers.py"
+    source = path.read_text(encoding="utf-8")
+    line = next(i for i, text in enumerate(source.split("\n")) if "def verify_password" in text)
+    result = static(extract(str(path), source, line))
+    assert result.existing and result.edit is not None
+    edited = apply_text_edit(source, result.edit)
+    doc = ast.get_docstring(function_at(ast.parse(edited), "verify_password", line + 1)) or ""
+    assert doc.startswith(
+        "Return two booleans. The first is whether the raw password matches the\n"
+        "three part encoded digest, and the second whether to regenerate the\npassword."
+    )
+    # password and encoded are described in the prose; preferred is not.
+    assert "Args:\n    preferred" in doc and "Defaults to 'default'." in doc
+    assert "Returns:" not in doc, "an update adds missing parameters, never invented sections"
+    assert "preferred" in result.note
+
+
+def test_the_skeleton_does_not_guess_what_a_return_value_means() -> None:
+    """verify_password returns two booleans: "Returns: The password." would be invented."""
+    path = realcode.sdist("django") / "django/contrib/auth/hashers.py"
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    func = next(n for n in tree.body if getattr(n, "name", "") == "verify_password")
+    assert isinstance(func, ast.FunctionDef)
+    func.body = func.body[1:]  # the same function with its docstring removed
+    bare = ast.unparse(tree)
+    line = next(i for i, text in enumerate(bare.split("\n")) if "def verify_password" in text)
+    result = static(extract(str(path), bare, line))
+    assert not result.existing
+    returns = result.docstring.split("Returns:\n", 1)[1].split("\n")[0].strip()
+    assert returns == docstring_words.RETURN_PLACEHOLDER
+    assert "password" not in returns.lower()
