@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command and what .ci/run calls: install the dev extras into .venv-dev
-# (created if missing) and run every gate: ruff, mypy, pytest.
+# (created if missing) and run every gate: ruff, mypy, pytest, then the cache-key tests on
+# Python 3.12 (scripts/test_py312.sh).
 # It uses its own venv on purpose: the README's "Try it" command makes `.venv` with a plain,
 # non-editable install, and running the tests must not quietly turn that into a dev install.
 set -euo pipefail
@@ -17,3 +18,4 @@ echo "== ruff check"; "$VENV/bin/ruff" check .
 echo "== ruff format --check"; "$VENV/bin/ruff" format --check .
 echo "== mypy"; "$VENV/bin/mypy"
 echo "== pytest"; "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
+echo "== cache keys on Python 3.12"; bash scripts/test_py312.sh

@@ -359,3 +359,75 @@ def test_digest_is_deterministic_and_sensitive() -> None:
 )
 def test_token_boundaries_are_kept(language: str, left: str, right: str) -> None:
     assert normalise(language, left) != normalise(language, right)
+
+
+# -- what formatters change (ruff format, isort) shares a key; what changes meaning never does --
+
+FORMATTER_SAME = [
+    ("magic trailing comma", "f(a, b)\n", "f(\n    a,\n    b,\n)\n"),
+    ("split signature", "def g(a, b=1):\n    pass\n", "def g(\n    a,\n    b=1,\n):\n    pass\n"),
+    ("trailing comma in a list", "x = [1, 2]\n", "x = [\n    1,\n    2,\n]\n"),
+    ("one-element call", "f(a)\n", "f(\n    a,\n)\n"),
+    ("parenthesised assignment", "x = a + b\n", "x = (\n    a\n    + b\n)\n"),
+    ("parenthesised return", "def g():\n    return a and b\n", "def g():\n    return (a and b)\n"),
+    ("parenthesised condition", "if a or b:\n    pass\n", "if (\n    a\n    or b\n):\n    pass\n"),
+    ("parenthesised keyword value", "f(x=a + b)\n", "f(\n    x=(\n        a + b\n    ),\n)\n"),
+    ("parenthesised for target", "for x in y:\n    pass\n", "for (\n    x\n) in y:\n    pass\n"),
+    ("assert message", 'assert a, "m"\n', 'assert a, (\n    "m"\n)\n'),
+    ("implicit concatenation joined", 'x = ("a " "b")\n', 'x = "a b"\n'),
+    ("f-string quote style", "x = f'{a} b'\n", 'x = f"{a} b"\n'),
+    ("f-string spacing inside a field", 'x = f"{a+1}"\n', 'x = f"{a + 1}"\n'),
+    ("f-string joined with a string", 'x = f"{a} " "b"\n', 'x = f"{a} b"\n'),
+    ("number spelling", "x = 0XFF + 1E5\n", "x = 0xff + 1e5\n"),
+    (
+        "sorted imports",
+        "def g():\n    import sys\n    from os import sep, path\n    import json\n    return 1\n",
+        "def g():\n    import json\n    import sys\n    from os import path, sep\n    return 1\n",
+    ),
+    (
+        "combined from-imports",
+        "from os import path\nfrom os import sep\n",
+        "from os import path, sep\n",
+    ),
+]
+
+FORMATTER_DIFFERENT = [
+    ("precedence", "x = (a + b) * c\n", "x = a + b * c\n"),
+    ("one-element tuple", "x = (\n    a,\n)\n", "x = (\n    a\n)\n"),
+    ("one-element subscript tuple", "v = m[\n    a,\n]\n", "v = m[\n    a\n]\n"),
+    ("tuple argument", "f((a, b))\n", "f(a, b)\n"),
+    ("tuple keyword value", "f(x=(a, b))\n", "f(x=a, b)\n"),
+    ("assert on a tuple", "assert (a, b)\n", "assert a, b\n"),
+    ("membership in a tuple", "y = x in (a, b)\n", "y = x in a, b\n"),
+    ("lambda returning a tuple", "g = lambda: (a, b)\n", "g = lambda: a, b\n"),
+    ("annotated parenthesised target", "(x): int = 1\n", "x: int = 1\n"),
+    ("generator in parentheses", "x = (y for y in z)\n", "x = y for y in z\n"),
+    ("int and float", "x = 1\n", "x = 1.0\n"),
+    ("two literals, not one", 'x = "a" "b"\n', 'x = "a b"\n'),
+    ("escaped braces are text", 'x = f"{{a}}"\n', 'x = f"{a}"\n'),
+    ("braces around a field are text, a set is a set", 'x = f"{{{a}}}"\n', 'x = f"{ {a} }"\n'),
+    ("conversion", 'x = f"{a!r}"\n', 'x = f"{a}"\n'),
+    ("format spec", 'x = f"{a:>4}"\n', 'x = f"{a:>5}"\n'),
+    (
+        "import order that rebinds a name",
+        "from a import x\nfrom b import x\n",
+        "from b import x\nfrom a import x\n",
+    ),
+    ("import alias", "import numpy as np\n", "import numpy\n"),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "left", "right"), FORMATTER_SAME, ids=[c[0] for c in FORMATTER_SAME]
+)
+def test_formatter_changes_keep_the_normal_form(label: str, left: str, right: str) -> None:
+    assert normalise("python", left) == normalise("python", right), label
+
+
+@pytest.mark.parametrize(
+    ("label", "left", "right"), FORMATTER_DIFFERENT, ids=[c[0] for c in FORMATTER_DIFFERENT]
+)
+def test_changes_of_meaning_near_formatter_rules_change_the_normal_form(
+    label: str, left: str, right: str
+) -> None:
+    assert normalise("python", left) != normalise("python", right), label

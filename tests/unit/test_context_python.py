@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tierwise.context.extract import extract, extract_all, list_targets
-from tierwise.core.code import CodeContext, estimate_tokens
+from tierwise.context.extract import extract, extract_all, list_targets, prune
+from tierwise.core.code import CodeContext, budget_tokens
 from tierwise.core.errors import UsageError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -208,20 +208,29 @@ def test_list_targets_and_extract_all_agree() -> None:
 
 
 def _tokens(ctx: CodeContext) -> int:
-    return estimate_tokens(ctx.target.text) + estimate_tokens(ctx.render())
+    return budget_tokens(ctx.target.text) + budget_tokens(ctx.render())
 
 
-def test_budget_truncates_the_target_and_says_so() -> None:
+def test_a_target_over_the_budget_is_never_cut_and_gets_no_context() -> None:
     path, source, lines = service()
     line = line_of(lines, "for row in rows:")
     full = extract(path, source, line, 0)
     small = extract(path, source, line, 0, budget_tokens=20)
-    assert not full.truncated
-    assert small.truncated
-    assert estimate_tokens(small.target.text) <= 20
-    assert full.target.text.startswith(small.target.text)
-    assert small.target.span == full.target.span  # the span still covers the whole method
+    assert budget_tokens(full.target.text) > 20
+    assert small.target == full.target  # the whole method: text and span
     assert (small.imports, small.callees, small.enclosing) == ((), (), None)
+
+
+def test_pruning_drops_context_but_never_the_target() -> None:
+    path, source, lines = service()
+    full = extract(path, source, line_of(lines, "for row in rows:"), 0)
+    assert full.imports and full.callees and full.enclosing
+    pruned = prune(full, budget_tokens(full.target.text) + 1)
+    assert pruned.target == full.target
+    assert (pruned.imports, pruned.callees, pruned.enclosing) == ((), (), None)
+    assert prune(full, 10**6) == full
+    partial = prune(full, _tokens(full) - 1)
+    assert partial.callees == full.callees[:-1] and partial.imports == full.imports
 
 
 def test_budget_keeps_the_most_relevant_context_first() -> None:
@@ -231,7 +240,6 @@ def test_budget_keeps_the_most_relevant_context_first() -> None:
     used = ("from sqlalchemy import text", "from .models import Account, AuditLog")
     needed = CodeContext(target=full.target, imports=used, enclosing=full.enclosing)
     ctx = extract(path, source, line, 0, budget_tokens=_tokens(needed))
-    assert not ctx.truncated
     assert ctx.enclosing == "class AccountService:"
     assert ctx.imports == used  # the unused imports and the callee no longer fit
     assert ctx.callees == ()

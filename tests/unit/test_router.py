@@ -299,3 +299,47 @@ def test_every_tier_is_listed_with_its_model_and_why_it_is_unusable() -> None:
     assert {o.tier: o.why_not for o in local_only.tiers}["mid"] == (
         "this path is local_only: only the local tier may see it"
     )
+
+
+def long_target(tokens: int) -> TokenEstimate:
+    return TokenEstimate(input_tokens=tokens + 500, output_tokens=300, target_tokens=tokens)
+
+
+def test_a_target_over_the_tier_budget_escalates_to_one_that_holds_it_whole() -> None:
+    # Docstring starts at budget (1500 tokens); 3000 fits mid (4000), never a cut target.
+    decision = route(
+        task(Action.DOCSTRING), signals(), POLICY, ALL, RouteState(), long_target(3000)
+    )
+    assert decision.tier is Tier.MID and decision.refused is None
+    assert "over the budget tier's context budget of 1500" in decision.reasons[-1]
+    assert decision.reasons[-1].endswith("→ mid")
+    assert decision.estimate_usd == decision.estimates["mid"]
+
+
+def test_a_target_too_long_for_every_tier_is_refused_with_what_to_do() -> None:
+    decision = route(task(Action.REVIEW), signals(), POLICY, ALL, RouteState(), long_target(9000))
+    assert decision.refused is not None
+    assert "no available tier up to frontier has room" in decision.refused
+    assert "select a part of it" in decision.refused
+
+
+def test_a_requested_tier_too_small_for_the_target_is_refused_not_cut() -> None:
+    decision = route(
+        task(Action.EXPLAIN, Tier.BUDGET), signals(), POLICY, ALL, RouteState(), long_target(3000)
+    )
+    assert decision.tier is Tier.BUDGET and decision.refused is not None
+    assert "run it with --tier mid" in decision.refused
+
+
+def test_local_only_with_a_long_target_is_refused() -> None:
+    state = RouteState(local_only=True)
+    decision = route(task(Action.DOCSTRING), signals(), POLICY, ALL, state, long_target(3000))
+    assert decision.refused is not None and "local tier's context budget" in decision.refused
+
+
+def test_the_budget_guard_never_demotes_to_a_tier_too_small_for_the_target() -> None:
+    policy = attrs.evolve(POLICY, daily_usd=0.01, budget_mode="hard", on_hard="demote")
+    state = RouteState(spent_today=0.0)
+    tokens = long_target(3000)
+    decision = route(task(Action.DESIGN), signals(), policy, ALL, state, tokens)
+    assert decision.tier not in (Tier.LOCAL, Tier.BUDGET) and decision.refused is not None

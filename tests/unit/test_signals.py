@@ -156,11 +156,22 @@ def test_trivial_needs_small_branch_free_and_risk_free_code() -> None:
     assert s.lines == 6 and not s.trivial
 
 
-def test_truncated_targets_count_their_full_span() -> None:
+def test_a_target_over_the_budget_counts_every_line() -> None:
     source = "def big(x):\n" + "".join(f"    x = x + {i}\n" for i in range(200)) + "    return x\n"
     ctx = extract("big.py", source, 3, 0, budget_tokens=50)
-    assert ctx.truncated
-    assert compute_signals(ctx).lines >= 200
+    assert compute_signals(ctx).lines == 201
+
+
+def test_wrapped_statements_count_once_and_nest_no_deeper() -> None:
+    flat = "def f(a, b):\n    if a and b:\n        return g(a, b, 1)\n    return 0\n"
+    wrapped = (
+        "def f(\n    a,\n    b,\n):\n    if (\n        a\n        and b\n    ):\n"
+        "        return g(\n            a,\n            b,\n            1,\n        )\n"
+        "    return 0\n"
+    )
+    one, two = signals_at(flat, "def f"), signals_at(wrapped, "def f")
+    assert (one.lines, one.nesting, one.cyclomatic) == (two.lines, two.nesting, two.cyclomatic)
+    assert one.lines == 3 and one.trivial == two.trivial
 
 
 def test_cross_file_calls_come_from_the_context() -> None:

@@ -1,30 +1,28 @@
 """Cache keys: normalise the target so that edits which cannot change an answer keep the key.
 
-Normalisation removes what does not change meaning (comments, blank lines, spacing, line
-wrapping inside brackets, string quote style; for the docstring action, existing docstrings).
-Python uses `tokenize` (and `ast` to find docstrings); other languages use the tree-sitter
-token stream; anything else gets a whitespace collapse. The output is only ever hashed.
+Normalisation removes what does not change meaning and what formatters change: comments, blank
+lines, spacing, line wrapping inside brackets, string and f-string quote style, number
+spelling, magic trailing commas, wrapping parentheses, the order of a run of imports (the
+Python rules are in tierwise.cache.python_norm). Python uses `tokenize` (and `ast` for
+docstrings and f-strings); other languages use the tree-sitter token stream; anything else gets
+a whitespace collapse. The context part (imports, enclosing signature, callee signatures) is
+normalised the same way. The whole target is always keyed: it is never cut. The output is only
+ever hashed.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
-import io
 import json
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+from tierwise.cache import python_norm
 
 # Part of every key: bump it when normalisation or the key layout changes, so old entries
 # (computed under other rules) can never be served for a new key.
 KEY_VERSION = "1"
-
-# Structural markers. They cannot collide with real tokens: a token never contains "<" followed
-# by letters and ">" in one piece, and string tokens are re-encoded with their quotes.
-_NEWLINE = "<NEWLINE>"
-_INDENT = "<INDENT>"
-_DEDENT = "<DEDENT>"
-_DROP = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.ENDMARKER, tokenize.ENCODING})
 
 
 def normalise(language: str, code: str, *, drop_docstrings: bool = False) -> str:
@@ -52,6 +50,23 @@ def collapse_whitespace(code: str) -> str:
 def digest(text: str) -> str:
     """SHA-256 hex digest of a text (for the context part of a key)."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def context_digest(
+    language: str, *, imports: Sequence[str], enclosing: str | None, callees: Sequence[str]
+) -> str:
+    """The context part of a key: each item in the same normal form as the target.
+
+    Imports are normalised as one run, so an import sorter's order does not matter; a callee
+    signature wrapped by a formatter keeps its key, and one whose string default changed does
+    not (a whitespace collapse would have merged `"    "` and `"  "`).
+    """
+    fields = {
+        "imports": normalise(language, "\n".join(imports)) if imports else "",
+        "enclosing": normalise(language, enclosing) if enclosing else "",
+        "callees": [normalise(language, callee) for callee in callees],
+    }
+    return digest(json.dumps(fields, sort_keys=True, ensure_ascii=True))
 
 
 def cache_key(
@@ -107,46 +122,18 @@ def _tree_sitter_tokens(language: str, code: str) -> list[str] | None:
 
 
 def _python_tokens(code: str, *, drop_docstrings: bool) -> list[str] | None:
-    """Python tokens with comments and layout removed, or None when the code does not tokenize."""
-    skip = _docstring_ranges(code) if drop_docstrings else []
-    out: list[str] = []
-    dropping_statement = False  # just removed a docstring: drop the ";" or NEWLINE ending it
+    """The Python normal form's tokens (tierwise.cache.python_norm), or None when the code does
+    not tokenize."""
+    ranges = _docstring_ranges(code) if drop_docstrings else []
+
+    def skip(start: Position, end: Position) -> bool:
+        return any(a <= start and end <= b for a, b in ranges)
+
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
-            if tok.type in _DROP or (tok.type == tokenize.ERRORTOKEN and not tok.string.strip()):
-                continue
-            if skip and any(start <= tok.start and tok.end <= end for start, end in skip):
-                dropping_statement = True
-                continue
-            if dropping_statement:
-                dropping_statement = False
-                if tok.type == tokenize.NEWLINE or (tok.type == tokenize.OP and tok.string == ";"):
-                    continue
-            out.append(_python_token(tok))
+        toks = python_norm.tokens(code, skip=skip)
     except (tokenize.TokenError, SyntaxError):  # unclosed bracket, bad dedent, stray character
         return None
-    return out
-
-
-def _python_token(tok: tokenize.TokenInfo) -> str:
-    if tok.type == tokenize.NEWLINE:
-        return _NEWLINE
-    if tok.type == tokenize.INDENT:  # the marker only: 2- and 4-space indents give one key
-        return _INDENT
-    if tok.type == tokenize.DEDENT:
-        return _DEDENT
-    if tok.type == tokenize.STRING:
-        return _plain_string(tok.string)
-    return tok.string
-
-
-def _plain_string(text: str) -> str:
-    """One spelling per string value: 'a', "a" and r'a' all become repr('a')."""
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return text  # f-strings are not literals: keep them as written
-    return repr(value) if isinstance(value, str | bytes) else text
+    return [t.text for t in python_norm.without_formatting(toks)]
 
 
 Position = tuple[int, int]

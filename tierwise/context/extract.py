@@ -5,9 +5,10 @@ through tree-sitter, anything else (or a failure) through the fallback block heu
 
 Budget: the target text comes first. Context items are added most relevant first while they
 fit: the enclosing class/function signatures, imports whose names the target uses, signatures
-of same-file functions it calls, then the remaining imports. A target that alone exceeds the
-budget is cut at a line boundary (its span still covers the whole target), no context is
-added, and `truncated` is set so the caller can say so.
+of same-file functions it calls, then the remaining imports. Sizes are `budget_tokens`, which
+ignores what a formatter changes, so a reformatted copy gets the same context. The target
+itself is never cut: one that alone exceeds the budget gets no context, and the router decides
+(a tier with a larger budget, or a refusal that says so).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tierwise.context.languages import (
     slice_span,
     split_lines,
 )
-from tierwise.core.code import CodeContext, Span, Target, estimate_tokens
+from tierwise.core.code import CodeContext, Span, Target, budget_tokens
 from tierwise.core.errors import UsageError
 
 # Roots that reach other modules without an import (Rust paths).
@@ -323,21 +324,36 @@ def _fit(
     budget: int,
     import_order: list[str] | None = None,
 ) -> CodeContext:
-    """Add items while they fit; cut the target itself when it alone exceeds the budget."""
-    target = context.target
-    target_tokens = estimate_tokens(target.text)
+    """Add items while they fit; the target is always whole (over budget: no context)."""
+    target_tokens = budget_tokens(context.target.text)
     if target_tokens > budget:
-        cut = _truncate(target.text, budget)
-        return attrs.evolve(context, target=attrs.evolve(target, text=cut), truncated=True)
+        return context
     chosen: dict[str, list[str]] = {"enclosing": [], "import": [], "callee": []}
     current = context
     for kind, text in items:
         chosen[kind].append(text)
         trial = _assemble(context, chosen, import_order or [])
-        if target_tokens + estimate_tokens(trial.render()) <= budget:
+        if target_tokens + budget_tokens(trial.render()) <= budget:
             current = trial
         else:
             chosen[kind].pop()
+    return current
+
+
+def prune(context: CodeContext, budget: int) -> CodeContext:
+    """The context cut down to a smaller budget, least relevant first: other callees and
+    imports, then the enclosing signature. The target is never touched."""
+    target_tokens = budget_tokens(context.target.text)
+    current = context
+    while target_tokens + budget_tokens(current.render()) > budget:
+        if current.callees:
+            current = attrs.evolve(current, callees=current.callees[:-1])
+        elif current.imports:
+            current = attrs.evolve(current, imports=current.imports[:-1])
+        elif current.enclosing:
+            current = attrs.evolve(current, enclosing=None)
+        else:
+            break
     return current
 
 
@@ -351,13 +367,3 @@ def _assemble(
         callees=tuple(chosen["callee"]),
         enclosing=chosen["enclosing"][0] if chosen["enclosing"] else None,
     )
-
-
-def _truncate(text: str, budget: int) -> str:
-    """The longest whole-line prefix within the budget (characters if one line is too long)."""
-    limit = max(budget, 0) * 4
-    if limit <= 0:
-        return ""
-    head = text[:limit]
-    cut = head.rfind("\n")
-    return head[:cut] if cut > 0 else head

@@ -16,7 +16,10 @@ def body_lines(language: str, text: str, code: str, signature: str) -> int:
     header_end = index + len(signature) if index >= 0 else 0
     header_line = text.count("\n", 0, header_end)
     code_lines = code.split("\n")
-    count = sum(1 for line in code_lines[header_line + 1 :] if not _CLOSING_ONLY.fullmatch(line))
+    body = code_lines[header_line + 1 :]
+    if language == "python":  # a statement a formatter wrapped over lines is still one line
+        body = logical_lines("\n".join(body)).split("\n")
+    count = sum(1 for line in body if not _CLOSING_ONLY.fullmatch(line))
     if header_end:
         line_end = text.find("\n", header_end)
         tail = lex(language, text[header_end : line_end if line_end >= 0 else None]).code
@@ -69,11 +72,30 @@ _FUNCTION_START = re.compile(
 )
 
 
+def logical_lines(code: str) -> str:
+    """Lexed Python code with every statement on one line: lines continued inside brackets or
+    after a backslash are joined, so a formatter's line breaks change no count."""
+    out: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for line in code.split("\n"):
+        current.append(line.strip() if current else line)
+        depth = max(
+            0, depth + sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
+        )
+        if depth == 0 and not line.rstrip().endswith("\\"):
+            out.append(" ".join(current))
+            current = []
+    if current:
+        out.append(" ".join(current))
+    return "\n".join(out)
+
+
 def nesting_depth(language: str, code: str) -> int:
     """The deepest control block in lexed code; a flat body is 0."""
-    if language == "python" or (
-        language not in ("javascript", "typescript", "tsx", "go", "rust") and "{" not in code
-    ):
+    if language == "python":
+        return _indent_nesting(logical_lines(code))
+    if language not in ("javascript", "typescript", "tsx", "go", "rust") and "{" not in code:
         return _indent_nesting(code)
     return _brace_nesting(language, code)
 

@@ -57,7 +57,6 @@ class CodeContext:
     called_names: tuple[str, ...] = ()  # every name the target calls, dotted where possible
     enclosing: str | None = None  # e.g. the signature of the enclosing class
     cross_file_calls: int = 0  # calls to names imported from other modules
-    truncated: bool = False
     leading_comment: str = ""  # comment lines directly above the target (inline directives)
 
     def render(self) -> str:
@@ -77,3 +76,15 @@ class CodeContext:
 def estimate_tokens(text: str) -> int:
     """A cheap token estimate (about 4 characters a token for code), never below 1 for text."""
     return 0 if not text else max(1, (len(text) + 3) // 4)
+
+
+# Left out of budget sizes: what a formatter adds, removes or respells (layout, trailing commas,
+# wrapping parentheses, line continuations, quote style), so a reformatted copy fits the same.
+_LAYOUT = str.maketrans("", "", " \t\r\n\f\v,()\\'\"")
+
+
+def budget_tokens(text: str) -> int:
+    """The size a context budget counts: about 3 significant characters a token, ignoring what
+    a formatter changes, so a target and its reformatted copy get the same context."""
+    significant = len(text.translate(_LAYOUT))
+    return 0 if not significant else max(1, (significant + 2) // 3)

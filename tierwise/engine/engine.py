@@ -17,8 +17,8 @@ import attrs
 from tierwise import privacy
 from tierwise.cache.store import ResponseCache
 from tierwise.config import Config
-from tierwise.context.extract import SourceFile, extract, load
-from tierwise.core.code import CodeContext, estimate_tokens
+from tierwise.context.extract import SourceFile, extract, load, prune
+from tierwise.core.code import CodeContext, budget_tokens, estimate_tokens
 from tierwise.core.errors import UsageError
 from tierwise.core.models import Usage
 from tierwise.core.task import Action, Task
@@ -215,7 +215,11 @@ class Engine:
     def _tokens(self, handler: Handler, task: Task) -> TokenEstimate:
         prompt = handler.build_prompt(task)
         text = prompt.system + prompt.context + prompt.question
-        return TokenEstimate(estimate_tokens(text), handler.expected_output_tokens(task))
+        return TokenEstimate(
+            estimate_tokens(text),
+            handler.expected_output_tokens(task),
+            budget_tokens(task.context.target.text),
+        )
 
     def decide(
         self,
@@ -257,6 +261,10 @@ class Engine:
         signals = compute_signals(task.context)
         decision = self.decide(task, sticky=sticky, signals=signals)
         self._history.setdefault(signals.target_key, deque()).append(time.monotonic())
+        tier_config = self.config.tiers.get(decision.tier.label)
+        if tier_config is not None and decision.tier is not Tier.STATIC:
+            # The context was fitted to the base tier; the decided one may allow less.
+            task = attrs.evolve(task, context=prune(task.context, tier_config.context_tokens))
         return await self.executor.execute(task, decision, on_event or (lambda _e: None))
 
     def frontier_cost(self, usage: Usage) -> float:

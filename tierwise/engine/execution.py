@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tierwise import privacy
-from tierwise.cache.keys import cache_key, digest, normalise
+from tierwise.cache.keys import cache_key, context_digest, normalise
 from tierwise.config import Config
 from tierwise.core.code import estimate_tokens
 from tierwise.core.errors import BadResponse, BudgetExceeded, MissingKey, TierwiseError
@@ -62,7 +62,10 @@ class Executor:
         # Docstrings stay in the key, for the docstring action too: its prompt carries the
         # existing docstring, so a different one may get a different answer.
         normalised = normalise(target.language, target.text)
-        context_digest = digest(" ".join(task.context.render().split()))
+        ctx = task.context
+        context = context_digest(
+            target.language, imports=ctx.imports, enclosing=ctx.enclosing, callees=ctx.callees
+        )
         options = {k: v for k, v in task.options.items() if k != "hints"}
         tiers = [decision.tier]
         if self.config.cache.serve_from_higher:
@@ -80,7 +83,7 @@ class Executor:
                         model=ref,
                         tier=tier.label,
                         normalised_target=normalised,
-                        context_digest=context_digest,
+                        context_digest=context,
                         options=options,
                     )
                 )

@@ -28,6 +28,8 @@ class Policy:
     monthly_usd: float = 0.0
     budget_mode: str = "soft"
     on_hard: str = "demote"
+    # Per model tier: the most tokens of target plus context it is sent (tiers.*.context_tokens).
+    context_tokens: dict[Tier, int] = attrs.field(factory=dict)
 
     @classmethod
     def from_config(cls, config: Config) -> Policy:
@@ -46,6 +48,9 @@ class Policy:
             monthly_usd=config.budget.monthly_usd,
             budget_mode=config.budget.mode,
             on_hard=config.budget.on_hard,
+            context_tokens={
+                Tier.parse(label): tier.context_tokens for label, tier in config.tiers.items()
+            },
         )
 
     def base_tier(self, action: Action) -> Tier:

@@ -66,6 +66,7 @@ class TokenEstimate:
 
     input_tokens: int
     output_tokens: int
+    target_tokens: int = 0  # the target alone (context.types.budget_tokens): it is never cut
 
 
 @attrs.frozen
@@ -230,12 +231,20 @@ def route(
             tier = fallback
             warnings.append(warning or "")
 
+    if refused is None and tier is not Tier.STATIC:
+        tier, refused = _fit_target(tier, task, tokens, policy, usable, reasons)
+
     estimates = {t.label: _tier_cost(t, availability, tokens) for t in Tier}
     estimate = estimates[tier.label]
 
     if refused is None:
+        roomy = [
+            t
+            for t in usable
+            if t is Tier.STATIC or policy.context_tokens.get(t, 0) >= tokens.target_tokens
+        ]
         tier, estimate, budget_note, refused = _budget_guard(
-            tier, estimate, estimates, usable, policy, state
+            tier, estimate, estimates, roomy, policy, state
         )
         if budget_note:
             warnings.append(budget_note)
@@ -280,6 +289,44 @@ def _tier_options(
         model = option.ref if option is not None else None
         out.append(TierOption(tier.label, model, estimates[tier.label], why is None, why))
     return tuple(out)
+
+
+def _fit_target(
+    tier: Tier,
+    task: Task,
+    tokens: TokenEstimate,
+    policy: Policy,
+    usable: list[Tier],
+    reasons: list[str],
+) -> tuple[Tier, str | None]:
+    """Move up to a tier whose context budget holds the whole target, or refuse.
+
+    The target is never cut (the model would not see its tail, and the cache key would not
+    cover it); its context is pruned first (the engine does that), so only the target counts.
+    """
+    size = tokens.target_tokens
+    limit = policy.context_tokens.get(tier)
+    if limit is None or size <= limit:
+        return tier, None
+    name = task.context.target.name
+    over = (
+        f"{name} is about {size} tokens, over the {tier.label} tier's context budget of "
+        f"{limit} (tiers.{tier.label}.context_tokens)"
+    )
+    roomy = [
+        t for t in usable if tier < t <= policy.max_tier and policy.context_tokens.get(t, 0) >= size
+    ]
+    if tier is task.tier:  # asked for by name: never swapped
+        instead = f"run it with --tier {roomy[0].label}, " if roomy else ""
+        return tier, f"{over}; {instead}select a part of it, or raise that budget"
+    if not roomy:
+        return tier, (
+            f"{over}, and no available tier up to {policy.max_tier.label} has room for it: "
+            "select a part of it, or raise tiers.<tier>.context_tokens (nothing is cut "
+            "silently)"
+        )
+    reasons.append(f"{over} → {roomy[0].label}")
+    return roomy[0], None
 
 
 def _requested_unavailable(tier: Tier, action: Action, usable: list[Tier]) -> str:

@@ -81,8 +81,6 @@ def compute_signals(ctx: CodeContext) -> Signals:
     text = " " * target.span.start_col + target.text
     lexed = lex(language, text)
     lines = body_lines(language, text, lexed.code, target.signature)
-    if ctx.truncated:
-        lines = max(lines, target.span.end_line - target.span.start_line + 1)
     cyclomatic = 1 + decision_count(language, lexed.code)
     nesting = nesting_depth(language, lexed.code)
     risks = _risks(ctx, lexed, text)

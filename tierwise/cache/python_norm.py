@@ -1,0 +1,432 @@
+"""Python's normal form for cache keys: what a formatter may change is removed, meaning is kept.
+
+Removed (each only where it can never change what the code means):
+- layout: comments, blank lines, spacing, indentation width, line breaks inside brackets;
+- spelling: string quote style and prefixes (`'a'`, `"a"`, `u"a"` are one value), f-strings
+  included (compared by their syntax tree, so `{{` stays a brace and never becomes a field);
+  number spelling (`0XFF` and `0xff`);
+- a magic trailing comma: a comma right before a closing bracket with a line break between
+  them (what a formatter adds when it splits a collection), except where the comma makes a
+  one-element tuple or subscript (`(x,)`, `a[x,]`). A trailing comma on one line is kept: no
+  formatter leaves one there, and keys stay conservative where nothing needs them;
+- parentheses that only group a whole statement-level expression (what a formatter adds to
+  wrap a long one): `x = (a + b)`, `return (a and b)`, `if (a):`. Never where precedence or
+  a tuple could change: `(a + b) * c`, `f((a, b))`, `assert (a, b)` keep theirs;
+- the order of a run of consecutive import statements, and of the names inside one (what an
+  import sorter changes), when no name is bound twice; split and combined `from` imports of
+  one module are the same.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import keyword
+import re
+import tokenize
+from collections.abc import Callable
+
+NEWLINE = "<NEWLINE>"
+INDENT = "<INDENT>"
+DEDENT = "<DEDENT>"
+# An f-string's canonical form; the marker cannot start a real token.
+FSTRING = "<F>"
+
+_DROP = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.ENDMARKER, tokenize.ENCODING})
+_FSTRING_START = getattr(tokenize, "FSTRING_START", -1)  # Python 3.12+
+_FSTRING_END = getattr(tokenize, "FSTRING_END", -1)
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_CLOSERS = frozenset(_OPENERS.values())
+# Soft keywords that start statements: `match (x,):` is not a call of `match`.
+_NOT_CALLEES = frozenset({"match", "case", "type"})
+_AUGMENTED = frozenset({"+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=", "^=", "|="})
+# Parentheses around a whole statement-level expression, by the token before them: whether a
+# top-level comma may be inside (the tuple is the same without them), and the tokens that may
+# follow the closing one. A line start allows no ":" after: `(x): int` is not `x: int`.
+_STATEMENT_ENDS = frozenset({"<NEWLINE>", ";"})
+_ELEMENT_ENDS = frozenset({",", ")", "]", "}"})
+_WHOLE_AFTER: dict[str, tuple[bool, frozenset[str]]] = {
+    "<LINE>": (True, _STATEMENT_ENDS | {"="}),
+    "=": (True, _STATEMENT_ENDS | {"="}),
+    "return": (True, _STATEMENT_ENDS),
+    "yield": (True, _STATEMENT_ENDS),
+    "del": (True, _STATEMENT_ENDS),
+    "with": (True, frozenset({":"})),
+    "for": (True, frozenset({"in"})),
+    "assert": (False, _STATEMENT_ENDS | {","}),
+    "if": (False, frozenset({":"})),
+    "elif": (False, frozenset({":"})),
+    "while": (False, frozenset({":"})),
+    "in": (False, frozenset({":"})),
+    "->": (False, frozenset({":"})),
+    ":": (False, _STATEMENT_ENDS | {"="}),
+    **dict.fromkeys(_AUGMENTED, (True, _STATEMENT_ENDS)),
+}
+_LINE_START = frozenset({NEWLINE, INDENT, DEDENT})
+
+
+class Tok:
+    """One token of the normal form: its kind, its text, and whether a line break preceded it."""
+
+    __slots__ = ("kind", "nl", "raw", "text")
+
+    def __init__(self, kind: str, text: str, nl: bool = False, raw: str = "") -> None:
+        self.kind = kind  # "op" | "name" | "string" | "number" | "layout" | "other"
+        self.text = text
+        self.nl = nl
+        self.raw = raw  # a string literal's source, for joining implicit concatenations
+
+
+def tokens(code: str, *, skip: Callable[[tuple[int, int], tuple[int, int]], bool]) -> list[Tok]:
+    """The normal-form tokens of `code`; raises tokenize.TokenError or SyntaxError."""
+    line_starts = [0]
+    for line in io.StringIO(code):
+        line_starts.append(line_starts[-1] + len(line))
+
+    def offset(position: tuple[int, int]) -> int:
+        return line_starts[position[0] - 1] + position[1]
+
+    out: list[Tok] = []
+    pending_nl = False
+    dropping = False  # just skipped a docstring: drop the ";" or NEWLINE ending it
+    fstring_depth = 0
+    fstring_start = (0, 0)
+    for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+        if fstring_depth:  # inside a 3.12+ f-string: collect it whole, by source positions
+            if tok.type == _FSTRING_START:
+                fstring_depth += 1
+            elif tok.type == _FSTRING_END:
+                fstring_depth -= 1
+                if not fstring_depth:
+                    text = code[offset(fstring_start) : offset(tok.end)]
+                    out.append(Tok("string", _fstring(text), pending_nl, text))
+                    pending_nl = False
+            continue
+        if tok.type == tokenize.NL:
+            pending_nl = True
+            continue
+        if tok.type in _DROP or (tok.type == tokenize.ERRORTOKEN and not tok.string.strip()):
+            continue
+        if skip(tok.start, tok.end):
+            dropping = True
+            continue
+        if dropping:
+            dropping = False
+            if tok.type == tokenize.NEWLINE or (tok.type == tokenize.OP and tok.string == ";"):
+                continue
+        if tok.type == _FSTRING_START:
+            fstring_depth, fstring_start = 1, tok.start
+            continue
+        out.append(_tok(tok, pending_nl))
+        pending_nl = False
+    return out
+
+
+def _tok(tok: tokenize.TokenInfo, nl: bool) -> Tok:
+    if tok.type == tokenize.NEWLINE:
+        return Tok("layout", NEWLINE)
+    if tok.type == tokenize.INDENT:  # the marker only: 2- and 4-space indents give one key
+        return Tok("layout", INDENT)
+    if tok.type == tokenize.DEDENT:
+        return Tok("layout", DEDENT)
+    if tok.type == tokenize.STRING:
+        return Tok("string", plain_string(tok.string), nl, tok.string)
+    if tok.type == tokenize.NUMBER:
+        return Tok("number", _plain_number(tok.string), nl)
+    if tok.type == tokenize.NAME:
+        return Tok("name", tok.string, nl)
+    if tok.type == tokenize.OP:
+        return Tok("op", tok.string, nl)
+    return Tok("other", tok.string, nl)
+
+
+def plain_string(text: str) -> str:
+    """One spelling per string value: 'a', "a" and r'a' all become repr('a')."""
+    prefix = re.match(r"[A-Za-z]*", text)
+    if prefix is not None and "f" in prefix.group(0).lower():
+        return _fstring(text)
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text
+    return repr(value) if isinstance(value, str | bytes) else text
+
+
+def _fstring(text: str) -> str:
+    """An f-string by its syntax tree: quotes and spacing inside fields do not matter."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return text
+    return FSTRING + canonical(node)
+
+
+def canonical(node: object) -> str:
+    """A version-independent text of a syntax tree (every field named, no positions)."""
+    if isinstance(node, ast.AST):
+        fields = ",".join(f"{f}={canonical(getattr(node, f, None))}" for f in node._fields)
+        return f"{type(node).__name__}({fields})"
+    if isinstance(node, list):
+        return "[" + ",".join(canonical(item) for item in node) + "]"
+    return repr(node)
+
+
+def _plain_number(text: str) -> str:
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text
+    return repr(value) if isinstance(value, int | float | complex) else text
+
+
+# -- formatter changes --------------------------------------------------------------------------
+
+
+def without_formatting(toks: list[Tok]) -> list[Tok]:
+    """Apply the import, trailing-comma and parenthesis rules until nothing changes."""
+    toks = _sort_imports(_join_strings(toks))
+    for _ in range(8):  # nested redundant parentheses come off one pair per pass
+        changed = _drop_trailing_commas(toks) | _drop_grouping_parens(toks)
+        toks = [t for t in toks if t.kind != "dropped"]
+        if not changed:
+            break
+    return toks
+
+
+def _join_strings(toks: list[Tok]) -> list[Tok]:
+    """Adjacent string literals as the one literal they are (a formatter joins or splits them).
+
+    `"a " "b"` is `"a b"`; `f"{x} " "y"` is `f"{x} y"`: the parsed value decides, so `"a" "b"`
+    (the value "ab") never meets `"a b"`.
+    """
+    out: list[Tok] = []
+    run: list[Tok] = []
+
+    def flush() -> None:
+        joined = _joined(run) if len(run) > 1 else None
+        if joined is not None:
+            out.append(Tok("string", joined, run[0].nl, " ".join(t.raw for t in run)))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for tok in toks:
+        if tok.kind == "string" and tok.raw:
+            run.append(tok)
+            continue
+        flush()
+        out.append(tok)
+    flush()
+    return out
+
+
+def _joined(run: list[Tok]) -> str | None:
+    try:
+        node = ast.parse("(" + " ".join(t.raw for t in run) + ")", mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None  # e.g. bytes next to str: kept apart
+    if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
+        return repr(node.value)
+    return FSTRING + canonical(node)
+
+
+def _pairs(toks: list[Tok]) -> dict[int, int]:
+    """Opening bracket index -> closing bracket index."""
+    stack: list[int] = []
+    pairs: dict[int, int] = {}
+    for i, t in enumerate(toks):
+        if t.kind != "op":
+            continue
+        if t.text in _OPENERS:
+            stack.append(i)
+        elif t.text in _CLOSERS and stack:
+            pairs[stack.pop()] = i
+    return pairs
+
+
+def _is_callee(toks: list[Tok], index: int) -> bool:
+    """Whether the bracket at `index` calls or subscripts what precedes it."""
+    if index == 0:
+        return False
+    prev = toks[index - 1]
+    if prev.kind == "name":
+        return not keyword.iskeyword(prev.text) and prev.text not in _NOT_CALLEES
+    return prev.kind in ("string", "number") or (prev.kind == "op" and prev.text in _CLOSERS)
+
+
+def _top_level(toks: list[Tok], start: int, end: int, pairs: dict[int, int]) -> list[int]:
+    """Indices of the tokens directly inside the bracket pair (start, end)."""
+    inside: list[int] = []
+    i = start + 1
+    while i < end:
+        inside.append(i)
+        i = pairs[i] + 1 if i in pairs else i + 1
+    return inside
+
+
+def _drop_trailing_commas(toks: list[Tok]) -> bool:
+    pairs = _pairs(toks)
+    changed = False
+    for start, end in pairs.items():
+        comma = end - 1
+        if (
+            comma <= start
+            or not toks[end].nl
+            or toks[comma].text != ","
+            or toks[comma].kind != "op"
+        ):
+            continue
+        opener = toks[start].text
+        others = [i for i in _top_level(toks, start, comma, pairs) if toks[i].text == ","]
+        one_element_tuple = not others and (
+            (opener == "(" and not _is_callee(toks, start))
+            or (opener == "[" and _is_callee(toks, start))
+        )
+        if not one_element_tuple:
+            toks[comma].kind = "dropped"
+            changed = True
+    return changed
+
+
+def _depths(toks: list[Tok]) -> list[int]:
+    """The bracket depth each token sits at."""
+    depths: list[int] = []
+    depth = 0
+    for t in toks:
+        if t.kind == "op" and t.text in _CLOSERS:
+            depth = max(0, depth - 1)
+        depths.append(depth)
+        if t.kind == "op" and t.text in _OPENERS:
+            depth += 1
+    return depths
+
+
+def _statement_head(toks: list[Tok], index: int) -> str:
+    """The first token of the logical line holding `index`."""
+    while index > 0 and toks[index - 1].kind != "layout":
+        index -= 1
+    return toks[index].text
+
+
+def _paren_rule(toks: list[Tok], start: int, depth: int) -> tuple[bool, frozenset[str]] | None:
+    """Whether parentheses opening at `start` may wrap a whole expression there: (commas
+    allowed inside, tokens allowed after the closing one), or None."""
+    before = toks[start - 1] if start else Tok("layout", NEWLINE)
+    if before.kind not in ("op", "name", "layout"):
+        return None
+    prev = "<LINE>" if before.text in _LINE_START else before.text
+    if depth > 0:
+        # A keyword argument or default (`f(x=(a))`), a dict value, slice bound or annotation
+        # (`{k: (v)}`, `a[i:(j)]`, `def f(x: (int))`): one whole element, no comma inside.
+        if prev in ("=", ":"):
+            return False, _ELEMENT_ENDS | ({"="} if prev == ":" else set())
+        return None
+    if prev == "," and _statement_head(toks, start) == "assert":
+        return False, _STATEMENT_ENDS  # the message of an assert
+    return _WHOLE_AFTER.get(prev)
+
+
+def _drop_grouping_parens(toks: list[Tok]) -> bool:
+    pairs = _pairs(toks)
+    depths = _depths(toks)
+    changed = False
+    for start, end in pairs.items():
+        if toks[start].text != "(" or end == start + 1 or _is_callee(toks, start):
+            continue
+        rule = _paren_rule(toks, start, depths[start])
+        nxt = toks[end + 1].text if end + 1 < len(toks) else NEWLINE
+        if rule is None or nxt not in rule[1]:
+            continue
+        commas_ok = rule[0]
+        inside = [toks[i] for i in _top_level(toks, start, end, pairs)]
+        if any(t.kind == "layout" for t in toks[start:end]):
+            continue
+        if any(t.text in ("for", ":=", "async") and t.kind in ("name", "op") for t in inside):
+            continue  # a generator expression, or an assignment expression needing its parens
+        if not commas_ok and any(t.text == "," and t.kind == "op" for t in inside):
+            continue
+        if any(t.text in ("*", "**", "yield") for t in inside[:1]):
+            continue  # `(*a)` is no expression, `f(x=(yield))` needs its parentheses
+        toks[start].kind = toks[end].kind = "dropped"
+        changed = True
+    return changed
+
+
+# -- imports ------------------------------------------------------------------------------------
+
+
+def _sort_imports(toks: list[Tok]) -> list[Tok]:
+    """Canonical order for each run of consecutive import statements."""
+    out: list[Tok] = []
+    run: list[list[Tok]] = []
+    line: list[Tok] = []
+
+    def flush() -> None:
+        if run:
+            out.extend(_canonical_imports(run))
+            run.clear()
+
+    for tok in toks:
+        line.append(tok)
+        if tok.kind == "layout":
+            if (
+                tok.text == NEWLINE
+                and line[0].text in ("import", "from")
+                and line[0].kind == "name"
+            ):
+                run.append(line)
+            else:
+                flush()
+                out.extend(line)
+            line = []
+    flush()
+    out.extend(line)
+    return out
+
+
+def _canonical_imports(run: list[list[Tok]]) -> list[Tok]:
+    """One statement per module in sorted order, names sorted; as written if names clash."""
+    text = "\n".join(" ".join(t.text for t in line[:-1]) for line in run)
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return [t for line in run for t in line]
+    bound: dict[str, tuple[str, str]] = {}
+    plain: set[tuple[str, str]] = set()
+    froms: dict[tuple[int, str], set[tuple[str, str]]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                name = alias.asname or alias.name.split(".")[0]
+                origin = ("import", alias.name if alias.asname else alias.name.split(".")[0])
+                if bound.setdefault(name, origin) != origin:
+                    return [t for line in run for t in line]
+                plain.add((alias.name, alias.asname or ""))
+        elif isinstance(stmt, ast.ImportFrom):
+            module = stmt.module or ""
+            for alias in stmt.names:
+                name = alias.asname or alias.name
+                origin = (f"{stmt.level}:{module}", alias.name)
+                if name != "*" and bound.setdefault(name, origin) != origin:
+                    return [t for line in run for t in line]
+                froms.setdefault((stmt.level, module), set()).add((alias.name, alias.asname or ""))
+        else:
+            return [t for line in run for t in line]
+    out: list[Tok] = []
+    for (level, module), names in sorted(
+        froms.items(), key=lambda kv: (kv[0][1] != "__future__", kv[0])
+    ):
+        out += [Tok("name", "from"), Tok("op", "." * level)] if level else [Tok("name", "from")]
+        out += [Tok("name", module)] if module else []
+        out.append(Tok("name", "import"))
+        for i, (name, asname) in enumerate(sorted(names)):
+            out += [Tok("op", ",")] if i else []
+            out += [Tok("name", name)] + (
+                [Tok("name", "as"), Tok("name", asname)] if asname else []
+            )
+        out.append(Tok("layout", NEWLINE))
+    for name, asname in sorted(plain):
+        out += [Tok("name", "import"), Tok("name", name)]
+        out += [Tok("name", "as"), Tok("name", asname)] if asname else []
+        out.append(Tok("layout", NEWLINE))
+    return out
