@@ -2,7 +2,10 @@
 
 Privacy: a row holds no source code, no file contents, no file path and no key. The file is
 identified by its language only: paths name clients and projects, and the ledger is a
-cross-workspace spend log that users are expected to share in cost reports.
+cross-workspace spend log that users are expected to share in cost reports. The `target`
+column, which lets a later request know it is a repeat (routing's escalation on repeat), is an
+HMAC of the file, kind and name under a random key kept in a separate file beside the ledger
+(`<ledger>.target-key`, 0600): a shared ledger alone cannot be matched against guessed paths.
 
 The schema grows through an append-only list of migrations (as simonw/llm does): each one is
 applied once, in order, and recorded in `_migrations`. Never edit or reorder an old migration;
@@ -11,7 +14,11 @@ add a new one at the end.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -24,7 +31,10 @@ import attrs
 from tierwise.core.errors import TierwiseError
 from tierwise.core.sqlite import sqlite_is_corrupt
 
-OUTCOMES = ("ok", "error", "cancelled")
+# ok: answered; error: refused or failed; cancelled: stopped by the user; declined: an edit the
+# editor (or the user) did not apply; apply_failed: an edit that could not be applied (the
+# document changed, the client cannot apply edits).
+OUTCOMES = ("ok", "error", "cancelled", "declined", "apply_failed")
 ERROR_MAX_CHARS = 500
 LOCK_TIMEOUT_S = 5.0
 
@@ -73,6 +83,8 @@ class LedgerRow:
     outcome: str = attrs.field(default="ok", validator=_check_outcome)
     error: str | None = None
     session: str = ""
+    target: str = ""  # Ledger.target_id of the target: repeats are found by it, never by path
+    applied: bool | None = None  # for edits: applied (True) or not (False); None otherwise
 
 
 def _m001_requests(con: sqlite3.Connection) -> None:
@@ -107,8 +119,19 @@ def _m002_indexes(con: sqlite3.Connection) -> None:
     con.execute("CREATE INDEX requests_session ON requests (session)")
 
 
+def _m003_target_and_applied(con: sqlite3.Connection) -> None:
+    """Which target a request was for (a keyed hash) and whether its edit was applied."""
+    con.execute("ALTER TABLE requests ADD COLUMN target TEXT NOT NULL DEFAULT ''")
+    con.execute("ALTER TABLE requests ADD COLUMN applied INTEGER")
+    con.execute("CREATE INDEX requests_target ON requests (target, action, ts)")
+
+
 # Append-only: applied in order, each exactly once per database.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_m001_requests, _m002_indexes)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _m001_requests,
+    _m002_indexes,
+    _m003_target_and_applied,
+)
 
 COLUMNS = (
     "ts",
@@ -130,6 +153,8 @@ COLUMNS = (
     "outcome",
     "error",
     "session",
+    "target",
+    "applied",
 )
 _AGGREGATES = (
     "COUNT(*), COALESCE(SUM(cost_usd), 0), COALESCE(SUM(baseline_usd), 0),"
@@ -170,6 +195,7 @@ class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.rebuilt_reason: str | None = None
+        self._target_key: bytes | None = None
         # One connection shared by the event loop and worker threads, one statement at a time.
         self._lock = threading.Lock()
         try:
@@ -214,20 +240,63 @@ class Ledger:
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Run one statement; a corrupt file is moved aside once and the statement rerun."""
+        return self._run(sql, params)[0]
+
+    def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[Any], int]:
+        """The statement's rows and the last inserted row id, read under one lock."""
         with self._lock:
             try:
-                return self._con.execute(sql, params).fetchall()
+                cursor = self._con.execute(sql, params)
             except sqlite3.DatabaseError as exc:
                 if not sqlite_is_corrupt(exc):
                     raise
                 self._con.close()
                 self._move_aside(exc)
                 self._con = self._open()
-                return self._con.execute(sql, params).fetchall()
+                cursor = self._con.execute(sql, params)
+            return cursor.fetchall(), int(cursor.lastrowid or 0)
 
-    def record(self, row: LedgerRow) -> None:
-        """Append one row: a single INSERT, committed at once (autocommit)."""
-        self._execute(_INSERT, _values(row))
+    def record(self, row: LedgerRow) -> int:
+        """Append one row: a single INSERT, committed at once (autocommit); returns its id."""
+        return self._run(_INSERT, _values(row))[1]
+
+    def mark_edit(self, row_id: int, *, applied: bool, outcome: str, note: str | None) -> None:
+        """Record what became of a request's edit: applied, declined or not applicable."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"ledger outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+        error = note[:ERROR_MAX_CHARS] if note else None
+        self._execute(
+            "UPDATE requests SET applied = ?, outcome = ?, error = COALESCE(?, error) WHERE id = ?",
+            (int(applied), outcome, error, row_id),
+        )
+
+    def asks(
+        self, target: str, action: str, since: datetime
+    ) -> list[tuple[float, bool, str, int, str, bool | None]]:
+        """(Unix time, cache hit, tier, output tokens, outcome, applied) of the requests for one
+        target and action at or after `since`, oldest first."""
+        rows = self._execute(
+            "SELECT ts, cache_hit, tier, output_tokens, outcome, applied FROM requests"
+            " WHERE target = ? AND action = ? AND ts >= ? ORDER BY id",
+            (target, action, _utc_iso(since)),
+        )
+        return [
+            (
+                datetime.fromisoformat(ts).timestamp(),
+                bool(hit),
+                str(tier),
+                int(out),
+                str(outcome),
+                None if applied is None else bool(applied),
+            )
+            for ts, hit, tier, out, outcome, applied in rows
+        ]
+
+    def target_id(self, raw: str) -> str:
+        """The keyed hash stored for a target (see the module docstring)."""
+        if self._target_key is None:
+            self._target_key = _target_key(self.path.with_name(self.path.name + ".target-key"))
+        return hmac.new(self._target_key, raw.encode(), hashlib.sha256).hexdigest()[:32]
 
     def summary(
         self, *, session: str | None = None, since: datetime | None = None
@@ -311,7 +380,22 @@ def _values(row: LedgerRow) -> tuple[Any, ...]:
         row.outcome,
         error,
         row.session,
+        row.target,
+        None if row.applied is None else int(row.applied),
     )
+
+
+def _target_key(path: Path) -> bytes:
+    """The random key of target ids, created once (0600) beside the ledger."""
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        pass
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key.hex())
+    return key
 
 
 def _private_parent(path: Path) -> None:

@@ -77,6 +77,12 @@ class EditorClient(LanguageClient):
         )
         self.texts: dict[str, str] = {}
         self.versions: dict[str, int] = {}
+        # How the editor answers workspace/applyEdit: None applies it; a test may return a
+        # result (applied: false, like a user saying no) or raise (an error answer, as eglot
+        # 1.9 sends when its user answers no to "Proceed?").
+        self.answer_edit: (
+            Callable[[types.ApplyWorkspaceEditParams], types.ApplyWorkspaceEditResult | None] | None
+        ) = None
         self.root: Path | None = None
         self.home = Path()  # the test's home directory (user config, data, cache)
 
@@ -212,6 +218,10 @@ def make_client() -> EditorClient:
         ls: EditorClient, params: types.ApplyWorkspaceEditParams
     ) -> types.ApplyWorkspaceEditResult:
         ls.applied.append(params)
+        if ls.answer_edit is not None:
+            answer = ls.answer_edit(params)
+            if answer is not None:
+                return answer
         for uri, (version, edits) in edits_by_uri(params.edit).items():
             if uri not in ls.texts:
                 continue  # a file the editor has not opened: it would edit it on disk

@@ -86,3 +86,21 @@ def test_a_model_update_gets_the_existing_text_in_its_prompt(
     text = cli("run", "docstring", f"hashers.py:{line}", "--tier", "budget")
     assert text.stdout.startswith("update docstring · budget · from cache")
     assert "update the existing docstring: replace lines" in text.stdout
+
+
+def test_cli_runs_remember_asks_and_an_applied_answer_starts_over(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    from tests.e2e.lsp_helpers import APP
+
+    cli = make_cli(tmp_path, fake)
+    shout = f"app.py:{line_of(APP, 'cleaned = text.strip()')}"
+    assert cli.json("run", "explain", shout)["cache_hit"] is False
+    again = cli.json("route", "explain", shout)  # another process: the ledger remembers
+    assert any("asked again within the window" in r for r in again["reasons"])
+
+    find_user = f"app.py:{line_of(APP, 'row = conn.execute')}"
+    applied = cli("run", "docstring", find_user, "--apply")
+    assert applied.returncode == 0, applied.stderr
+    after = cli.json("route", "docstring", find_user)
+    assert not any("asked again" in r for r in after["reasons"]), after["reasons"]

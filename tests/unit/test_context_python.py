@@ -301,3 +301,40 @@ def test_windows_line_endings_keep_positions_and_texts_clean() -> None:
     assert ctx.target.signature == "def purge_cache(self) -> None:"
     assert "\r" not in ctx.target.text
     assert ctx.target.text == extract(path, source, line, 8).target.text
+
+
+NESTED = """\
+import functools
+
+
+@functools.lru_cache
+def outer(a, b):
+    def inner(c):
+        return c + a
+    return inner(b)
+"""
+
+
+def test_a_range_over_one_definition_or_inside_its_header_means_that_definition() -> None:
+    lines = NESTED.split("\n")
+    outer_def = line_of(lines, "def outer")
+    end = (line_of(lines, "return inner(b)"), len(lines[line_of(lines, "return inner(b)")]))
+    # Decorators included or not, trailing whitespace or not: the function.
+    for start in ((outer_def - 2, 0), (outer_def - 1, 0), (outer_def, 0)):
+        ctx = extract("n.py", NESTED, *start, end_line=end[0], end_col=end[1])
+        assert (ctx.target.kind, ctx.target.name) == ("function", "outer"), start
+    inner_line = line_of(lines, "def inner")
+    name = lines[inner_line].index("inner")
+    ctx = extract("n.py", NESTED, inner_line, name, end_line=inner_line, end_col=name + 5)
+    assert ctx.target.name == "inner"
+    params = lines[outer_def].index("(a, b)")
+    ctx = extract("n.py", NESTED, outer_def, params, end_line=outer_def, end_col=params + 6)
+    assert ctx.target.name == "outer"
+    # One name in the body is the cursor on it; two statements are a selection.
+    body = line_of(lines, "return c + a")
+    at_c = lines[body].index("c + a")
+    assert extract("n.py", NESTED, body, at_c, end_line=body, end_col=at_c + 1).target.name == (
+        "inner"
+    )
+    two = extract("n.py", NESTED, body, 0, end_line=body + 1, end_col=len(lines[body + 1]))
+    assert two.target.kind == "selection"

@@ -91,8 +91,38 @@ def test_schema_has_no_place_for_code_paths_or_keys(ledger: Ledger) -> None:
     assert set(ledger.columns()) == {
         "id", "ts", "action", "language", "tier", "model", "provider", "reasons", "cache_hit",
         "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd",
-        "baseline_usd", "saved_usd", "latency_ms", "outcome", "error", "session",
+        "baseline_usd", "saved_usd", "latency_ms", "outcome", "error", "session", "target",
+        "applied",
     }  # fmt: skip
+
+
+def test_a_target_is_stored_as_a_keyed_hash_never_as_its_path(tmp_path: Path) -> None:
+    import hashlib
+
+    path = tmp_path / "ledger.sqlite3"
+    ledger = Ledger(path)
+    raw = hashlib.sha256(b"/home/me/clients/acme/billing.py\0function\0charge").hexdigest()
+    stored = ledger.target_id(raw)
+    assert stored == ledger.target_id(raw) and stored != raw and raw[:32] != stored
+    key = path.with_name("ledger.sqlite3.target-key")
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    ledger.close()
+    assert Ledger(path).target_id(raw) == stored  # the same key after a reopen
+    key.unlink()
+    assert Ledger(path).target_id(raw) != stored  # another key: another id
+
+
+def test_an_edit_outcome_updates_its_row(ledger: Ledger) -> None:
+    first = ledger.record(row(target="t1"))
+    second = ledger.record(row(target="t1"))
+    assert second == first + 1
+    ledger.mark_edit(first, applied=False, outcome="declined", note="the editor declined the edit")
+    ledger.mark_edit(second, applied=True, outcome="ok", note=None)
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    asks = ledger.asks("t1", "review", since)
+    assert [(a[4], a[5]) for a in asks] == [("declined", False), ("ok", True)]
+    with pytest.raises(ValueError, match="outcome"):
+        ledger.mark_edit(first, applied=False, outcome="maybe", note=None)
 
 
 def test_row_round_trips_with_reasons_as_json(ledger: Ledger) -> None:

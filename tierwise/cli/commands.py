@@ -69,12 +69,20 @@ def _task(engine: Any, args: argparse.Namespace, action: str) -> Any:
 
 async def cmd_run(args: argparse.Namespace) -> int:
     """tierwise run: route, answer from the cache or a provider, print the result."""
+    if args.apply and args.action != "docstring":
+        raise UsageError("--apply works with the docstring action only")  # before paying
     engine = load_engine(args, Path(args.target.split(":")[0]))
     try:
         task, source = _task(engine, args, args.action)
         outcome = await engine.run(task, on_event=StderrProgress(quiet=args.json))
         if args.apply:
-            _apply_docstring(Path(task.context.target.path), source, outcome.result)
+            try:
+                written = _apply_docstring(Path(task.context.target.path), source, outcome.result)
+            except UsageError as exc:
+                engine.edit_outcome(outcome, "apply_failed", str(exc))
+                raise
+            if written:  # an accepted answer: asking again starts at the routed tier
+                engine.edit_outcome(outcome, "applied")
         if args.json:
             emit_json(report.outcome_json(outcome))
         else:
@@ -86,13 +94,14 @@ async def cmd_run(args: argparse.Namespace) -> int:
         await engine.aclose()
 
 
-def _apply_docstring(path: Path, source: str, result: Any) -> None:
-    """Write a docstring edit into the file, refusing when the file changed meanwhile."""
+def _apply_docstring(path: Path, source: str, result: Any) -> bool:
+    """Write a docstring edit into the file, refusing when the file changed meanwhile; whether
+    anything was written."""
     if not isinstance(result, DocstringResult):
         raise UsageError("--apply works with the docstring action only")
     if result.edit is None:
         print(f"tierwise: nothing written to {path}: {result.note}", file=sys.stderr)
-        return
+        return False
     if read_source(path) != source:
         raise UsageError(f"{path} changed while the model was working: not applying the edit")
     from tierwise.edits import apply_text_edit
@@ -100,6 +109,7 @@ def _apply_docstring(path: Path, source: str, result: Any) -> None:
     path.write_text(apply_text_edit(source, result.edit), encoding="utf-8")
     what = "updated the docstring in" if result.existing else "wrote the docstring into"
     print(f"tierwise: {what} {path}", file=sys.stderr)
+    return True
 
 
 async def cmd_route(args: argparse.Namespace) -> int:

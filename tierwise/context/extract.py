@@ -85,11 +85,90 @@ def extract(
         _check_position(file, end_line, end_col, "selection end")
         if (end_line, end_col) != (line, col):
             start, end = sorted([(line, col), (end_line, end_col)])
-            return _selection_context(file, Span(*start, *end), budget_tokens)
+            span = _trimmed(file, Span(*start, *end))
+            meant = _definition_meant(file, span)
+            if meant is not None:
+                return _definition_context(file, meant, budget_tokens)
+            if not _one_word(file, span):
+                return _selection_context(file, span, budget_tokens)
+            line, col = span.start_line, span.start_col  # a name is not code to work on alone
     index = _innermost(file.parsed.definitions, line, col)
     if index is None:
         return _module_context(file, budget_tokens)
     return _definition_context(file, index, budget_tokens)
+
+
+def _trimmed(file: SourceFile, span: Span) -> Span:
+    """The span without the whitespace (and line breaks) at either end of what it covers."""
+    lines = file.lines
+    sl, sc, el, ec = span.start_line, span.start_col, span.end_line, span.end_col
+    while (sl, sc) < (el, ec):
+        if sc >= len(lines[sl]):
+            sl, sc = sl + 1, 0
+        elif lines[sl][sc].isspace():
+            sc += 1
+        else:
+            break
+    while (sl, sc) < (el, ec):
+        if ec == 0:
+            el, ec = el - 1, len(lines[el - 1])
+        elif lines[el][ec - 1].isspace():
+            ec -= 1
+        else:
+            break
+    return Span(sl, sc, el, ec)
+
+
+def _definition_meant(file: SourceFile, span: Span) -> int | None:
+    """The definition a range means: one it covers exactly (with or without its decorators),
+    else the innermost one whose header holds the whole range.
+
+    Editors send ranges that are not selections: eglot sends the bounds of the expression at
+    point (the whole function with the cursor on `def`, the name, the parameter list), and a
+    linewise selection of a function starts at column 0 and ends past its last character.
+    """
+    found: int | None = None
+    for index, definition in enumerate(file.parsed.definitions):
+        whole = definition.span
+        start, end = (span.start_line, span.start_col), (span.end_line, span.end_col)
+        header = _header(file, definition)
+        if end == (whole.end_line, whole.end_col) and start in (
+            (whole.start_line, whole.start_col),
+            (header.start_line, header.start_col),
+        ):
+            return index
+        if _inside(span, header):
+            found = index  # later definitions are nested deeper
+    return found
+
+
+def _header(file: SourceFile, definition: Definition) -> Span:
+    """From the `def`/`class`/`function` keyword to the end of the signature."""
+    text = slice_span(file.lines, definition.span)
+    signature = definition.signature.strip()
+    at = text.find(signature) if signature else -1
+    if at < 0:
+        name = definition.name_span or definition.span
+        return Span(name.start_line, 0, name.end_line, len(file.lines[name.end_line]))
+    start = _advance(definition.span.start_line, definition.span.start_col, text[:at])
+    end = _advance(*start, signature)
+    return Span(*start, *end)
+
+
+def _advance(line: int, col: int, text: str) -> tuple[int, int]:
+    breaks = text.count("\n")
+    if not breaks:
+        return line, col + len(text)
+    return line + breaks, len(text) - text.rfind("\n") - 1
+
+
+def _one_word(file: SourceFile, span: Span) -> bool:
+    """A range over one name (or dotted name) on one line: what eglot sends for a cursor on
+    it, and no code to review or explain on its own."""
+    if span.start_line != span.end_line:
+        return False
+    text = file.lines[span.start_line][span.start_col : span.end_col]
+    return re.fullmatch(r"[^\W\d][\w$]*(?:\.[^\W\d][\w$]*)*", text) is not None
 
 
 def list_targets(path: str, source: str) -> list[Target]:

@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from tierwise.core.errors import UsageError
 from tierwise.core.models import Usage
 from tierwise.core.task import Action, Task
 from tierwise.core.tiers import Tier
+from tierwise.engine.asks import repeats
 from tierwise.engine.execution import Executor
 from tierwise.engine.outcome import EventSink, Outcome
 from tierwise.engine.pricing import Pricing
@@ -36,6 +37,7 @@ from tierwise.routing.policy import Policy
 from tierwise.routing.router import Decision, RouteState, TokenEstimate, route
 from tierwise.routing.signals import Signals, compute_signals
 
+EDIT_STATUSES = ("applied", "declined", "apply_failed")
 # Parsed files kept per engine: enough for the files open side by side in an editor.
 PARSED_FILES_KEPT = 16
 
@@ -54,7 +56,6 @@ class Engine:
         self.workspace_root = workspace_root
         self.session = session or uuid.uuid4().hex[:12]
         self._pool_override = pool
-        self._history: dict[str, deque[float]] = {}
         self._files: OrderedDict[str, SourceFile] = OrderedDict()
         self._files_lock = threading.Lock()  # code-action listing routes in a worker thread
         self.stores = Stores(config)
@@ -198,12 +199,31 @@ class Engine:
             action, ctx, tier=tier, refresh=refresh, options=opts, doc_version=doc_version, uri=uri
         )
 
-    def _repeats(self, signals: Signals, now: float) -> int:
+    def _repeats(self, task: Task, signals: Signals) -> int:
+        """Earlier asks that count for escalation (engine/asks.py says which); none for a
+        refresh, which asks for a fresh answer rather than a better tier."""
+        if task.refresh:
+            return 0
+        now = time.time()
         window = self.policy.escalate_window_s
-        asks = self._history.get(signals.target_key, deque())
-        while asks and now - asks[0] > window:
-            asks.popleft()
-        return len(asks)
+        since = datetime.fromtimestamp(now - window, UTC)
+        found = self.stores.asks(
+            self.stores.target_id(signals.target_key), task.action.value, since
+        )
+        return repeats(found, now=now, window_s=window)
+
+    def edit_outcome(self, outcome: Outcome, status: str, reason: str | None = None) -> None:
+        """Record what became of an answer's edit. `status` is "applied" (an accepted answer:
+        the next ask starts over), "declined" (the editor or the user said no), or
+        "apply_failed" (it could not be applied: a changed document, a client that cannot
+        apply edits); `reason` says why it was not applied."""
+        if outcome.ledger_id is None:
+            return
+        if status not in EDIT_STATUSES:
+            raise ValueError(f"edit status {status!r} is not one of {', '.join(EDIT_STATUSES)}")
+        applied = status == "applied"
+        kind = "ok" if applied else status
+        self.stores.mark_edit(outcome.ledger_id, applied=applied, outcome=kind, note=reason)
 
     def _spent(self) -> tuple[float, float]:
         if self.ledger is None or (self.policy.daily_usd <= 0 and self.policy.monthly_usd <= 0):
@@ -234,7 +254,7 @@ class Engine:
         today, month = self._spent()
         state = RouteState(
             sticky=sticky,
-            repeats=self._repeats(signals, time.monotonic()),
+            repeats=self._repeats(task, signals),
             spent_today=today,
             spent_month=month,
             local_only=privacy.matches_any(
@@ -260,7 +280,6 @@ class Engine:
         """Run a task end to end; cancelling the awaiting task closes the provider stream."""
         signals = compute_signals(task.context)
         decision = self.decide(task, sticky=sticky, signals=signals)
-        self._history.setdefault(signals.target_key, deque()).append(time.monotonic())
         tier_config = self.config.tiers.get(decision.tier.label)
         if tier_config is not None and decision.tier is not Tier.STATIC:
             # The context was fitted to the base tier; the decided one may allow less.

@@ -25,6 +25,7 @@ from tierwise.ledger import LedgerRow
 from tierwise.providers.base import Completion, Delta, ProviderRequest
 from tierwise.providers.pool import ProviderPool
 from tierwise.routing.router import BUDGET_REFUSAL, Decision
+from tierwise.routing.signals import target_key
 
 # Report streaming progress at most this often, so a fast stream does not flood the editor.
 PROGRESS_EVERY_S = 0.1
@@ -108,7 +109,7 @@ class Executor:
             emit(Event("start", f"{task.action.value} · static · no model"))
             result = await asyncio.to_thread(handler.run_static, task)
             elapsed = time.perf_counter() - started
-            self.stores.record(
+            row_id = self.stores.record(
                 self._row(
                     task,
                     decision,
@@ -131,6 +132,7 @@ class Executor:
                 elapsed,
                 0.0,
                 decision.warnings,
+                row_id,
             )
 
         keys = [] if self.stores.cache is None else self.cache_keys(task, handler, decision)
@@ -222,7 +224,7 @@ class Executor:
         cost = self.pricing.model_cost(ref, completion.usage)
         baseline = self.pricing.frontier_cost(completion.usage)
         elapsed = time.perf_counter() - started
-        self.stores.record(
+        row_id = self.stores.record(
             self._row(
                 task,
                 decision,
@@ -263,11 +265,14 @@ class Executor:
             elapsed,
             0.0,
             warnings,
+            row_id,
         )
 
     def _row(self, task: Task, decision: Decision, **fields: Any) -> LedgerRow:
         model = fields.pop("model", None) or decision.model
+        target = task.context.target
         return LedgerRow(
+            target=self.stores.target_id(target_key(target.path, target.kind, target.name)),
             ts=datetime.now(UTC).isoformat(timespec="seconds"),
             action=task.action.value,
             language=task.context.target.language,
@@ -298,7 +303,7 @@ class Executor:
         self.stores.cache.record_hit(saved)
         elapsed = time.perf_counter() - started
         model = str(entry.get("model") or decision.model or "")
-        self.stores.record(
+        row_id = self.stores.record(
             self._row(
                 task,
                 decision,
@@ -322,6 +327,7 @@ class Executor:
             elapsed,
             saved,
             decision.warnings,
+            row_id,
         )
 
 

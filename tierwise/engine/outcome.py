@@ -37,6 +37,7 @@ class Outcome:
     latency_s: float
     saved_usd: float = 0.0
     warnings: tuple[str, ...] = ()
+    ledger_id: int | None = None  # its ledger row, for recording what became of its edit
 
 
 EventSink = Callable[[Event], None]

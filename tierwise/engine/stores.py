@@ -4,13 +4,21 @@ slow writes kept off the request path until the engine closes."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from tierwise.cache.store import ResponseCache
 from tierwise.config import Config, cache_dir, data_dir
+from tierwise.engine.asks import Ask
 from tierwise.ledger import Ledger, LedgerRow
+
+# Rows kept in memory for escalation when the ledger is disabled.
+MEMORY_ROWS = 512
 
 
 class Stores:
@@ -22,6 +30,9 @@ class Stores:
         self._ledger: Ledger | None = None
         self._pending: set[asyncio.Future[Any]] = set()
         self.notices: list[str] = []  # one-off messages for the user (e.g. a rebuilt cache)
+        # Without a ledger, escalation remembers this process's rows (by memory id).
+        self._memory: dict[int, LedgerRow] = {}
+        self._memory_ids = itertools.count(1)
 
     @property
     def cache(self) -> ResponseCache | None:
@@ -46,13 +57,58 @@ class Stores:
                 self.notices.append(f"ledger was rebuilt: {self._ledger.rebuilt_reason}")
         return self._ledger
 
-    def record(self, row: LedgerRow) -> None:
-        """Append a ledger row (never raises: the ledger must not break a request)."""
-        if self.ledger is not None:
+    def target_id(self, raw: str) -> str:
+        """How rows name a target: the ledger's keyed hash, or the raw key in memory."""
+        return self.ledger.target_id(raw) if self.ledger is not None else raw
+
+    def record(self, row: LedgerRow) -> int | None:
+        """Append a ledger row; its id, or None (never raises: the ledger must not break a
+        request)."""
+        if self.ledger is None:
+            memory_id = next(self._memory_ids)
+            self._memory[memory_id] = row
+            while len(self._memory) > MEMORY_ROWS:
+                del self._memory[next(iter(self._memory))]
+            return memory_id
+        try:
+            return self.ledger.record(row)
+        except Exception as exc:  # a full disk must not lose the user's answer
+            self.notices.append(f"ledger write failed: {exc}")
+            return None
+
+    def mark_edit(self, row_id: int, *, applied: bool, outcome: str, note: str | None) -> None:
+        """Record whether a request's edit was applied (never raises)."""
+        if self.ledger is None:
+            row = self._memory.get(row_id)
+            if row is not None:
+                self._memory[row_id] = attrs.evolve(row, applied=applied, outcome=outcome)
+            return
+        try:
+            self.ledger.mark_edit(row_id, applied=applied, outcome=outcome, note=note)
+        except Exception as exc:
+            self.notices.append(f"ledger write failed: {exc}")
+
+    def asks(self, target: str, action: str, since: datetime) -> list[Ask]:
+        """Earlier requests for this target and action (escalation memory), oldest first."""
+        if self.ledger is None:
+            rows = [
+                (
+                    datetime.fromisoformat(r.ts).timestamp(),
+                    r.cache_hit,
+                    r.tier,
+                    r.output_tokens,
+                    r.outcome,
+                    r.applied,
+                )
+                for r in self._memory.values()
+                if r.target == target and r.action == action
+            ]
+        else:
             try:
-                self.ledger.record(row)
-            except Exception as exc:  # a full disk must not lose the user's answer
-                self.notices.append(f"ledger write failed: {exc}")
+                rows = self.ledger.asks(target, action, since)
+            except Exception:
+                return []  # a busy or broken ledger: no escalation, never a failed request
+        return [Ask(*row) for row in rows if row[0] >= since.timestamp()]
 
     def defer(self, fn: Callable[[], Any]) -> None:
         """Run a slow write (cache set) off the request's critical path; drain() waits for it."""

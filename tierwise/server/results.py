@@ -6,6 +6,7 @@ version after the exact text it was computed from was found again, once, in the 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -70,7 +71,13 @@ def place(
 async def apply_edits(
     server: TierwiseServer, label: str, files: list[tuple[str, int | None, list[types.TextEdit]]]
 ) -> dict[str, Any]:
-    """Send a WorkspaceEdit through workspace/applyEdit (versioned when the client takes it)."""
+    """Send a WorkspaceEdit through workspace/applyEdit (versioned when the client takes it).
+
+    The result says `applied` and, when not, the `reason`; `status` (applied, declined or
+    apply_failed) is for the ledger. An editor that says no answers `applied: false`, with or
+    without a `failureReason`, or (eglot, when its user answers no to "Proceed?") with an
+    error: each is a declined edit, never a failed command.
+    """
     edit = workspace_edit(
         files, document_changes=server.client_supports("workspace.workspace_edit.document_changes")
     )
@@ -80,14 +87,24 @@ async def apply_edits(
             "applied": False,
             "edit": plain,
             "reason": "the client does not support workspace/applyEdit",
+            "status": "apply_failed",
         }
-    response = await server.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=edit, label=label)
-    )
-    out: dict[str, Any] = {"applied": bool(response.applied), "edit": plain}
-    if not response.applied:
-        out["reason"] = response.failure_reason or "the client did not apply the edit"
-    return out
+    try:
+        response = await server.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=label)
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # an error answer, or a reply that is no ApplyWorkspaceEditResult
+        said = str(getattr(exc, "message", "") or exc).strip()
+        logger.info("workspace/applyEdit was answered with an error: %s", said)
+        reason = "the editor declined the edit" + (f" ({said})" if said else "")
+        return {"applied": False, "edit": plain, "reason": reason, "status": "declined"}
+    if response.applied:
+        return {"applied": True, "edit": plain, "status": "applied"}
+    why = (response.failure_reason or "").strip()
+    reason = "the editor declined the edit" + (f": {why}" if why else "")
+    return {"applied": False, "edit": plain, "reason": reason, "status": "declined"}
 
 
 async def apply_docstring(
@@ -104,7 +121,7 @@ async def apply_docstring(
             "was being written: not applied; run it again"
         )
         server.tell(message)
-        return {"applied": False, "reason": message}
+        return {"applied": False, "reason": message, "status": "apply_failed"}
     span, doc = placed
     index = LineIndex(doc.source, server.encoding)
     edit = types.TextEdit(range=index.to_range(span), new_text=result.edit.new_text)

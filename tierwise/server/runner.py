@@ -198,7 +198,7 @@ async def execute(server: TierwiseServer, task: Task, snap: Snapshot) -> dict[st
         if outcome.cache_hit
         else f"{outcome.decision.tier.label} · ${outcome.cost_usd:.4f}"
     )
-    server.last_runs[snap.uri] = LastRun(task, snap, int(outcome.decision.tier))
+    server.last_runs[snap.uri] = LastRun(task, snap, int(outcome.decision.tier), outcome)
     server.listings.clear()  # asking again now escalates: the listed tiers change
     server.last_run_uri = snap.uri
     for notice in engine.notices:
@@ -206,8 +206,20 @@ async def execute(server: TierwiseServer, task: Task, snap: Snapshot) -> dict[st
     engine.notices.clear()
     data = report.outcome_json(outcome)
     data["uri"] = snap.uri
-    data.update(await deliver(server, snap, task, outcome))
+    delivered = await deliver(server, snap, task, outcome)
+    record_edit(server, outcome, delivered.pop("status", None), delivered.get("reason"))
+    data.update(delivered)
     return data
+
+
+def record_edit(
+    server: TierwiseServer, outcome: Outcome | None, status: str | None, reason: Any
+) -> None:
+    """Tell the engine what became of an answer's edit (applied, declined, not applicable)."""
+    if outcome is None or status is None or server.engine is None:
+        return
+    server.engine.edit_outcome(outcome, status, str(reason) if reason else None)
+    server.listings.clear()  # an applied answer resets escalation: the listed tiers change
 
 
 async def deliver(
@@ -225,12 +237,16 @@ async def deliver(
         shown = await results.show_markdown(server, task.action.value, result)
         return {"markdown": result.markdown, "title": result.title, **shown}
     if isinstance(result, RenameResult):
-        return offer_names(server, snap, task, result)
+        return offer_names(server, snap, task, result, outcome)
     return {}
 
 
 def offer_names(
-    server: TierwiseServer, snap: Snapshot, task: Task, result: RenameResult
+    server: TierwiseServer,
+    snap: Snapshot,
+    task: Task,
+    result: RenameResult,
+    outcome: Outcome | None = None,
 ) -> dict[str, Any]:
     """Return the candidates; clients without their own picker get a showMessageRequest."""
     data: dict[str, Any] = {
@@ -245,7 +261,7 @@ def offer_names(
         data["position"] = {"line": name.start.line, "character": name.start.character}
         data["range"] = range_dict(name)
     if result.candidates and not _has_picker(server):
-        server.spawn(pick_name(server, snap, task, result))
+        server.spawn(pick_name(server, snap, task, result, outcome))
     return data
 
 
@@ -257,30 +273,44 @@ def _has_picker(server: TierwiseServer) -> bool:
 
 
 async def pick_name(
-    server: TierwiseServer, snap: Snapshot, task: Task, result: RenameResult
+    server: TierwiseServer,
+    snap: Snapshot,
+    task: Task,
+    result: RenameResult,
+    outcome: Outcome | None = None,
 ) -> None:
     """Ask for one of the names, then rename (Python: across files with jedi)."""
     reasons = "; ".join(f"{c.name}: {c.reason}" for c in result.candidates if c.reason)
-    choice = await server.window_show_message_request_async(
-        types.ShowMessageRequestParams(
-            type=types.MessageType.Info,
-            message=f"tierwise: rename {result.old_name} to…"
-            + (f" ({reasons})" if reasons else ""),
-            actions=[types.MessageActionItem(title=c.name) for c in result.candidates],
+    try:
+        choice = await server.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Info,
+                message=f"tierwise: rename {result.old_name} to…"
+                + (f" ({reasons})" if reasons else ""),
+                actions=[types.MessageActionItem(title=c.name) for c in result.candidates],
+            )
         )
-    )
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # an error answer is a "no" too: never a traceback
+        logger.info("window/showMessageRequest was answered with an error: %s", exc)
+        choice = None
     if choice is None:
+        record_edit(server, outcome, "declined", "the names were dismissed")
         return
     where = results.rename_position(server, snap, task, result)
     if where is None:
-        server.tell(f"{Path(snap.path).name} changed and {result.old_name} moved: run rename again")
+        message = f"{Path(snap.path).name} changed and {result.old_name} moved: run rename again"
+        record_edit(server, outcome, "apply_failed", message)
+        server.tell(message)
         return
     line, col, doc = where
-    outcome = await rename_symbol(
+    done = await rename_symbol(
         server, doc.uri, line, col, result.old_name, choice.title, task.context.target.language
     )
-    if not outcome.get("applied") and outcome.get("reason"):
-        server.tell(str(outcome["reason"]))
+    record_edit(server, outcome, done.pop("status", None), done.get("reason"))
+    if not done.get("applied") and done.get("reason"):
+        server.tell(str(done["reason"]))
 
 
 async def rename_symbol(
@@ -322,6 +352,7 @@ async def rename_symbol(
         return {
             "applied": False,
             "reason": f"{Path(doc.path).name} changed during the rename: run it again",
+            "status": "apply_failed",
         }
     files = []
     for path, (old, new) in changes.items():
@@ -330,6 +361,7 @@ async def rename_symbol(
             return {
                 "applied": False,
                 "reason": f"{path.name} changed during the rename: run it again",
+                "status": "apply_failed",
             }
         version = opened.version if opened is not None else None
         file_uri = opened.uri if opened is not None else path.as_uri()
@@ -350,4 +382,9 @@ async def apply_rename(
     if word is None:
         raise UsageError(f"no identifier at line {line}, character {position.character}")
     language = language_for(snap.path)
-    return await rename_symbol(server, uri, line, word.start(), word.group(), new_name, language)
+    done = await rename_symbol(server, uri, line, word.start(), word.group(), new_name, language)
+    last = server.last_runs.get(uri)
+    if last is not None and last.task.action is Action.RENAME:  # the picked name of that run
+        record_edit(server, last.outcome, done.get("status"), done.get("reason"))
+    done.pop("status", None)
+    return done

@@ -47,6 +47,7 @@ class LastRun:
     task: Task
     snapshot: Snapshot
     tier: int  # the Tier value the run was answered on
+    outcome: Any = None  # tierwise.engine.Outcome: what became of its edit goes to the ledger
 
 
 @attrs.define
