@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command and what .ci/run calls: install the dev extras into .venv-dev
-# (created if missing) and run every gate: ruff, mypy, pytest, then the cache-key tests on
+# (created if missing) and run every gate: ruff, mypy, the VS Code extension's node tests and
+# .vsix, pytest (which includes a real VS Code end to end), then the cache-key tests on
 # Python 3.12 (scripts/test_py312.sh).
 # It uses its own venv on purpose: the README's "Try it" command makes `.venv` with a plain,
 # non-editable install, and running the tests must not quietly turn that into a dev install.
@@ -17,5 +18,12 @@ bash scripts/editors.sh  # Emacs with eglot for the eglot e2e test (apt; skipped
 echo "== ruff check"; "$VENV/bin/ruff" check .
 echo "== ruff format --check"; "$VENV/bin/ruff" format --check .
 echo "== mypy"; "$VENV/bin/mypy"
+# The VS Code extension: node tests and the .vsix (tests/test_vscode_package.py reads it), then
+# code-server and Chromium for its end-to-end test (cached in ~/.cache/tierwise-e2e; set
+# TIERWISE_SKIP_VSCODE_E2E=1 to skip that part).
+TIERWISE_PYTHON="$PWD/$VENV/bin/python" bash scripts/vscode-client.sh
+if [ "${TIERWISE_SKIP_VSCODE_E2E:-}" != 1 ]; then
+  echo "== VS Code e2e setup"; bash scripts/setup-vscode-e2e.sh
+fi
 echo "== pytest"; "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
 echo "== cache keys on Python 3.12"; bash scripts/test_py312.sh
