@@ -1,6 +1,6 @@
 """package.json's settings and the server's editor-settable settings stay in step.
 
-The server side comes from the settings tree itself (tierwise.config_schema), so a key added
+The server side comes from the settings tree itself (tierwise.config.schema), so a key added
 on either side without the other fails here (after ruff-vscode's tests/client/package_json.py).
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tierwise.config import TRUSTED_ONLY, Config, Layer, build_config
-from tierwise.config_schema import EditorSetting, editor_settings
+from tierwise.config.schema import EditorSetting, editor_settings
 from tierwise.server.settings import editor_settings as from_editor
 
 PACKAGE = Path(__file__).resolve().parents[1] / "vscode-client" / "package.json"

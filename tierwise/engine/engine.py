@@ -226,7 +226,13 @@ class Engine:
         self.stores.mark_edit(outcome.ledger_id, applied=applied, outcome=kind, note=reason)
 
     def _spent(self) -> tuple[float, float]:
-        if self.ledger is None or (self.policy.daily_usd <= 0 and self.policy.monthly_usd <= 0):
+        if self.policy.daily_usd <= 0 and self.policy.monthly_usd <= 0:
+            return 0.0, 0.0
+        return self._spent_today_and_month()
+
+    def _spent_today_and_month(self) -> tuple[float, float]:
+        """Dollars spent since UTC midnight and since the first of the month (the caps' days)."""
+        if self.ledger is None:
             return 0.0, 0.0
         now = datetime.now(UTC)
         day = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -316,13 +322,22 @@ class Engine:
     # -- stats and lifecycle --------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
-        """Ledger summary (session and all time) and cache stats."""
+        """Ledger summary (session and all time), cache stats, and spend against the caps."""
         out: dict[str, Any] = {"session": self.session}
         if self.ledger is not None:
             out["this_session"] = self.ledger.summary(session=self.session)
             out["all_time"] = self.ledger.summary()
         if self.cache is not None:
             out["cache"] = attrs.asdict(self.cache.stats(), value_serializer=_jsonable)
+        today, month = self._spent_today_and_month()
+        budget = self.config.budget
+        out["budget"] = {
+            "daily_usd": budget.daily_usd,
+            "monthly_usd": budget.monthly_usd,
+            "mode": budget.mode,
+            "spent_today_usd": today,
+            "spent_month_usd": month,
+        }
         return out
 
     def clear_cache(self) -> int:

@@ -4,6 +4,7 @@
 
 import { execFile } from "node:child_process";
 import { accessSync, constants } from "node:fs";
+import { homedir } from "node:os";
 import { isAbsolute } from "node:path";
 import * as vscode from "vscode";
 import {
@@ -21,6 +22,7 @@ import { isMarkdownDocument } from "./logic/results";
 import {
   chooseServer,
   describe,
+  expandHome,
   findOnPath,
   notFoundMessage,
   type ServerCommand,
@@ -171,8 +173,10 @@ export class TierwiseClient implements vscode.Disposable {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const candidates = serverCandidates({
       // VS Code already drops workspace values of these restricted settings when untrusted.
-      pathSetting: config.get<string[]>("server.path") ?? [],
-      interpreterSetting: config.get<string[]>("interpreter") ?? [],
+      pathSetting: (config.get<string[]>("server.path") ?? []).map((p) => expandHome(p, homedir())),
+      interpreterSetting: (config.get<string[]>("interpreter") ?? []).map((p, i) =>
+        i === 0 ? expandHome(p, homedir()) : p,
+      ),
       pythonExtension: trusted ? await selectedInterpreter(this.log, folder) : undefined,
       onPath: findOnPath("tierwise", process.env.PATH, isExecutable),
       trusted,

@@ -14,6 +14,7 @@ import {
   checkKey,
   chooseServer,
   describe as describeServer,
+  expandHome,
   findOnPath,
   notFoundMessage,
   serverCandidates,
@@ -290,6 +291,11 @@ describe("finding the server", () => {
     assert.equal(chosen?.command, "/bin/tierwise");
     assert.deepEqual(rejected, ["/gone/tierwise serve --log-level warning (from tierwise.server.path): not an executable file"]);
     assert.equal((await chooseServer([], async () => undefined)).chosen, undefined);
+  });
+  it("expands ~ in hand-written paths", () => {
+    assert.equal(expandHome("~/.local/bin/tierwise", "/home/me/"), "/home/me/.local/bin/tierwise");
+    assert.equal(expandHome("/opt/~x", "/home/me"), "/opt/~x");
+    assert.equal(expandHome("~other/x", "/home/me"), "~other/x");
   });
   it("looks a program up on PATH", () => {
     const exists = (f: string) => f === "/b/tierwise";

@@ -200,6 +200,14 @@ describe("the real tierwise server over stdio", { timeout: 120000 }, () => {
     assert.equal(states.length, 1);
     assert.match(states[0].message, /^mid · anthropic:claude-sonnet-4-6/);
     assert.equal(states[0].ended, true);
+    // The cache write lands off the request path: wait for it (stats make no model call).
+    for (let i = 0; i < 100; i++) {
+      const stats = await command<StatsResult>("tierwise.stats");
+      if ((stats.cache?.entries ?? 0) >= 1) {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
     // Asking again on auto would escalate (a repeat means the answer was poor); the picker's
     // explicit tier choice is what reaches the same cached answer.
     const again = await command<RunResult>("tierwise.run", requestArgs("explain", uri, at("row = conn.execute"), "mid"));
@@ -226,7 +234,18 @@ describe("the real tierwise server over stdio", { timeout: 120000 }, () => {
     assert.equal(session.cache_hits, 1);
     assert.ok(Math.abs(session.cost_usd - firstRun.cost_usd) < 1e-12);
     assert.equal(statusText(stats), `tierwise: auto · ${usd(session.cost_usd)} (saved ${usd(session.savings_usd)})`);
-    assert.ok(statusTooltip(stats).includes("Answered from cache: 1 of 2 requests this session (50%)"));
+    const tooltip = statusTooltip(stats);
+    assert.ok(tooltip.includes("Answered from cache: 1 of 2 requests this session (50%)"), tooltip.join("\n"));
+    // The day's budget line comes from the server's budget report (no cap set here).
+    assert.ok(Math.abs(stats.budget!.spent_today_usd - firstRun.cost_usd) < 1e-12);
+    assert.ok(tooltip.includes(`Today: ${usd(firstRun.cost_usd)} spent, no daily cap set (budget.daily_usd)`));
+  });
+
+  it("escalate re-runs the last action one tier up", async () => {
+    const result = await command<RunResult>("tierwise.escalate", {});
+    assert.equal(result.tier, "frontier");
+    assert.equal(result.model, "anthropic:claude-opus-4-5");
+    assert.equal(models.at(-1), "claude-opus-4-5");
   });
 
   it("rename returns candidates to a client with its own picker, and applyRename applies one", async () => {

@@ -74,6 +74,14 @@ export function describe(c: ServerCommand): string {
   return `${[c.command, ...c.args].join(" ")} (from ${c.source})`;
 }
 
+/** "~/bin/tierwise" -> "/home/me/bin/tierwise" (settings are written by hand). */
+export function expandHome(path: string, home: string | undefined): string {
+  if (home && (path === "~" || path.startsWith("~/"))) {
+    return home.replace(/\/+$/, "") + path.slice(1);
+  }
+  return path;
+}
+
 /** Look a program up on a PATH string, as a shell would. */
 export function findOnPath(
   name: string,

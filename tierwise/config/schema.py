@@ -1,7 +1,7 @@
 """The settings an editor may set: the settings tree less what only the user file may set.
 
-Derived from the attrs classes in config.py and its trust rule, so that an editor's settings
-schema (the VS Code extension's package.json) can be checked against it by a test.
+Derived from the attrs classes in tree.py and the trust rule in layers.py, so that an editor's
+settings schema (the VS Code extension's package.json) can be checked against it by a test.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from typing import Any
 
 import attrs
 
-from tierwise.config import ADDITIVE_FOR_UNTRUSTED, ENUMS, TRUSTED_ONLY, Config, defaults_dict
+from tierwise.config.layers import ADDITIVE_FOR_UNTRUSTED, TRUSTED_ONLY
+from tierwise.config.tree import Config
+from tierwise.config.validation import ENUMS, defaults_dict
 
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"}
 
