@@ -42,7 +42,8 @@ if [ ! -f "$CS_DIR/.done" ]; then
   rm -rf "$CS_DIR" && mkdir -p "$CS_DIR"
   # Node 24 first on PATH and its headers as nodedir: code-server's postinstall builds its
   # native modules (node-pty, spdlog, kerberos, …) for the Node that will run it.
-  PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" \
+  # JOBS: node-gyp builds each module with every core.
+  PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" JOBS=max \
     npm install --prefix "$CS_DIR" --no-save --no-package-lock --no-audit --no-fund \
     --loglevel=error "code-server@$CODE_SERVER_VERSION"
   XDG_CONFIG_HOME="$CS_DIR/probe" PATH="$NODE_HOME/bin:$PATH" \
