@@ -240,3 +240,12 @@ def test_stats_after_the_session(vscode: Any) -> None:
     assert session["requests"] >= 4
     assert stats["status"] == vscode[0]["stats"]["status"]
     assert stats["status"].startswith("tierwise: auto · $")
+
+
+def test_server_code_actions_run_through_the_client_and_update_the_status(vscode: Any) -> None:
+    step = vscode[0]["code_action"]
+    review = [t for t in step["titles"] if t.startswith("Review · ")]
+    assert review and re.fullmatch(r"Review · \w+ · (~\$[0-9.]+|\$0)", review[0])
+    assert step["command"] == "tierwise.run"
+    assert step["result"]["tier"] == review[0].split(" · ")[1]
+    assert step["statusAfter"] != step["statusBefore"]

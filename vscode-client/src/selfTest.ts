@@ -228,6 +228,31 @@ export async function runSelfTest(dir: string, ctx: Context): Promise<void> {
       return { items, chosen, text: doc.getText() };
     });
 
+    await step("code_action", async () => {
+      // A code action the server listed runs through vscode-languageclient's own command;
+      // the extension's middleware still refreshes the status after it.
+      cursorAt("return cleaned.upper()");
+      await ctx.actions.refreshStatus();
+      const before = hooks.statusText;
+      const listed = await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>(
+        "vscode.executeCodeActionProvider",
+        doc.uri,
+        editor.selection,
+      );
+      const titles = listed.map((a) => a.title);
+      const review = listed.find((a) => a.title.startsWith("Review · ")) as vscode.CodeAction | undefined;
+      const command = review?.command;
+      if (!command) {
+        throw new Error(`no Review code action; listed: ${titles.join(" | ")}`);
+      }
+      const result = await vscode.commands.executeCommand<RunResult | undefined>(
+        command.command,
+        ...(command.arguments ?? []),
+      );
+      await until("the status after the code action", () => hooks.statusText !== before, 10000);
+      return { titles, command: command.command, result: result ? { tier: result.tier, model: result.model } : null, statusBefore: before, statusAfter: hooks.statusText };
+    });
+
     await step("stats", async () => ({
       status: hooks.statusText,
       stats: await ctx.server.command<StatsResult>(SERVER_COMMANDS.stats),
