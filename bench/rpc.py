@@ -26,6 +26,7 @@ class RawClient:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
             env=env,
+            limit=2**26,  # a code-action listing or a 1 MB document's diagnostics is one line
         )
         return cls(process)
 
@@ -36,11 +37,20 @@ class RawClient:
 
     async def request(self, method: str, params: Any) -> Any:
         """Send a request and wait for its result; a JSON-RPC error comes back as the error dict."""
+        _, future = self.start_request(method, params)
+        return await future
+
+    def start_request(self, method: str, params: Any) -> tuple[int, asyncio.Future[Any]]:
+        """Send a request; returns its id and the future of its result (or error dict)."""
         ident = next(self._ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting[ident] = future
         self._send({"id": ident, "method": method, "params": params})
-        return await future
+        return ident, future
+
+    def cancel(self, ident: int) -> None:
+        """Send $/cancelRequest for a request in flight."""
+        self.notify("$/cancelRequest", {"id": ident})
 
     def notify(self, method: str, params: Any) -> None:
         """Send a notification."""

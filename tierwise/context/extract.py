@@ -13,13 +13,15 @@ itself is never cut: one that alone exceeds the budget gets no context, and the 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from pathlib import PurePath
+from typing import Any
 
 import attrs
 
-from tierwise.context import fallback, grammars, python, treesitter
+from tierwise.context import fallback, grammars, incremental, python, treesitter
 from tierwise.context.languages import (
     Call,
     Definition,
@@ -38,27 +40,45 @@ _LEADING_COMMENT = ("#", "//", "/*", "*", "--", ";")
 
 @attrs.frozen
 class SourceFile:
-    """One parsed file; the server keeps recent ones so cursor moves do not re-parse."""
+    """One parsed version of a file, shared by every extraction from it (the engine keeps
+    recent ones, so cursor moves do not re-parse and edits re-parse only what changed)."""
 
     path: str
     source: str
     language: str
     lines: list[str]
     parsed: ParsedFile
+    backend: str = "fallback"  # "python" (ast), "treesitter" or "fallback"
+    # Positional indexes of calls and names, built on first use (see _in_span).
+    memo: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
 
 
-def load(path: str, source: str) -> SourceFile:
-    """Parse a file once for any number of extractions."""
+def load(path: str, source: str, previous: SourceFile | None = None) -> SourceFile:
+    """Parse a file once for any number of extractions.
+
+    With the previous version of the same Python file, only the statements the edit touched
+    are parsed again (context/incremental.py); the result is the same as a full parse.
+    """
     language = language_for(path)
+    if previous is not None and previous.backend == "python" and previous.path == path:
+        if previous.source == source:
+            return previous
+        found = incremental.reparse(previous.parsed, previous.source, previous.lines, source)
+        if found is not None:
+            return SourceFile(path, source, language, found[1], found[0], "python")
     lines = split_lines(source)
     parsed: ParsedFile | None = None
+    backend = "fallback"
     if language == "python":
         parsed = python.parse(source, lines)
+        backend = "python"
     elif language in grammars.LANGUAGES:
         parsed = treesitter.parse(language, source, lines)
+        backend = "treesitter"
     if parsed is None:
         parsed = fallback.parse(source, lines, language)
-    return SourceFile(path, source, language, lines, parsed)
+        backend = "fallback"
+    return SourceFile(path, source, language, lines, parsed, backend)
 
 
 def extract(
@@ -305,6 +325,28 @@ def _within(span: Span, line: int, col: int) -> bool:
     return (span.start_line, span.start_col) <= (line, col) <= (span.end_line, span.end_col)
 
 
+def _in_span(file: SourceFile, kind: str, span: Span) -> list[int]:
+    """Indices (in walk order) of the file's calls or names inside a span.
+
+    A sorted positional index per file version makes this a bisection, not a scan of every
+    call and name of the file for each target (which made `plan` quadratic in file size).
+    """
+    index = file.memo.get(kind)
+    if index is None:
+        items = file.parsed.calls if kind == "calls" else file.parsed.names
+        positions = (
+            [(c.line, c.col, i) for i, c in enumerate(file.parsed.calls)]
+            if kind == "calls"
+            else [(n[1], n[2], i) for i, n in enumerate(file.parsed.names)]
+        )
+        positions.sort()
+        index = file.memo[kind] = (positions, items)
+    positions, _ = index
+    lo = bisect.bisect_left(positions, (span.start_line, span.start_col, -1))
+    hi = bisect.bisect_right(positions, (span.end_line, span.end_col, len(positions)))
+    return sorted(p[2] for p in positions[lo:hi])
+
+
 def _cross_file(file: SourceFile, calls: Iterable[Call]) -> int:
     """Call sites whose root name comes from a non-standard-library import (or a Rust path)."""
     external = {name for imp in file.parsed.imports if imp.external for name, _ in imp.bindings}
@@ -318,8 +360,8 @@ def _build(
     parsed = file.parsed
     definitions = parsed.definitions
     span = target.span
-    calls = [c for c in parsed.calls if _within(span, c.line, c.col)]
-    used = {n for n, line, col in parsed.names if _within(span, line, col)}
+    calls = [parsed.calls[i] for i in _in_span(file, "calls", span)]
+    used = {parsed.names[i][0] for i in _in_span(file, "names", span)}
     used.update(c.root for c in calls)
     imports_used = [i.text for i in parsed.imports if any(b in used for b, _ in i.bindings)]
     imports_other = [i.text for i in parsed.imports if i.text not in imports_used]
@@ -331,7 +373,7 @@ def _build(
         owner = definitions[i].owner or owner
     callees: list[str] = []
     for call in calls:
-        found = _resolve(definitions, call.name, self_names, owner)
+        found = _resolve(definitions, call.name, self_names, owner, _by_name(file))
         if found is None or _inside(definitions[found].span, span):
             continue
         signature = definitions[found].signature.strip()
@@ -358,30 +400,55 @@ def _inside(inner: Span, outer: Span) -> bool:
     )
 
 
+def _by_name(file: SourceFile) -> dict[str, list[int]]:
+    """Definition indices by name, in file order (built once per file version)."""
+    found: dict[str, list[int]] | None = file.memo.get("by_name")
+    if found is None:
+        found = {}
+        for index, definition in enumerate(file.parsed.definitions):
+            found.setdefault(definition.name, []).append(index)
+        file.memo["by_name"] = found
+    return found
+
+
+_CALL_PARTS = re.compile(r"\.|::")
+
+
 def _resolve(
-    definitions: tuple[Definition, ...], name: str, self_names: set[str], owner: str | None
+    definitions: tuple[Definition, ...],
+    name: str,
+    self_names: set[str],
+    owner: str | None,
+    by_name: dict[str, list[int]] | None = None,
 ) -> int | None:
     """The same-file definition a call name refers to, if any."""
-    parts = [p for p in re.split(r"\.|::", name) if p]
+    parts = [p for p in _CALL_PARTS.split(name) if p]
     if not parts or "()" in name or "[]" in name:
         return None
     last = parts[-1]
+    named = (
+        by_name.get(last, [])
+        if by_name is not None
+        else [i for i, d in enumerate(definitions) if d.name == last]
+    )
     if len(parts) == 1:
         # A bare name: a function or class; else (Java, C#) a method of the same class.
         kinds = ("function", "class")
-        candidates = [i for i, d in enumerate(definitions) if d.name == last and d.kind in kinds]
+        candidates = [i for i in named if definitions[i].kind in kinds]
         candidates += [
             i
-            for i, d in enumerate(definitions)
-            if d.kind == "method" and d.name == last and owner is not None and d.owner == owner
+            for i in named
+            if definitions[i].kind == "method"
+            and owner is not None
+            and definitions[i].owner == owner
         ]
         return candidates[0] if candidates else None
     if len(parts) != 2:
         return None
     root = parts[0]
     cls = owner if root in self_names else root
-    for index, definition in enumerate(definitions):
-        if definition.kind == "method" and definition.name == last and definition.owner == cls:
+    for index in named:
+        if definitions[index].kind == "method" and definitions[index].owner == cls:
             return index
     return None
 

@@ -28,6 +28,8 @@ from tierwise.core.code import DocSlot, Span
 _DEF_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _BODY_INDENT = "    "
+# A def/class keyword and the identifier after it (compiled once, not per definition).
+_HEADER_NAME = re.compile(r"(?:def|class)\s+([^\W\d]\w*)")
 
 
 def parse(source: str, lines: list[str]) -> ParsedFile | None:
@@ -71,10 +73,15 @@ def is_docstring(stmt: ast.stmt) -> bool:
 
 
 class _Builder:
-    """Collects definitions, imports, calls and names from one parsed module."""
+    """Collects definitions, imports, calls and names from one parsed module.
 
-    def __init__(self, lines: list[str]) -> None:
+    `line_offset` maps a tree parsed from a slice of the file (context/incremental.py) onto
+    the file: its line N is the file's line N - 1 + line_offset (0-based).
+    """
+
+    def __init__(self, lines: list[str], line_offset: int = 0) -> None:
         self.lines = lines
+        self.line_offset = line_offset
         self.cols = ColumnMap(lines)
         self.definitions: list[Definition] = []
         self.calls: list[Call] = []
@@ -83,6 +90,7 @@ class _Builder:
         self.raised: dict[int, list[str]] = {}
 
     def build(self, tree: ast.Module) -> ParsedFile:
+        """Everything the module holds, in one walk of the tree."""
         stack: list[tuple[ast.AST, int | None, ast.AST | None]] = [(tree, None, None)]
         while stack:
             node, parent, parent_node = stack.pop()
@@ -131,7 +139,8 @@ class _Builder:
             found.append(name)
 
     def _pos(self, lineno: int, col_offset: int) -> tuple[int, int]:
-        return lineno - 1, self.cols.char_col(lineno - 1, col_offset)
+        line = lineno - 1 + self.line_offset
+        return line, self.cols.char_col(line, col_offset)
 
     def _span(self, node: ast.stmt | ast.expr) -> Span:
         line, col = self._pos(node.lineno, node.col_offset)
@@ -153,7 +162,7 @@ class _Builder:
                 span.start_line, span.start_col, span.end_line, len(self.lines[span.end_line])
             )
         if node.decorator_list:
-            first = min(d.lineno for d in node.decorator_list) - 1
+            first = min(d.lineno for d in node.decorator_list) - 1 + self.line_offset
             span = Span(first, span.start_col, span.end_line, span.end_col)
         header_end = self._header_end(node)
         def_line, def_col = self._pos(node.lineno, node.col_offset)
@@ -207,8 +216,10 @@ class _Builder:
         return start[0], len(self.lines[start[0]].rstrip())
 
     def _name_span(self, line: int, col: int, name: str) -> Span | None:
-        pattern = re.compile(r"(?:def|class)\s+(" + re.escape(name) + r")\b")
-        match = pattern.search(self.lines[line], col)
+        text = self.lines[line]
+        match = _HEADER_NAME.search(text, col)
+        while match is not None and match.group(1) != name:
+            match = _HEADER_NAME.search(text, match.start() + 1)
         if match is None:
             return None
         return Span(line, match.start(1), line, match.end(1))
@@ -220,7 +231,7 @@ class _Builder:
         def_indent: str,
     ) -> DocSlot:
         first = node.body[0]
-        first_line = first.lineno - 1
+        first_line = first.lineno - 1 + self.line_offset
         indent = indent_of(self.lines[first_line]) if first_line > header_line else ""
         if first_line <= header_line:
             indent = def_indent + _BODY_INDENT
@@ -239,7 +250,7 @@ class _Builder:
         ):
             line += 1
         if tree.body:
-            line = min(line, tree.body[0].lineno - 1)
+            line = min(line, tree.body[0].lineno - 1 + self.line_offset)
         return DocSlot(line, "")
 
     def _imports(self, body: list[ast.stmt]) -> list[Import]:

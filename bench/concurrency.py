@@ -1,0 +1,156 @@
+"""Concurrency: 50 simultaneous `tierwise.run` requests against a local provider that takes
+1 s to answer each, and 10 cancellations at once.
+
+Run: .venv-dev/bin/python -m bench.concurrency [--runs N]
+
+The provider is the local wire-protocol fake (official SDK, real HTTP); each of its answers
+waits 1 s first, so the floor for 50 requests in parallel is 1 s of wall time. Every request is
+for another function of a real file, so none is a cache hit. The spread is when the requests
+reached the provider, from the first to the last. For cancellation, 10 streaming runs are
+cancelled with one `$/cancelRequest` each, all at once; each row is the time from the
+cancellation to the request's error answer, and the fake counts the streams the server closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import statistics
+import time
+from typing import Any
+
+from bench import realfiles
+from bench.serve import open_document, run_args, server
+from bench.timing import fmt, table
+from tests.e2e.lsp_helpers import fake_reply
+from tests.fakes.wire import FakeProvider
+
+LATENCY_S = 1.0
+
+
+def function_lines(text: str, count: int) -> list[int]:
+    """A 0-based line inside each of `count` different functions (cycled if the file has fewer)."""
+    lines = [
+        node.body[-1].lineno - 1
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    return [lines[i % len(lines)] for i in range(count)]
+
+
+async def burst(fake: FakeProvider, file: realfiles.RealFile, runs: int) -> tuple[float, float]:
+    """(wall seconds for `runs` simultaneous runs, spread of their arrival at the provider)."""
+    arrivals: list[float] = []
+
+    def reply(body: dict[str, Any]) -> str:
+        arrivals.append(time.perf_counter())
+        return fake_reply(body)
+
+    fake.responder = reply
+    async with server(fake, file.path.parent) as client:
+        uri = open_document(client, file.path, file.text)
+        await client.request("tierwise/noSuchMethod", {})  # the document is in
+        lines = function_lines(file.text, runs)
+        fake.script(*[("hang", LATENCY_S)] * runs)
+        started = time.perf_counter()
+        futures = [
+            client.start_request(
+                "workspace/executeCommand",
+                run_args(uri, line, action="explain", refresh=i >= len(set(lines))),
+            )[1]
+            for i, line in enumerate(lines)
+        ]
+        results = await asyncio.gather(*futures)
+        wall = time.perf_counter() - started
+    failed = [r for r in results if not (isinstance(r, dict) and "cache_hit" in r)]
+    assert not failed, failed[:2]
+    spread = max(arrivals) - min(arrivals) if arrivals else float("nan")
+    return wall, spread
+
+
+async def cancellations(
+    fake: FakeProvider, file: realfiles.RealFile, count: int
+) -> tuple[list[float], int]:
+    """Seconds from each cancellation to its answer, and how many streams the server closed."""
+    fake.responder = fake_reply
+    async with server(fake, file.path.parent) as client:
+        uri = open_document(client, file.path, file.text)
+        lines = function_lines(file.text, count)
+        before, first = fake.closed_early, fake.request_count
+        fake.script(*[("slow", 400, 0.02)] * count)  # 8 s streams, a chunk every 20 ms
+        started = [
+            client.start_request(
+                "workspace/executeCommand", run_args(uri, line, action="explain", refresh=True)
+            )
+            for line in lines
+        ]
+        deadline = time.perf_counter() + 30
+        while fake.request_count < first + count and time.perf_counter() < deadline:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)  # every stream is flowing
+        sent = time.perf_counter()
+        for ident, _ in started:
+            client.cancel(ident)
+        answered: list[float] = []
+
+        async def wait(future: asyncio.Future[Any]) -> None:
+            reply = await future
+            answered.append(time.perf_counter() - sent)
+            assert isinstance(reply, dict) and reply.get("code") == -32800, reply
+
+        await asyncio.gather(*(wait(f) for _, f in started))
+        deadline = time.perf_counter() + 5
+        while fake.closed_early - before < count and time.perf_counter() < deadline:
+            await asyncio.sleep(0.01)
+        closed = fake.closed_early - before
+    return answered, closed
+
+
+async def measure(args: argparse.Namespace, fake: FakeProvider) -> str:
+    """The burst on two files, then the cancellations."""
+    out = []
+    rows = []
+    spreads = []
+    for file in (realfiles.mid_large(), realfiles.large()):
+        walls = []
+        for _ in range(args.repeat):
+            wall, spread = await burst(fake, file, args.runs)
+            walls.append(wall)
+            spreads.append(f"{file.label}: {fmt(spread)}")
+        rows.append((f"{args.runs} runs at once, {file.path.name} ({file.label})", walls))
+    floor = [LATENCY_S] * args.repeat
+    rows.insert(0, (f"provider latency (floor: {LATENCY_S:.0f} s per answer)", floor))
+    out.append(
+        table(
+            "concurrency: wall time from the first request sent to the last answer",
+            rows,
+            rows[0][0],
+            extra="  arrival spread at the provider: " + ", ".join(spreads),
+        )
+    )
+    answered, closed = await cancellations(fake, realfiles.mid_large(), 10)
+    out.append(
+        table(
+            "10 cancellations at once: cancel sent to error answer",
+            [("cancel → answer", answered)],
+            "cancel → answer",
+            extra=f"  streams closed at the provider: {closed} of 10; "
+            f"slowest answer {fmt(max(answered))}, median {fmt(statistics.median(answered))}",
+        )
+    )
+    return "\n\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the concurrency tables."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    with FakeProvider() as fake:
+        print(asyncio.run(measure(args, fake)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Large and hostile files: time, peak RSS, and how the server answers meanwhile.
+
+Run: .venv-dev/bin/python -m bench.hostile [--quick]
+
+Generated inputs (they are hostile by construction, so nothing is fetched): a 5 MB and a 1 MB
+Python module of small functions, a 100 KB C file of 50,000 nested braces (one a
+line), a 0.87 MB C file
+of 10,000 functions, and Python nested 100 blocks deep. For each: `tierwise route` on the
+command line (wall time and the child's peak RSS), then on one server: didOpen, a codeAction
+and a `tierwise.route` at the last line, with bare round trips sent every 10 ms meanwhile; the
+slowest of those is the stall a user would feel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.serve import code_action_params, open_document, server
+from bench.timing import fmt
+from tests.fakes.wire import FakeProvider
+
+
+def python_module(target_bytes: int) -> str:
+    """Small functions until the module reaches `target_bytes`."""
+    parts: list[str] = ['"""Generated."""\n', "import os\n\n"]
+    size, n = 0, 0
+    while size < target_bytes:
+        block = (
+            f"def handler_{n}(request, value={n}):\n"
+            f'    """Handle case {n}."""\n'
+            f"    if value > {n % 7}:\n"
+            f"        return os.path.join(str(request), 'x{n}')\n"
+            f"    return None\n\n\n"
+        )
+        parts.append(block)
+        size += len(block)
+        n += 1
+    return "".join(parts)
+
+
+def nested_braces(depth: int) -> str:
+    """A C function whose body opens `depth` nested blocks, one `{` a line (two bytes a level)."""
+    return "int f(void)\n" + "{\n" * depth
+
+
+def c_functions(count: int) -> str:
+    """An ordinary C file of `count` functions (about 87 bytes each)."""
+    return "#include <stdio.h>\n\n" + "".join(
+        f"static int compute_{i}(int a, int b) {{\n    if (a > b) {{ return a - {i}; }}\n"
+        f"    return b + {i};\n}}\n\n"
+        for i in range(count)
+    )
+
+
+def deep_python(depth: int) -> str:
+    """A function nested `depth` if-blocks deep."""
+    lines = ["def deep(x):"]
+    for level in range(depth):
+        lines.append("    " * (level + 1) + f"if x > {level}:")
+    lines.append("    " * (depth + 1) + "return x")
+    return "\n".join(lines) + "\n"
+
+
+CASES: list[tuple[str, str, Any]] = [
+    ("5 MB Python, 40k functions", "big5.py", lambda: python_module(5_000_000)),
+    ("1 MB Python, 8k functions", "big1.py", lambda: python_module(950_000)),
+    ("100 KB C, 50,000 nested braces", "nested.c", lambda: nested_braces(50_000)),
+    ("0.87 MB C, 10,000 functions", "many.c", lambda: c_functions(10_000)),
+    ("Python nested 100 blocks deep", "deep.py", lambda: deep_python(100)),
+]
+
+
+def target_line(text: str) -> int:
+    """The 0-based line the requests target: inside the first function (where the hostile
+    structure is), except for the long modules, whose last function makes the parser read all."""
+    count = text.count("\n")
+    return 1 if count < 10 or text.startswith("int f") else count - 3
+
+
+def cli_route(path: Path, line: int, env: dict[str, str]) -> tuple[float, float, int, str]:
+    """(wall seconds, peak RSS MB, exit code, first stderr line) of `tierwise route`."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tierwise", "route", "review", f"{path}:{line}", "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stderr is not None
+    err = process.stderr.read().decode(errors="replace")
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss / 1024, code, (err.strip().splitlines() or [""])[-1][:90]
+
+
+async def server_case(fake: FakeProvider, path: Path, text: str) -> tuple[float, float, str]:
+    """(seconds to answer codeAction + route, slowest bare round trip meanwhile, outcome)."""
+    async with server(fake, path.parent) as client:
+        last = target_line(text)
+        worst = 0.0
+        started = time.perf_counter()
+        uri = open_document(client, path, text)
+        _, actions = client.start_request("textDocument/codeAction", code_action_params(uri, last))
+        _, route = client.start_request(
+            "workspace/executeCommand",
+            {
+                "command": "tierwise.route",
+                "arguments": [
+                    {"action": "review", "uri": uri, "position": {"line": last, "character": 0}}
+                ],
+            },
+        )
+        done = asyncio.gather(actions, route)
+        while not done.done():
+            sent = time.perf_counter()
+            await client.request("tierwise/noSuchMethod", {})
+            worst = max(worst, time.perf_counter() - sent)
+            await asyncio.sleep(0.01)
+        elapsed = time.perf_counter() - started
+        listed, routed = done.result()
+    if isinstance(routed, dict) and "code" in routed:
+        outcome = f"route: error {routed['code']}: {str(routed.get('message'))[:70]}"
+    else:
+        outcome = f"route: {routed.get('tier')}; {len(listed or [])} code actions"
+    return elapsed, worst, outcome
+
+
+async def measure(quick: bool, fake: FakeProvider, tmp: Path) -> str:
+    """Every case on the CLI and on a server."""
+    env = {
+        **os.environ,
+        "TIERWISE_DATA_DIR": str(tmp / "data"),
+        "TIERWISE_CACHE_DIR": str(tmp / "cache"),
+        "TIERWISE_CONFIG": str(tmp / "none.toml"),
+    }
+    lines = [
+        f"{'file':<34} {'CLI route':>10} {'peak RSS':>9} {'exit':>5}  {'server answer':>13}"
+        f" {'worst ping':>11}  outcome"
+    ]
+    for label, name, make in CASES[1:] if quick else CASES:
+        text = make()
+        path = tmp / name
+        path.write_text(text, encoding="utf-8")
+        seconds, rss, code, err = cli_route(path, target_line(text) + 1, env)
+        answer, worst, outcome = await server_case(fake, path, text)
+        lines.append(
+            f"{label:<34} {fmt(seconds):>10} {rss:>7.0f}MB {code:>5}  {fmt(answer):>13}"
+            f" {fmt(worst):>11}  {outcome}"
+        )
+        if code:
+            lines.append(f"{'':<34} CLI: {err}")
+    return "large and hostile files (one run each)\n" + "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the hostile-file table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="skip the 5 MB file")
+    args = parser.parse_args(argv)
+    with FakeProvider() as fake, tempfile.TemporaryDirectory() as tmp:
+        print(asyncio.run(measure(args.quick, fake, Path(tmp))))
+
+
+if __name__ == "__main__":
+    main()
