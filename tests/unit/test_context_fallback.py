@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tierwise.context.extract import extract, list_targets
+from tierwise.context.extract import extract, list_targets, load
 from tierwise.context.imports import import_bindings
 from tierwise.context.languages import language_for, split_lines
 from tierwise.context.lexer import lex
+from tierwise.routing.signals import compute_signals
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -128,3 +129,30 @@ def test_indentation_heuristic_with_end_keywords() -> None:
 def test_unknown_language_outside_blocks_is_the_module() -> None:
     ctx = extract("notes.txt", "just some words\nand more\n", 1, 0)
     assert ctx.target.kind == "module"
+
+
+def test_deeply_nested_blocks_each_end_at_their_own_closer() -> None:
+    # Hostile shapes from the reliability probe: thousands of nested functions and braces.
+    # Each block must still end where its own `}` or dedent is, with the right parent.
+    depth = 3000
+    source = "".join(f"int f{i}(void) {{\n" for i in range(depth)) + "}\n" * depth
+    parsed = load("deep.c", source).parsed
+    assert len(parsed.definitions) == depth
+    for i in (0, 1, depth // 2, depth - 1):
+        definition = parsed.definitions[i]
+        assert definition.name == f"f{i}"
+        assert (definition.span.start_line, definition.span.end_line) == (i, 2 * depth - 1 - i)
+        assert definition.parent == (i - 1 if i else None)
+    indented = "".join("  " * i + f"def f{i}\n" for i in range(depth)) + "end\n"
+    nested = load("deep.rb", indented).parsed
+    assert [d.parent for d in nested.definitions[:3]] == [None, 0, 1]
+    assert nested.definitions[0].span.end_line == depth  # the closing `end` at its indent
+    assert nested.definitions[-1].span.end_line == depth  # a closer at a lower indent too
+
+
+def test_fifty_thousand_open_braces_are_one_function() -> None:
+    source = "int f(void)\n" + "{\n" * 50_000
+    ctx = extract("nested.c", source, 10, 0)
+    assert (ctx.target.kind, ctx.target.name) == ("function", "f")
+    assert ctx.target.span.end_line == 50_001  # never closed: runs to the last (empty) line
+    assert compute_signals(ctx).nesting == 0  # plain blocks, no control statements

@@ -22,6 +22,9 @@ TRUSTED_ONLY: tuple[tuple[str, ...], ...] = (
     ("cache", "dir"),
     ("ledger",),
     ("privacy", "redact"),
+    # A repository must not lift the bounds that keep the server answering.
+    ("server", "max_file_bytes"),
+    ("server", "work_timeout_s"),
 )
 # Untrusted layers may only add to these lists, so a repository cannot un-exclude `.env`.
 ADDITIVE_FOR_UNTRUSTED: tuple[tuple[str, ...], ...] = (

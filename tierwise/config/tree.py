@@ -126,6 +126,12 @@ class ServerConfig:
     show_tier_variants: bool = False
     display: str = "document"  # "document" | "message" | "none"
     log_level: str = "info"
+    # Documents (and files on the command line) larger than this are refused at once: parsing
+    # and routing them would stall every request (a 5 MB module took 45 s and 1.5 GB).
+    max_file_bytes: int = 1_048_576
+    # Seconds a request's own work (extraction, routing, lint) may take before it is answered
+    # with an error; the model's time is bounded by the tier timeout instead.
+    work_timeout_s: float = 10.0
 
 
 @attrs.define

@@ -80,6 +80,10 @@ def _check_values(config: Config) -> list[str]:
         problems.append("budget: caps must be 0 (no cap) or positive USD")
     if config.cache.max_mb <= 0:
         problems.append("cache.max_mb: must be a positive number of megabytes")
+    if config.server.max_file_bytes <= 0:
+        problems.append("server.max_file_bytes: must be a positive number of bytes")
+    if config.server.work_timeout_s <= 0:
+        problems.append("server.work_timeout_s: must be positive seconds")
     return problems
 
 

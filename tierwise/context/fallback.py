@@ -76,13 +76,16 @@ def parse(source: str, lines: list[str], language: str) -> ParsedFile:
         if match and match.group("name") not in _CONTROL and code.split()[0] not in _CONTROL:
             headers.append((number, "", match.group("name")))
     definitions: list[Definition] = []
+    blocks = _Blocks(code_lines)
+    open_ends: list[int] = []  # definitions that may still enclose the next ones (by end line)
     for line, keyword, name in headers:
-        end = _block_end(code_lines, line, language)
-        parent = None
-        for index in range(len(definitions) - 1, -1, -1):
-            if definitions[index].span.end_line >= end:
-                parent = index
-                break
+        end = blocks.end(line, language)
+        # The parent is the nearest earlier definition ending at or after this one; a stack
+        # of candidates finds it without scanning every earlier definition.
+        while open_ends and definitions[open_ends[-1]].span.end_line < end:
+            open_ends.pop()
+        parent = open_ends[-1] if open_ends else None
+        open_ends.append(len(definitions))
         in_class = parent is not None and definitions[parent].kind == "class"
         kind = "class" if keyword in _CLASS_KEYWORDS else ("method" if in_class else "function")
         span = Span(line, len(indent_of(lines[line])), end, len(lines[end]))
@@ -115,34 +118,76 @@ def parse(source: str, lines: list[str], language: str) -> ParsedFile:
     )
 
 
-def _block_end(code_lines: list[str], start: int, language: str) -> int:
-    header = code_lines[start].rstrip()
-    if not header.endswith(":") and language != "python":
-        depth, opened = 0, False
-        for number in range(start, len(code_lines)):
+_BRACES = re.compile(r"[{}]")
+
+
+class _Blocks:
+    """Where the block a header starts ends, for every header, in time linear in the file.
+
+    Brace mode (a `{` on the header line or within the next two lines, before any `;`): the
+    block runs to the `}` matching the first such `{` (all braces are matched once, up front).
+    Indentation mode: to the last non-blank line before the next one indented no deeper than
+    the header, or that line itself when it closes the block (`end`, `}`, `fi`, `done`); the
+    next such line of every line is found once, with a stack.
+    """
+
+    def __init__(self, code_lines: list[str]) -> None:
+        self.code_lines = code_lines
+        self._match: dict[tuple[int, int], int] = {}
+        self._next: list[int] | None = None
+        self._last_code: list[int] = []
+        stack: list[tuple[int, int]] = []
+        for number, code in enumerate(code_lines):
+            if "{" not in code and "}" not in code:
+                continue
+            for brace in _BRACES.finditer(code):
+                if brace.group(0) == "{":
+                    stack.append((number, brace.start()))
+                elif stack:
+                    self._match[stack.pop()] = number
+
+    def end(self, start: int, language: str) -> int:
+        """The last line of the block whose header is on line `start`."""
+        code_lines = self.code_lines
+        if not code_lines[start].rstrip().endswith(":") and language != "python":
+            for number in range(start, min(start + 3, len(code_lines))):
+                if number > start and ";" in code_lines[number - 1]:
+                    break
+                col = code_lines[number].find("{")
+                if col >= 0:
+                    return self._match.get((number, col), len(code_lines) - 1)
+        return self._indented_end(start)
+
+    def _indented_end(self, start: int) -> int:
+        if self._next is None:
+            self._next, self._last_code = self._scan_indents()
+        code_lines = self.code_lines
+        following = self._next[start]
+        if following >= 0 and _CLOSER.match(code_lines[following]):
+            return following
+        before = (following if following >= 0 else len(code_lines)) - 1
+        return max(start, self._last_code[before])
+
+    def _scan_indents(self) -> tuple[list[int], list[int]]:
+        """For each line: the next non-blank line indented no deeper (-1: none), and the last
+        non-blank line at or before it (-1: none)."""
+        code_lines = self.code_lines
+        following = [-1] * len(code_lines)
+        stack: list[tuple[int, int]] = []  # (width, line) of later non-blank lines
+        for number in range(len(code_lines) - 1, -1, -1):
             code = code_lines[number]
-            past_statement = number > start and ";" in code_lines[number - 1]
-            if not opened and (number > start + 2 or past_statement):
-                break
-            for char in code:
-                if char == "{":
-                    depth, opened = depth + 1, True
-                elif char == "}" and opened:
-                    depth -= 1
-                    if depth == 0:
-                        return number
-        if opened:
-            return len(code_lines) - 1
-    width = len(indent_of(code_lines[start]))
-    end = start
-    for number in range(start + 1, len(code_lines)):
-        code = code_lines[number]
-        if not code.strip():
-            continue
-        if len(indent_of(code)) <= width:
-            return number if _CLOSER.match(code) else end
-        end = number
-    return end
+            if not code.strip():
+                continue  # blank lines neither end a block nor start one
+            width = len(indent_of(code))
+            while stack and stack[-1][0] > width:
+                stack.pop()
+            following[number] = stack[-1][1] if stack else -1
+            stack.append((width, number))
+        last_code, last = [], -1
+        for number, code in enumerate(code_lines):
+            last = number if code.strip() else last
+            last_code.append(last)
+        return following, last_code
 
 
 def _signature(lines: list[str], code_lines: list[str], start: int) -> str:
@@ -229,10 +274,12 @@ def _imports(lines: list[str], code_lines: list[str], language: str) -> list[Imp
         if not _IMPORT_LINE.match(lines[number]) or indent_of(code):
             continue
         end = number
-        while "(" in code_lines[number] and ")" not in "".join(code_lines[number : end + 1]):
+        closed = ")" in code_lines[number]
+        while "(" in code_lines[number] and not closed:
             end += 1
             if end >= len(lines) - 1:
                 break
+            closed = ")" in code_lines[end]
         span = Span(number, 0, end, len(lines[end]))
         text = slice_span(lines, span)
         bindings = tuple(import_bindings(language, text))

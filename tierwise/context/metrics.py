@@ -134,6 +134,7 @@ def _brace_nesting(language: str, code: str) -> int:
     takes the statement of the line before it.
     """
     stack: list[str] = []
+    counts = {"block": 0, "func": 0, "other": 0}  # kept in step with the stack: no count() a brace
     deepest = 0
     parens = 0
     statement_start = 0
@@ -162,9 +163,9 @@ def _brace_nesting(language: str, code: str) -> int:
             ):
                 kind = "func"
             stack.append(kind)
-            funcs = stack.count("func")
-            deepest = max(deepest, stack.count("block") + max(0, funcs - 1))
+            counts[kind] += 1
+            deepest = max(deepest, counts["block"] + max(0, counts["func"] - 1))
         elif char == "}" and stack:
-            stack.pop()
+            counts[stack.pop()] -= 1
         previous = ""
     return deepest

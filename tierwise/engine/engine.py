@@ -25,6 +25,7 @@ from tierwise.core.task import Action, Task
 from tierwise.core.tiers import Tier
 from tierwise.engine.asks import repeats
 from tierwise.engine.execution import Executor
+from tierwise.engine.memo import Memo
 from tierwise.engine.outcome import EventSink, Outcome
 from tierwise.engine.pricing import Pricing
 from tierwise.engine.stores import Stores
@@ -58,6 +59,10 @@ class Engine:
         self._pool_override = pool
         self._files: OrderedDict[str, SourceFile] = OrderedDict()
         self._files_lock = threading.Lock()  # code-action listing routes in a worker thread
+        # Pure work on unchanged input, asked for again by every listing and cursor move.
+        self._signals: Memo[Signals] = Memo()
+        self._prompt_sizes: Memo[TokenEstimate] = Memo()
+        self._local_only: Memo[bool] = Memo()
         self.stores = Stores(config)
         self.notices: list[str] = self.stores.notices  # one-off messages (e.g. a rebuilt cache)
         self.executor = Executor(self.stores, self.session)
@@ -80,6 +85,8 @@ class Engine:
         self.policy = Policy.from_config(config)
         self.pricing = Pricing(config, catalogue, pool)
         self.executor.reconfigure(config, pool, self.pricing)
+        self._prompt_sizes.clear()  # prompt additions and options come from the config
+        self._local_only.clear()
 
     def configured_tiers(self) -> list[str]:
         """Model tier labels with at least one usable provider right now."""
@@ -110,6 +117,19 @@ class Engine:
         """The privacy.exclude pattern that matches the path, or None."""
         return privacy.is_excluded(path, self.config.privacy.exclude, root=self.workspace_root)
 
+    def check_size(self, path: str, source: str) -> None:
+        """UsageError for a text over server.max_file_bytes (its size in UTF-8 bytes)."""
+        limit = self.config.server.max_file_bytes
+        if len(source) <= limit // 4:
+            return  # at most 4 bytes a character: certainly within the limit
+        size = len(source.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            raise UsageError(
+                f"{path} is {size:,} bytes, over server.max_file_bytes ({limit:,}): tierwise "
+                "does not read files this large (parsing them would stall every request); "
+                "raise server.max_file_bytes in your user config to allow it"
+            )
+
     def build_task(
         self,
         action: str | Action,
@@ -135,6 +155,7 @@ class Engine:
                 f"{path} is excluded by privacy.exclude pattern {pattern!r}:"
                 " tierwise never sends it"
             )
+        self.check_size(path, source)
         ctx = extract(
             path,
             source,
@@ -156,13 +177,14 @@ class Engine:
         )
 
     def _parsed(self, path: str, source: str) -> SourceFile:
-        """The parse of this text, reused while the text is unchanged (code actions ask often)."""
+        """The parse of this text: reused while the text is unchanged (code actions ask often),
+        and after an edit built from the previous version by re-parsing only what changed."""
         with self._files_lock:
             known = self._files.get(path)
             if known is not None and known.source == source:
                 self._files.move_to_end(path)
                 return known
-        parsed = load(path, source)
+        parsed = load(path, source, previous=known)
         with self._files_lock:
             self._files[path] = parsed
             self._files.move_to_end(path)
@@ -239,13 +261,22 @@ class Engine:
         return self.ledger.spent_since(day), self.ledger.spent_since(day.replace(day=1))
 
     def _tokens(self, handler: Handler, task: Task) -> TokenEstimate:
-        prompt = handler.build_prompt(task)
-        text = prompt.system + prompt.context + prompt.question
-        return TokenEstimate(
-            estimate_tokens(text),
-            handler.expected_output_tokens(task),
-            budget_tokens(task.context.target.text),
-        )
+        def compute() -> TokenEstimate:
+            prompt = handler.build_prompt(task)
+            text = prompt.system + prompt.context + prompt.question
+            return TokenEstimate(
+                estimate_tokens(text),
+                handler.expected_output_tokens(task),
+                budget_tokens(task.context.target.text),
+            )
+
+        # Building the whole prompt only to count it is most of a decision: once per input.
+        key = (task.action, task.context, tuple(sorted(task.options.items())))
+        return self._prompt_sizes.get(key, compute)
+
+    def signals(self, ctx: CodeContext) -> Signals:
+        """The routing signals of a context (remembered: listings ask for the same target)."""
+        return self._signals.get(ctx, lambda: compute_signals(ctx))
 
     def decide(
         self,
@@ -256,16 +287,21 @@ class Engine:
         signals: Signals | None = None,
     ) -> Decision:
         """Route a task: pure routing over in-memory state (spend is read only with a cap set)."""
-        signals = signals or compute_signals(task.context)
+        signals = signals or self.signals(task.context)
         today, month = self._spent()
+        path = task.context.target.path
+        local_only = self._local_only.get(
+            path,
+            lambda: privacy.matches_any(
+                path, self.config.privacy.local_only, root=self.workspace_root
+            ),
+        )
         state = RouteState(
             sticky=sticky,
             repeats=self._repeats(task, signals),
             spent_today=today,
             spent_month=month,
-            local_only=privacy.matches_any(
-                task.context.target.path, self.config.privacy.local_only, root=self.workspace_root
-            ),
+            local_only=local_only,
             assume_available=assume_available,
         )
         handler = get_handler(task.action)
@@ -284,7 +320,7 @@ class Engine:
         self, task: Task, *, sticky: Tier | None = None, on_event: EventSink | None = None
     ) -> Outcome:
         """Run a task end to end; cancelling the awaiting task closes the provider stream."""
-        signals = compute_signals(task.context)
+        signals = self.signals(task.context)
         decision = self.decide(task, sticky=sticky, signals=signals)
         tier_config = self.config.tiers.get(decision.tier.label)
         if tier_config is not None and decision.tier is not Tier.STATIC:

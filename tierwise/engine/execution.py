@@ -16,6 +16,7 @@ from tierwise.core.models import ModelRef, Usage
 from tierwise.core.results import Result, result_from_dict, result_to_dict
 from tierwise.core.task import Task
 from tierwise.core.tiers import MODEL_TIERS, Tier
+from tierwise.engine.memo import Memo
 from tierwise.engine.outcome import Event, EventSink, Outcome
 from tierwise.engine.pricing import Pricing
 from tierwise.engine.stores import Stores
@@ -50,6 +51,8 @@ class Executor:
     def __init__(self, stores: Stores, session: str) -> None:
         self.stores = stores
         self.session = session
+        # Tokenizing the target for its key is a good part of a cache hit: once per input.
+        self._normal_forms: Memo[tuple[str, str]] = Memo()
 
     def reconfigure(self, config: Config, pool: ProviderPool, pricing: Pricing) -> None:
         """Adopt the engine's new configuration, providers and prices (hot reload)."""
@@ -60,13 +63,17 @@ class Executor:
     def cache_keys(self, task: Task, handler: Handler, decision: Decision) -> list[str]:
         """Keys for the decided tier first, then (when allowed) every higher tier's models."""
         target = task.context.target
-        # Docstrings stay in the key, for the docstring action too: its prompt carries the
-        # existing docstring, so a different one may get a different answer.
-        normalised = normalise(target.language, target.text)
         ctx = task.context
-        context = context_digest(
-            target.language, imports=ctx.imports, enclosing=ctx.enclosing, callees=ctx.callees
-        )
+
+        def forms() -> tuple[str, str]:
+            # Docstrings stay in the key, for the docstring action too: its prompt carries the
+            # existing docstring, so a different one may get a different answer.
+            return normalise(target.language, target.text), context_digest(
+                target.language, imports=ctx.imports, enclosing=ctx.enclosing, callees=ctx.callees
+            )
+
+        key = (target.language, target.text, ctx.imports, ctx.enclosing, ctx.callees)
+        normalised, context = self._normal_forms.get(key, forms)
         options = {k: v for k, v in task.options.items() if k != "hints"}
         tiers = [decision.tier]
         if self.config.cache.serve_from_higher:
