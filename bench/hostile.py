@@ -5,7 +5,7 @@ Run: .venv-dev/bin/python -m bench.hostile [--quick]
 Generated inputs (they are hostile by construction, so nothing is fetched): a 5 MB and a 1 MB
 Python module of small functions, a 100 KB C file of 50,000 nested braces (one a
 line), a 0.87 MB C file
-of 10,000 functions, and Python nested 100 blocks deep. For each: `tierwise route` on the
+of 8,700 functions, and Python nested 100 blocks deep. For each: `tierwise route` on the
 command line (wall time and the child's peak RSS), then on one server: didOpen, a codeAction
 and a `tierwise.route` at the last line, with bare round trips sent every 10 ms meanwhile; the
 slowest of those is the stall a user would feel.
@@ -73,7 +73,7 @@ CASES: list[tuple[str, str, Any]] = [
     ("5 MB Python, 40k functions", "big5.py", lambda: python_module(5_000_000)),
     ("1 MB Python, 8k functions", "big1.py", lambda: python_module(950_000)),
     ("100 KB C, 50,000 nested braces", "nested.c", lambda: nested_braces(50_000)),
-    ("0.87 MB C, 10,000 functions", "many.c", lambda: c_functions(10_000)),
+    ("0.87 MB C, 8,700 functions", "many.c", lambda: c_functions(8_700)),
     ("Python nested 100 blocks deep", "deep.py", lambda: deep_python(100)),
 ]
 

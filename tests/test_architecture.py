@@ -60,7 +60,7 @@ INNER: dict[str, list[list[str]]] = {
         ["actions"],
         ["features"],
     ],
-    "tierwise.cli": [["common"], ["doctor"], ["commands"], ["main"]],
+    "tierwise.cli": [["common"], ["doctor", "plan"], ["commands"], ["main"]],
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from tierwise import report
 from tierwise.cli.common import EXIT_OK, emit_json, load_engine, parse_target, read_source
-from tierwise.core.errors import TierwiseError, UsageError
+from tierwise.core.errors import UsageError
 from tierwise.core.results import DocstringResult
 from tierwise.core.task import Action
 
@@ -112,8 +112,11 @@ def _apply_docstring(path: Path, source: str, result: Any) -> bool:
     return True
 
 
-async def cmd_route(args: argparse.Namespace) -> int:
-    """tierwise route: the decision, its reasons and every tier's estimate; no model call."""
+def cmd_route(args: argparse.Namespace) -> int:
+    """tierwise route: the decision, its reasons and every tier's estimate; no model call.
+
+    Synchronous: routing is pure CPU work, and no provider or cache is opened, so the command
+    needs no event loop (and starts faster without importing one)."""
     engine = load_engine(args, Path(args.target.split(":")[0]))
     try:
         task, _ = _task(engine, args, args.action)
@@ -127,7 +130,7 @@ async def cmd_route(args: argparse.Namespace) -> int:
             print(report.decision_text(task, decision, assumed=assumed))
         return EXIT_OK
     finally:
-        await engine.aclose()
+        engine.close()
 
 
 def iter_sources(root: Path) -> list[Path]:
@@ -147,7 +150,7 @@ def iter_sources(root: Path) -> list[Path]:
 
 async def cmd_plan(args: argparse.Namespace) -> int:
     """tierwise plan: route every function in a file or tree and total the estimates."""
-    from tierwise.context.extract import extract_all
+    from tierwise.cli.plan import ProgressBar, plan_files
 
     actions = [Action.parse(a) for a in args.actions.split(",") if a.strip()]
     if not actions:
@@ -159,27 +162,16 @@ async def cmd_plan(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         # One parse per file: every target and action reuses it (the widest context budget).
         budget = max(engine.context_budget(action) for action in actions)
-        for index, path in enumerate(files, 1):
-            if engine.is_excluded(str(path)):
-                continue
-            if sys.stderr.isatty() and not args.json:
-                sys.stderr.write(f"\rrouting {index}/{len(files)} files…")
-            source = read_source(path)
-            for ctx in extract_all(str(path), source, budget_tokens=budget):
-                target = ctx.target
-                for action in actions:
-                    try:
-                        task = engine.task_for(action, ctx)
-                        decision = engine.decide(task, assume_available=True)
-                    except TierwiseError as exc:
-                        print(
-                            f"tierwise: warning: {path}:{target.span.start_line + 1}: {exc}",
-                            file=sys.stderr,
-                        )
-                        continue
-                    rows.append(report.plan_row(path, target, decision))
-        if sys.stderr.isatty() and not args.json:
-            sys.stderr.write("\r\033[K")
+        bar = ProgressBar(len(files))
+        try:
+            for file_rows, warnings in plan_files(engine, files, actions, budget, bar):
+                rows.extend(file_rows)
+                for warning in warnings:
+                    if bar.shown:
+                        sys.stderr.write("\r\033[K")
+                    print(f"tierwise: warning: {warning}", file=sys.stderr)
+        finally:
+            bar.close()
         summary = report.plan_summary(rows, engine, time.perf_counter() - started)
         if args.json:
             emit_json({"rows": rows, "summary": summary})

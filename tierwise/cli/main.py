@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
+import inspect
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -113,8 +113,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tierwise.cli import commands
 
         handler = getattr(commands, f"cmd_{args.command}")
-        result: int = asyncio.run(handler(args))
-        return result
+        result = handler(args)
+        if inspect.iscoroutine(result):
+            # Imported only for the commands that need an event loop (a model call, closing
+            # HTTP clients): `route` and `--help` start faster without it.
+            import asyncio
+
+            result = asyncio.run(result)
+        code: int = result
+        return code
     except KeyboardInterrupt:
         print("tierwise: interrupted", file=sys.stderr)
         return EXIT_CANCELLED

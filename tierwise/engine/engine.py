@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 import uuid
@@ -10,12 +9,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from tierwise import privacy
-from tierwise.cache.store import ResponseCache
 from tierwise.config import Config
 from tierwise.context.extract import SourceFile, extract, load, prune
 from tierwise.core.code import CodeContext, budget_tokens, estimate_tokens
@@ -39,6 +37,10 @@ from tierwise.routing.router import Decision, RouteState, TokenEstimate, route
 from tierwise.routing.signals import Signals, compute_signals
 
 EDIT_STATUSES = ("applied", "declined", "apply_failed")
+
+if TYPE_CHECKING:
+    from tierwise.cache.store import ResponseCache
+
 # Parsed files kept per engine: enough for the files open side by side in an editor.
 PARSED_FILES_KEPT = 16
 
@@ -274,6 +276,10 @@ class Engine:
         key = (task.action, task.context, tuple(sorted(task.options.items())))
         return self._prompt_sizes.get(key, compute)
 
+    def prompt_tokens(self, task: Task) -> int:
+        """Input tokens of the task's prompt (remembered from routing it)."""
+        return self._tokens(get_handler(task.action), task).input_tokens
+
     def signals(self, ctx: CodeContext) -> Signals:
         """The routing signals of a context (remembered: listings ask for the same target)."""
         return self._signals.get(ctx, lambda: compute_signals(ctx))
@@ -316,17 +322,32 @@ class Engine:
 
     # -- running --------------------------------------------------------------------------------
 
-    async def run(
-        self, task: Task, *, sticky: Tier | None = None, on_event: EventSink | None = None
-    ) -> Outcome:
-        """Run a task end to end; cancelling the awaiting task closes the provider stream."""
-        signals = self.signals(task.context)
-        decision = self.decide(task, sticky=sticky, signals=signals)
+    def prepare(self, task: Task, *, sticky: Tier | None = None) -> tuple[Task, Decision]:
+        """Decide, and the task as it will run: the CPU work before a provider call (the server
+        runs it in a worker thread, then `run(..., prepared=...)` on the event loop)."""
+        decision = self.decide(task, sticky=sticky, signals=self.signals(task.context))
         tier_config = self.config.tiers.get(decision.tier.label)
         if tier_config is not None and decision.tier is not Tier.STATIC:
             # The context was fitted to the base tier; the decided one may allow less.
             task = attrs.evolve(task, context=prune(task.context, tier_config.context_tokens))
-        return await self.executor.execute(task, decision, on_event or (lambda _e: None))
+            if self.config.cache.enabled and not decision.refused:
+                # Normalising the target for its key is remembered: the lookup reuses it.
+                self.executor.cache_keys(task, get_handler(task.action), decision)
+        return task, decision
+
+    async def run(
+        self,
+        task: Task,
+        *,
+        sticky: Tier | None = None,
+        on_event: EventSink | None = None,
+        prepared: tuple[Task, Decision] | None = None,
+    ) -> Outcome:
+        """Run a task end to end; cancelling the awaiting task closes the provider stream.
+
+        `prepared` is `prepare(task, sticky=sticky)` done already (off the event loop)."""
+        ran, decision = prepared if prepared is not None else self.prepare(task, sticky=sticky)
+        return await self.executor.execute(ran, decision, on_event or (lambda _e: None))
 
     def frontier_cost(self, usage: Usage) -> float:
         """What the same tokens would have cost on the frontier tier's reference model."""
@@ -350,6 +371,8 @@ class Engine:
 
     def _close_later(self, pool: ProviderPool) -> None:
         try:
+            import asyncio
+
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop, so no HTTP client of that pool was ever opened
@@ -379,6 +402,13 @@ class Engine:
     def clear_cache(self) -> int:
         """Empty the response cache; returns the number of entries removed."""
         return self.cache.clear() if self.cache is not None else 0
+
+    def close(self) -> None:
+        """Close cache and ledger without an event loop: for runs that never called a
+        provider nor deferred a write (`tierwise route`); otherwise use aclose()."""
+        if self.stores.pending:
+            raise RuntimeError("deferred writes are pending: use aclose()")
+        self.stores.close()
 
     async def aclose(self) -> None:
         """Wait for deferred writes, then close providers, cache and ledger."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -99,6 +98,8 @@ class Executor:
 
     async def execute(self, task: Task, decision: Decision, emit: EventSink) -> Outcome:
         """Run the decided request and record exactly one ledger row for it."""
+        import asyncio  # here, not at import: `tierwise route` never runs a request
+
         started = time.perf_counter()
         handler = get_handler(task.action)
         if decision.refused:
@@ -357,6 +358,8 @@ def _redact(prompt: Prompt, found: list[privacy.Redaction]) -> tuple[str, str]:
 
 async def _with_hints(task: Task, handler: Handler) -> Task:
     """Give model reviews the static (ruff) findings as hints, when the handler can make them."""
+    import asyncio
+
     hints_fn = getattr(handler, "static_findings_text", None)
     if hints_fn is None or task.context.target.language != "python":
         return task

@@ -3,19 +3,22 @@ slow writes kept off the request path until the engine closes."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tierwise.cache.store import ResponseCache
 from tierwise.config import Config, cache_dir, data_dir
 from tierwise.engine.asks import Ask
 from tierwise.ledger import Ledger, LedgerRow
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from tierwise.cache.store import ResponseCache
 
 # Rows kept in memory for escalation when the ledger is disabled.
 MEMORY_ROWS = 512
@@ -38,6 +41,9 @@ class Stores:
     def cache(self) -> ResponseCache | None:
         """The response cache, opened on first use (None when disabled)."""
         if self._cache is None and self.config.cache.enabled:
+            # Imported here: commands that never look up an answer (route) skip diskcache.
+            from tierwise.cache.store import ResponseCache
+
             self._cache = ResponseCache(cache_dir(self.config), max_mb=self.config.cache.max_mb)
             if self._cache.rebuilt_reason:
                 self.notices.append(f"response cache was rebuilt: {self._cache.rebuilt_reason}")
@@ -112,6 +118,8 @@ class Stores:
 
     def defer(self, fn: Callable[[], Any]) -> None:
         """Run a slow write (cache set) off the request's critical path; drain() waits for it."""
+        import asyncio
+
         self.track(asyncio.get_running_loop().run_in_executor(None, fn))
 
     def track(self, future: asyncio.Future[Any]) -> None:
@@ -122,7 +130,14 @@ class Stores:
     async def drain(self) -> None:
         """Wait for every deferred write and tracked job."""
         if self._pending:
+            import asyncio
+
             await asyncio.gather(*self._pending, return_exceptions=True)
+
+    @property
+    def pending(self) -> int:
+        """Deferred writes and tracked jobs not finished yet."""
+        return len(self._pending)
 
     def close(self) -> None:
         """Close the cache and the ledger (they reopen on next use)."""

@@ -6,6 +6,8 @@ language server must start without paying for it.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -86,9 +88,17 @@ class AnthropicProvider:
             )
         return self._client
 
+    async def _ready(self) -> AsyncAnthropic:
+        """The SDK client; the first time, the SDK is imported in a thread (it takes a second or
+        more, and the language server must keep answering meanwhile)."""
+        if self._client is None:
+            api_key(self.name, self.config)  # raises MissingKey before any import or I/O
+            await asyncio.to_thread(importlib.import_module, "anthropic")
+        return self._sdk()
+
     async def stream(self, request: ProviderRequest) -> AsyncIterator[Delta | Completion]:
         """Stream text deltas, then one Completion with the usage the API reported."""
-        client = self._sdk()
+        client = await self._ready()
         started = time.perf_counter()
         text: list[str] = []
         usage: dict[str, int] = {}

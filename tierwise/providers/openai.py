@@ -6,6 +6,8 @@ The official SDK is imported on first use only, so that the language server star
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import re
 import time
 from collections.abc import AsyncIterator
@@ -84,11 +86,19 @@ class OpenAIProvider:
             )
         return self._client
 
+    async def _ready(self) -> AsyncOpenAI:
+        """The SDK client; the first time, the SDK is imported in a thread (it takes most of a
+        second, and the language server must keep answering meanwhile)."""
+        if self._client is None:
+            api_key(self.name, self.config)  # raises before any import or I/O
+            await asyncio.to_thread(importlib.import_module, "openai")
+        return self._sdk()
+
     async def stream(self, request: ProviderRequest) -> AsyncIterator[Delta | Completion]:
         """Stream text deltas, then one Completion with the usage from the final chunk."""
+        client = await self._ready()
         from openai import omit
 
-        client = self._sdk()
         started = time.perf_counter()
         messages = chat_messages(request)
         reasoning = is_reasoning_model(request.model)

@@ -3,7 +3,6 @@ fallback chain that tries each model of a tier in order. Keys are read in provid
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,8 @@ from tierwise.providers.base import Completion, Delta, Provider, ProviderRequest
 from tierwise.providers.keys import unusable_reason
 
 if TYPE_CHECKING:
+    import asyncio
+
     import httpx2
 
     HttpClientFactory = Callable[[str], httpx2.AsyncClient | None]
@@ -40,8 +41,9 @@ class ProviderPool:
         self._http_client_factory = http_client_factory
         self._providers: dict[str, Provider] = {}
         self._streams = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        # Made on first need: `tierwise route` builds a pool but never streams, and must not
+        # pay for importing asyncio's event machinery.
+        self._idle: asyncio.Event | None = None
 
     def _config_for(self, name: str, ref: str | None = None) -> ProviderConfig:
         provider = self.config.providers.get(name)
@@ -125,13 +127,14 @@ class ProviderPool:
         if not models:
             raise ConfigError("no model to try: the tier's models list is empty")
         self._streams += 1
-        self._idle.clear()
+        if self._idle is not None:
+            self._idle.clear()
         try:
             async for item in self._stream_chain(models, request_factory):
                 yield item
         finally:
             self._streams -= 1
-            if not self._streams:
+            if not self._streams and self._idle is not None:
                 self._idle.set()
 
     async def _stream_chain(
@@ -166,6 +169,12 @@ class ProviderPool:
 
     async def aclose_when_idle(self) -> None:
         """Close once no stream is in flight (a hot reload must not cut an answer short)."""
+        if self._idle is None:
+            import asyncio
+
+            self._idle = asyncio.Event()
+            if not self._streams:
+                self._idle.set()
         await self._idle.wait()
         await self.aclose()
 

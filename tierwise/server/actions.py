@@ -8,7 +8,6 @@ diagnostics) without any change.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +95,11 @@ async def code_actions(
     if engine is None or doc is None or engine.is_excluded(doc.path):
         return []
     snap = Snapshot(doc.uri, doc.path, doc.version, doc.source)
+    try:
+        engine.check_size(snap.path, snap.text)
+    except TierwiseError as exc:
+        _say_once(server, snap.uri, str(exc))
+        return []  # listing is passive: no error for every cursor move, one message instead
     where = locate(server, snap, params.range, None)
     only = params.context.only
     out: list[types.CodeAction | types.Command] = []
@@ -109,11 +113,18 @@ async def code_actions(
     key = (snap.uri, snap.version, where, tuple(only or ()), id(engine.config), server.sticky)
     found = server.listings.get(key)
     if found is None:
-        found = await asyncio.to_thread(plan, engine, snap, where, only, server.sticky)
+        found = await server.work("codeAction", plan, engine, snap, where, only, server.sticky)
         server.listings.put(key, found)
     for entry in found:
         out += _entries(server, params, entry, literal, positional=where[2] is None)
     return out
+
+
+def _say_once(server: TierwiseServer, uri: str, message: str) -> None:
+    """Tell the user about a refused document once per document, not on every listing."""
+    if uri not in server.refused_documents:
+        server.refused_documents.add(uri)
+        server.tell(message)
 
 
 def _entries(

@@ -7,6 +7,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ from pygls.lsp.server import LanguageServer
 
 from tierwise import __version__
 from tierwise.core.errors import ConfigError, TierwiseError, UsageError
+from tierwise.server.convert import LineIndex, LineIndexes
 from tierwise.server.protocol import TierwiseProtocol
 from tierwise.server.state import Listings, ReviewStore
 
@@ -31,6 +33,12 @@ logger = logging.getLogger("tierwise.server")
 REQUEST_FAILED = -32803
 
 T = TypeVar("T")
+
+# Worker threads for a request's own CPU work (extraction, routing, lint): a bounded pool, so
+# fifty requests at once queue instead of each taking a thread, and the event loop stays free
+# to answer everything else. Two: the machines this runs on have two cores or more, and the
+# work holds the GIL most of the time anyway.
+WORKERS = 2
 
 
 class ClientLogHandler(logging.Handler):
@@ -88,12 +96,15 @@ class TierwiseServer(LanguageServer):
         self.settings: Any = None  # tierwise.server.settings.Settings
         self.watcher: Any = None
         self.sticky: Any = None  # tierwise.routing.tiers.Tier | None
-        self.reviews = ReviewStore()
+        self.indexes = LineIndexes()
+        self.reviews = ReviewStore(self.index)
         self.listings = Listings()
+        self.workers = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="tierwise-work")
         self.last_runs: dict[str, Any] = {}  # uri -> state.LastRun, for tierwise.escalate
         self.last_run_uri: str | None = None
         self.jobs: set[asyncio.Task[Any]] = set()
         self.startup_problems: list[str] = []
+        self.refused_documents: set[str] = set()  # too large: told once, not on every listing
         self.log_handler = ClientLogHandler(self)
 
     # -- capabilities -------------------------------------------------------------------------
@@ -114,6 +125,28 @@ class TierwiseServer(LanguageServer):
         encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
         # An enum member's str() is its qualified name, not its value.
         return str(getattr(encoding, "value", encoding))
+
+    def index(self, text: str, encoding: str = types.PositionEncodingKind.Utf16) -> LineIndex:
+        """The shared LineIndex of a document text (one per version and encoding)."""
+        return self.indexes.get(text, encoding)
+
+    async def work(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        """Run CPU work off the event loop, bounded by server.work_timeout_s.
+
+        Past the bound the request is answered with an error; the thread cannot be stopped, so
+        it finishes in the background and its result is dropped (server.max_file_bytes keeps
+        that bounded). Cancelling the request stops waiting at once.
+        """
+        timeout = self.engine.config.server.work_timeout_s if self.engine is not None else 10.0
+        future = asyncio.get_running_loop().run_in_executor(self.workers, fn, *args)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise TierwiseError(
+                f"{what} took longer than server.work_timeout_s ({timeout:g} s) and was "
+                "abandoned; a smaller file, a selection, or a larger bound in your user config "
+                "will help"
+            ) from None
 
     def workspace_root(self) -> Path | None:
         """The workspace root: --workspace, else the client's root folder."""
@@ -233,6 +266,7 @@ class TierwiseServer(LanguageServer):
             self.watcher = None
         if self.engine is not None:
             await self.engine.aclose()
+        self.workers.shutdown(wait=False, cancel_futures=True)
 
 
 def guarded(name: str) -> Callable[[Callable[..., Awaitable[T]]], Callable[..., Awaitable[T]]]:

@@ -100,7 +100,7 @@ def register(server: TierwiseServer) -> None:
     @server.command("tierwise.route")
     @guarded("tierwise.route")
     async def route(ls: TierwiseServer, args: RouteArgs) -> dict[str, Any]:
-        return runner.route(ls, args)
+        return await runner.route(ls, args)
 
     @server.command("tierwise.setTier")
     @guarded("tierwise.setTier")

@@ -20,7 +20,7 @@ from pygls.uris import from_fs_path
 from tierwise.core.code import Span
 from tierwise.core.results import DocstringResult, Finding, MarkdownResult, RenameResult
 from tierwise.core.task import Task
-from tierwise.server.convert import LineIndex, workspace_edit
+from tierwise.server.convert import workspace_edit
 from tierwise.server.state import Snapshot
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def place(
     doc = current_document(server, snap.uri)
     if doc is None:
         return None
-    old = LineIndex(snap.text)
+    old = server.index(snap.text)
     a0, a1 = old.span_offsets(anchor)
     s0, s1 = old.span_offsets(span)
     if doc.version == snap.version and doc.source == snap.text:
@@ -65,7 +65,7 @@ def place(
     shift = relocate(snap.text, doc.source, min(a0, s0), max(a1, s1))
     if shift is None:
         return None
-    return LineIndex(doc.source).span_of(s0 + shift, s1 + shift), doc
+    return server.index(doc.source).span_of(s0 + shift, s1 + shift), doc
 
 
 async def apply_edits(
@@ -123,7 +123,7 @@ async def apply_docstring(
         server.tell(message)
         return {"applied": False, "reason": message, "status": "apply_failed"}
     span, doc = placed
-    index = LineIndex(doc.source, server.encoding)
+    index = server.index(doc.source, server.encoding)
     edit = types.TextEdit(range=index.to_range(span), new_text=result.edit.new_text)
     verb = "update the docstring of" if result.existing else "docstring for"
     out = await apply_edits(
@@ -168,14 +168,14 @@ def review_to_diagnostics(
         return {"published": False, "reason": message}
     span, doc = placed
     shift = (
-        LineIndex(doc.source).span_offsets(span)[0]
-        - LineIndex(snap.text).span_offsets(target.span)[0]
+        server.index(doc.source).span_offsets(span)[0]
+        - server.index(snap.text).span_offsets(target.span)[0]
     )
-    index = LineIndex(snap.text)
+    index = server.index(snap.text)
     moved = []
     for f in findings:
         a, b = index.span_offsets(f.span)
-        moved.append(attrs.evolve(f, span=LineIndex(doc.source).span_of(a + shift, b + shift)))
+        moved.append(attrs.evolve(f, span=server.index(doc.source).span_of(a + shift, b + shift)))
     server.reviews.add(snap.uri, doc.source, span, target.text, tuple(moved), tier, model)
     publish(server, snap.uri)
     return {"published": True, "findings": len(findings)}
@@ -243,7 +243,7 @@ def rename_position(
     if placed is None:
         return None
     where, doc = placed
-    index = LineIndex(doc.source)
+    index = server.index(doc.source)
     a, b = index.span_offsets(where)
     if doc.source[a:b] != result.old_name:
         return None

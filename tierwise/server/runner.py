@@ -13,18 +13,19 @@ from lsprotocol import types
 
 from tierwise import report
 from tierwise.context.languages import language_for
-from tierwise.core.code import Span, estimate_tokens
+from tierwise.core.code import Span
 from tierwise.core.errors import TierwiseError, UsageError
 from tierwise.core.results import DocstringResult, MarkdownResult, RenameResult, ReviewResult
 from tierwise.core.task import Action, Task
 from tierwise.core.tiers import Tier
 from tierwise.server import results
-from tierwise.server.convert import LineIndex, range_dict
+from tierwise.server.convert import range_dict
 from tierwise.server.progress import Progress
 from tierwise.server.state import LastRun, Snapshot, relocate_text
 
 if TYPE_CHECKING:
     from tierwise.engine import Engine, Outcome
+    from tierwise.routing.router import Decision
     from tierwise.server.app import TierwiseServer
     from tierwise.server.args import RouteArgs, RunArgs
 
@@ -56,7 +57,7 @@ def locate(
 
     A range whose ends meet is a position (end_line and end_col are None).
     """
-    index = LineIndex(snap.text, server.encoding)
+    index = server.index(snap.text, server.encoding)
     if rng is not None:
         start = index.from_client(rng.start, "range start")
         end = index.from_client(rng.end, "range end")
@@ -88,6 +89,7 @@ def build(
         Tier.parse(args.tier)
     snap = snapshot(server, args.uri)
     _check_excluded(engine, snap.path)
+    engine.check_size(snap.path, snap.text)  # before indexing a document that is too large
     line, col, end_line, end_col = locate(server, snap, args.range, args.position)
     task = engine.build_task(
         action,
@@ -105,8 +107,7 @@ def build(
     return task, snap
 
 
-def route(server: TierwiseServer, args: RouteArgs) -> dict[str, Any]:
-    """The decision and every tier's estimate, without a model call."""
+def _route(server: TierwiseServer, args: RouteArgs) -> dict[str, Any]:
     task, snap = build(server, args)
     decision = engine_of(server).decide(task, sticky=server.sticky)
     data = report.decision_json(task, decision)
@@ -115,10 +116,20 @@ def route(server: TierwiseServer, args: RouteArgs) -> dict[str, Any]:
     return data
 
 
-async def run(server: TierwiseServer, args: RunArgs) -> dict[str, Any]:
-    """tierwise.run: build, run with progress, deliver."""
+async def route(server: TierwiseServer, args: RouteArgs) -> dict[str, Any]:
+    """The decision and every tier's estimate, without a model call (worked off the loop)."""
+    return await server.work("tierwise.route", _route, server, args)
+
+
+def _prepare(server: TierwiseServer, args: RunArgs) -> tuple[Task, Snapshot, tuple[Task, Decision]]:
     task, snap = build(server, args, refresh=args.refresh)
-    return await execute(server, task, snap)
+    return task, snap, engine_of(server).prepare(task, sticky=server.sticky)
+
+
+async def run(server: TierwiseServer, args: RunArgs) -> dict[str, Any]:
+    """tierwise.run: build and decide in a worker thread, run with progress, deliver."""
+    task, snap, prepared = await server.work("tierwise.run", _prepare, server, args)
+    return await execute(server, task, snap, prepared)
 
 
 async def escalate(server: TierwiseServer, uri: str | None) -> dict[str, Any]:
@@ -131,7 +142,7 @@ async def escalate(server: TierwiseServer, uri: str | None) -> dict[str, Any]:
     tier = Tier(last.tier)
     if tier is Tier.FRONTIER:
         raise UsageError("the last answer already came from the frontier tier")
-    rebuilt = _rebuild(server, last, tier.up())
+    rebuilt = await server.work("tierwise.escalate", _rebuild, server, last, tier.up())
     if rebuilt is not None:
         return await execute(server, *rebuilt)
     return await execute(server, attrs.evolve(last.task, tier=tier.up()), last.snapshot)
@@ -147,7 +158,7 @@ def _rebuild(server: TierwiseServer, last: LastRun, tier: Tier) -> tuple[Task, S
     offset = relocate_text(target.text.split("\n", 1)[0], doc.source)
     if offset is None:
         return None
-    line, col = LineIndex(doc.source).position(offset)
+    line, col = server.index(doc.source).position(offset)
     snap = Snapshot(doc.uri, doc.path, doc.version, doc.source)
     task = engine_of(server).build_task(
         last.task.action,
@@ -164,17 +175,19 @@ def _rebuild(server: TierwiseServer, last: LastRun, tier: Tier) -> tuple[Task, S
     return task, snap
 
 
-def _prompt_tokens(task: Task) -> int:
-    from tierwise.handlers.registry import get_handler
-
+def _prompt_tokens(engine: Engine, task: Task) -> int:
     try:
-        prompt = get_handler(task.action).build_prompt(task)
+        return engine.prompt_tokens(task)  # remembered from routing: no second prompt build
     except TierwiseError:
         return 0
-    return estimate_tokens(prompt.system + prompt.context + prompt.question)
 
 
-async def execute(server: TierwiseServer, task: Task, snap: Snapshot) -> dict[str, Any]:
+async def execute(
+    server: TierwiseServer,
+    task: Task,
+    snap: Snapshot,
+    prepared: tuple[Task, Decision] | None = None,
+) -> dict[str, Any]:
     """Run a task with cancellable progress and turn the outcome into LSP effects."""
     engine = engine_of(server)
     progress = Progress(
@@ -182,11 +195,11 @@ async def execute(server: TierwiseServer, task: Task, snap: Snapshot) -> dict[st
         f"tierwise {task.action.value}",
         cancel_target=asyncio.current_task(),
         engine=engine,
-        input_tokens=_prompt_tokens(task),
+        input_tokens=_prompt_tokens(engine, prepared[0] if prepared else task),
     )
     await progress.create()
     try:
-        outcome = await engine.run(task, sticky=server.sticky, on_event=progress)
+        outcome = await engine.run(task, sticky=server.sticky, on_event=progress, prepared=prepared)
     except asyncio.CancelledError:
         progress.end("cancelled: nothing applied")
         raise
@@ -256,7 +269,7 @@ def offer_names(
     where = results.rename_position(server, snap, task, result)
     if where is not None:
         line, col, doc = where
-        index = LineIndex(doc.source, server.encoding)
+        index = server.index(doc.source, server.encoding)
         name = index.to_range(Span(line, col, line, col + len(result.old_name)))
         data["position"] = {"line": name.start.line, "character": name.start.character}
         data["range"] = range_dict(name)
@@ -376,8 +389,8 @@ async def apply_rename(
 ) -> dict[str, Any]:
     """tierwise.applyRename: rename the identifier at a client position."""
     snap = snapshot(server, uri)
-    line, col = LineIndex(snap.text, server.encoding).from_client(position)
-    row = LineIndex(snap.text).lines[line]
+    line, col = server.index(snap.text, server.encoding).from_client(position)
+    row = server.index(snap.text).lines[line]
     word = next((m for m in re.finditer(r"\w+", row) if m.start() <= col <= m.end()), None)
     if word is None:
         raise UsageError(f"no identifier at line {line}, character {position.character}")

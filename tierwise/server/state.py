@@ -4,6 +4,7 @@ snapshots, the last run per document, review diagnostics that follow edits, code
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -64,8 +65,9 @@ class ReviewEntry:
 class ReviewStore:
     """tierwise diagnostics per document; they move with their code or disappear with it."""
 
-    def __init__(self) -> None:
+    def __init__(self, index: Callable[..., LineIndex] = LineIndex) -> None:
         self._entries: dict[str, list[ReviewEntry]] = {}
+        self._index = index  # the server's shared LineIndex per document version
 
     def add(
         self,
@@ -78,7 +80,7 @@ class ReviewStore:
         model: str | None,
     ) -> None:
         """Record a review of the target at `target` in `text` (replacing overlapping ones)."""
-        index = LineIndex(text)
+        index = self._index(text)
         start, end = index.span_offsets(target)
         placed = [
             (a - start, b - start, f) for f in findings for a, b in [index.span_offsets(f.span)]
@@ -116,7 +118,7 @@ class ReviewStore:
 
     def diagnostics(self, uri: str, text: str, encoding: str) -> list[types.Diagnostic]:
         """The document's tierwise diagnostics in client units."""
-        index = LineIndex(text, encoding)
+        index = self._index(text, encoding)
         out = []
         for entry, _a, _b, finding in self._located(uri, index):
             out.append(diagnostic(index, finding, tier=entry.tier, model=entry.model))
@@ -142,7 +144,7 @@ class ReviewStore:
         document_changes: bool,
     ) -> list[types.CodeAction]:
         """Quick fixes for findings with a replacement on the requested lines."""
-        index = LineIndex(text, encoding)
+        index = self._index(text, encoding)
         actions = []
         for entry, _a, _b, finding in self._located(uri, index):
             if (

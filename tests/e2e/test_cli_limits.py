@@ -1,0 +1,87 @@
+"""The CLI honours server.max_file_bytes for route, run and plan, and plan on many files
+(worker processes, a progress bar on a terminal) gives the rows one process gives."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.lsp_helpers import fake_reply, user_config
+from tests.e2e.test_cli import make_cli
+from tests.fakes.wire import FakeProvider
+from tests.realcode import sdist
+from tierwise.cli import plan
+from tierwise.config import Config
+from tierwise.core.task import Action
+from tierwise.engine import Engine
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeProvider]:
+    with FakeProvider() as server:
+        server.responder = fake_reply
+        yield server
+
+
+def test_a_file_over_max_file_bytes_is_refused_naming_the_setting(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    cli = make_cli(tmp_path, fake)
+    (cli.project / "huge.py").write_text("def f():\n    return 1\n\n\n" * 2_000, encoding="utf-8")
+    (cli.home / "config.toml").write_text(
+        user_config(fake, "\n[server]\nmax_file_bytes = 10000\n"), encoding="utf-8"
+    )
+    for command in ("route", "run"):
+        done = cli(command, "review", "huge.py:2")
+        assert done.returncode == 2, done.stderr
+        assert "huge.py is 48,000 bytes, over server.max_file_bytes (10,000)" in done.stderr
+    assert not fake.requests, "a refused file reached the provider"
+    planned = cli("plan", str(cli.project), "--json")
+    assert planned.returncode == 0, planned.stderr
+    assert "huge.py: skipped" in planned.stderr and "server.max_file_bytes" in planned.stderr
+    rows = json.loads(planned.stdout)["rows"]
+    assert {r["file"].split("/")[-1] for r in rows} == {"app.py"}  # the rest is planned
+
+
+def test_plan_on_worker_processes_gives_the_rows_of_one_process(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(sdist("requests") / "src" / "requests", tree)
+    files = sorted(tree.rglob("*.py"))
+    assert len(files) >= 15
+    engine = Engine(Config(), workspace_root=str(tmp_path))
+    actions = [Action.DOCSTRING, Action.REVIEW]
+    bar = plan.ProgressBar(len(files), enabled=False)
+    one = [plan.plan_file(engine, path, actions, 2000) for path in files]
+    # Worker processes even for this small tree.
+    many = list(plan.plan_files(engine, files, actions, 2000, bar, parallel_from=2))
+    assert sum(len(rows) for rows, _ in one) > 200
+    assert many == one
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_shows_a_bar_a_rate_and_what_is_left() -> None:
+    stream = _Terminal()
+    bar = plan.ProgressBar(200, stream)
+    bar.update(10)
+    assert stream.getvalue() == ""  # under a second: nothing at all
+    bar = plan.ProgressBar(200, stream, after_s=0.0)
+    bar.update(50)
+    shown = stream.getvalue()
+    assert shown.startswith("\rplan [██████░░░░░░░░░░░░░░░░░░] 50/200 files · ")
+    assert "files/s · " in shown and " s left" in shown
+    bar.close()
+    assert stream.getvalue().endswith("\r\033[K")
+    quiet = io.StringIO()  # not a terminal: no bar, ever
+    piped = plan.ProgressBar(200, quiet)
+    piped.update(200)
+    piped.close()
+    assert quiet.getvalue() == ""
