@@ -22,6 +22,7 @@ import diskcache
 from bench import realfiles
 from bench.timing import sample, table
 from tierwise.config import Config
+from tierwise.context.extract import load
 from tierwise.core.task import Action
 from tierwise.engine import Engine
 from tierwise.handlers.registry import get_handler
@@ -53,6 +54,13 @@ def measure(file: realfiles.RealFile, repeat: int, tmp: Path) -> str:
 
     task = engine.build_task(Action.REVIEW, path, text, line, 8)
     signals = compute_signals(task.context)
+    base = load(path, text)
+    edits = [realfiles.edited(file, 10_000 + i) for i in range(repeat + 10)]
+
+    def incremental() -> None:
+        fresh = load(path, edits.pop(), previous=base)
+        assert fresh.backend == "python"
+
     rows = [
         (f"ast.parse of the file (floor, {file.label})", sample(lambda: ast.parse(text), repeat)),
         ("raw diskcache get, 2 KB JSON (floor)", sample(lambda: raw.get("key"), repeat)),
@@ -65,6 +73,11 @@ def measure(file: realfiles.RealFile, repeat: int, tmp: Path) -> str:
             "Engine.decide, signals given",
             sample(lambda: engine.decide(task, signals=signals), repeat),
         ),
+        (
+            "full parse: ast + ParsedFile (what an edit cost)",
+            sample(lambda: load(path, text), repeat),
+        ),
+        ("incremental parse after one edit", sample(incremental, repeat)),
     ]
     raw.close()
     engine.stores.close()

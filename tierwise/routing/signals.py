@@ -32,6 +32,7 @@ Risk evidence, and the choices that keep false positives down:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -244,10 +245,16 @@ _SQL_DESTRUCTIVE = re.compile(
 _GO_STATEMENT = re.compile(r"^[ \t]*go[ \t]+(?:func\b|[\w.]+\()", re.M)
 
 
+@functools.lru_cache(maxsize=256)
+def _context_bindings(language: str, imports: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """What the context's imports bind: the same for every target of a file, so kept."""
+    return tuple(import_bindings(language, "\n".join(imports)))
+
+
 def _risks(ctx: CodeContext, lexed: Lexed, text: str) -> tuple[RiskHit, ...]:
     language = ctx.target.language
     code = lexed.code
-    bindings = dict(import_bindings(language, "\n".join(ctx.imports)))
+    bindings = dict(_context_bindings(language, ctx.imports))
     bindings.update(import_bindings(language, text))
     found: dict[str, str] = {}
     for name in ctx.called_names:

@@ -105,6 +105,7 @@ class TierwiseServer(LanguageServer):
         self.jobs: set[asyncio.Task[Any]] = set()
         self.startup_problems: list[str] = []
         self.refused_documents: set[str] = set()  # too large: told once, not on every listing
+        self._ready: asyncio.Future[None] | None = None  # the engine built at initialize
         self.log_handler = ClientLogHandler(self)
 
     # -- capabilities -------------------------------------------------------------------------
@@ -167,7 +168,20 @@ class TierwiseServer(LanguageServer):
     # -- configuration ------------------------------------------------------------------------
 
     def start_engine(self, init_options: Any) -> None:
-        """Build the settings and the engine at initialize (errors become messages later)."""
+        """Start building the settings and the engine at initialize, in a worker thread.
+
+        The initialize answer does not wait for importing the pipeline (about a tenth of a
+        second); every request handler awaits `ready()` first (errors become messages later).
+        """
+        loop = asyncio.get_running_loop()
+        self._ready = loop.run_in_executor(self.workers, self._build_engine, init_options)
+
+    async def ready(self) -> None:
+        """Wait until the engine built at initialize exists."""
+        if self._ready is not None:
+            await asyncio.shield(self._ready)
+
+    def _build_engine(self, init_options: Any) -> None:
         from tierwise.engine import Engine
         from tierwise.server.settings import Settings
 
@@ -255,6 +269,7 @@ class TierwiseServer(LanguageServer):
 
     async def aclose(self) -> None:
         """Cancel running jobs, stop the watcher, close the engine (and its retired providers)."""
+        await self.ready()
         current = asyncio.current_task()
         running = [t for t in self.jobs if t is not current and not t.done()]
         for task in running:
@@ -280,6 +295,8 @@ def guarded(name: str) -> Callable[[Callable[..., Awaitable[T]]], Callable[..., 
             if server is not None and task is not None:
                 server.jobs.add(task)
             try:
+                if server is not None:
+                    await server.ready()
                 return await fn(*args, **kwargs)
             except JsonRpcException:
                 raise

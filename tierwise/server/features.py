@@ -1,4 +1,7 @@
-"""The one place where LSP methods and commands are bound; each handler only translates."""
+"""The one place where LSP methods and commands are bound; each handler only translates.
+
+The feature modules are imported by the handlers, on first use: the initialize answer then
+waits for pygls and this binding only (the engine is built in a thread meanwhile)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from typing import Any
 from lsprotocol import types
 
 from tierwise.core.tiers import Tier
-from tierwise.server import actions, results, runner
 from tierwise.server.app import TierwiseServer, guarded, logged
 from tierwise.server.args import EscalateArgs, PickNameArgs, RouteArgs, RunArgs, SetTierArgs
 from tierwise.server.convert import KIND_DOCSTRING, KIND_QUICKFIX, KIND_RENAME
@@ -39,6 +41,7 @@ def register(server: TierwiseServer) -> None:
     @server.feature(types.INITIALIZED)
     @logged("initialized")
     async def initialized(ls: TierwiseServer, _params: types.InitializedParams) -> None:
+        await ls.ready()
         await ls.pull_configuration()
         ls.apply_settings()
         ls.start_watching()
@@ -60,6 +63,7 @@ def register(server: TierwiseServer) -> None:
     async def did_change_configuration(
         ls: TierwiseServer, params: types.DidChangeConfigurationParams
     ) -> None:
+        await ls.ready()
         if ls.client_supports("workspace.configuration"):
             await ls.pull_configuration()
         else:
@@ -72,6 +76,8 @@ def register(server: TierwiseServer) -> None:
         uri = params.text_document.uri
         doc = ls.workspace.text_documents.get(uri)
         if doc is not None and ls.reviews.follow(uri, doc.source):
+            from tierwise.server import results
+
             results.publish(ls, uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -90,16 +96,22 @@ def register(server: TierwiseServer) -> None:
     async def code_action(
         ls: TierwiseServer, params: types.CodeActionParams
     ) -> list[types.CodeAction | types.Command]:
+        from tierwise.server import actions
+
         return await actions.code_actions(ls, params)
 
     @server.command("tierwise.run")
     @guarded("tierwise.run")
     async def run(ls: TierwiseServer, args: RunArgs) -> dict[str, Any]:
+        from tierwise.server import runner
+
         return await runner.run(ls, args)
 
     @server.command("tierwise.route")
     @guarded("tierwise.route")
     async def route(ls: TierwiseServer, args: RouteArgs) -> dict[str, Any]:
+        from tierwise.server import runner
+
         return await runner.route(ls, args)
 
     @server.command("tierwise.setTier")
@@ -112,11 +124,15 @@ def register(server: TierwiseServer) -> None:
     @server.command("tierwise.escalate")
     @guarded("tierwise.escalate")
     async def escalate(ls: TierwiseServer, args: EscalateArgs | None = None) -> dict[str, Any]:
+        from tierwise.server import runner
+
         return await runner.escalate(ls, args.uri if args is not None else None)
 
     @server.command("tierwise.stats")
     @guarded("tierwise.stats")
     async def stats(ls: TierwiseServer) -> dict[str, Any]:
+        from tierwise.server import runner
+
         data: dict[str, Any] = runner.engine_of(ls).stats()
         data["sticky"] = ls.sticky.label if ls.sticky is not None else "auto"
         return data
@@ -124,9 +140,13 @@ def register(server: TierwiseServer) -> None:
     @server.command("tierwise.clearCache")
     @guarded("tierwise.clearCache")
     async def clear_cache(ls: TierwiseServer) -> dict[str, Any]:
+        from tierwise.server import runner
+
         return {"removed": runner.engine_of(ls).clear_cache()}
 
     @server.command("tierwise.applyRename")
     @guarded("tierwise.applyRename")
     async def apply_rename(ls: TierwiseServer, args: PickNameArgs) -> dict[str, Any]:
+        from tierwise.server import runner
+
         return await runner.apply_rename(ls, args.uri, args.position, args.name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types
@@ -13,8 +13,10 @@ from lsprotocol import types
 from tierwise.core.code import Span
 from tierwise.core.results import Finding
 from tierwise.core.task import Action, Task
-from tierwise.routing.router import Decision
 from tierwise.server.convert import KIND_QUICKFIX, LineIndex, diagnostic, workspace_edit
+
+if TYPE_CHECKING:
+    from tierwise.routing.router import Decision
 
 
 @attrs.frozen
