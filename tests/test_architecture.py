@@ -50,7 +50,12 @@ INNER: dict[str, list[list[str]]] = {
         ["anthropic", "openai"],
         ["pool"],
     ],
-    "tierwise.engine": [["asks", "outcome", "pricing", "memo"], ["stores"], ["execution"], ["engine"]],
+    "tierwise.engine": [
+        ["asks", "outcome", "pricing", "memo"],
+        ["stores"],
+        ["execution"],
+        ["engine"],
+    ],
     "tierwise.server": [
         ["convert", "args", "settings", "progress"],
         ["rename", "state", "protocol"],
