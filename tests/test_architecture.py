@@ -41,7 +41,12 @@ LAYERS: list[list[str]] = [
 
 # Packages whose modules are layered too (names relative to the package, bottom first).
 INNER: dict[str, list[list[str]]] = {
-    "tierwise.core": [["errors", "code", "models", "sqlite"], ["tiers"], ["task"], ["results"]],
+    "tierwise.core": [
+        ["errors", "code", "models", "sqlite", "text"],
+        ["tiers"],
+        ["task"],
+        ["results"],
+    ],
     "tierwise.config": [["tree"], ["paths", "validation"], ["layers"], ["schema"]],
     "tierwise.privacy": [["globs", "redaction"]],
     "tierwise.providers": [

@@ -30,11 +30,14 @@ import attrs
 
 from tierwise.core.errors import TierwiseError
 from tierwise.core.sqlite import sqlite_is_corrupt
+from tierwise.core.tiers import Tier
 
-# ok: answered; error: refused or failed; cancelled: stopped by the user; declined: an edit the
-# editor (or the user) did not apply; apply_failed: an edit that could not be applied (the
-# document changed, the client cannot apply edits).
-OUTCOMES = ("ok", "error", "cancelled", "declined", "apply_failed")
+# ok: answered; error: failed (a provider error, a reply that could not be used); cancelled:
+# stopped by the user; declined: an edit the editor (or the user) did not apply; apply_failed:
+# an edit that could not be applied (the document changed, the client cannot apply edits);
+# refused: never sent (a requested tier not configured, a hard budget cap, a target too long).
+# Served requests are ok, declined and apply_failed: only they carry a baseline and savings.
+OUTCOMES = ("ok", "error", "cancelled", "declined", "apply_failed", "refused")
 ERROR_MAX_CHARS = 500
 LOCK_TIMEOUT_S = 5.0
 
@@ -85,6 +88,7 @@ class LedgerRow:
     session: str = ""
     target: str = ""  # Ledger.target_id of the target: repeats are found by it, never by path
     applied: bool | None = None  # for edits: applied (True) or not (False); None otherwise
+    wanted_tier: str = ""  # the tier the routing rules chose; `tier` below it is a downgrade
 
 
 def _m001_requests(con: sqlite3.Connection) -> None:
@@ -126,11 +130,17 @@ def _m003_target_and_applied(con: sqlite3.Connection) -> None:
     con.execute("CREATE INDEX requests_target ON requests (target, action, ts)")
 
 
+def _m004_wanted_tier(con: sqlite3.Connection) -> None:
+    """The tier the rules chose, so a cheaper answer below it is shown as a downgrade."""
+    con.execute("ALTER TABLE requests ADD COLUMN wanted_tier TEXT NOT NULL DEFAULT ''")
+
+
 # Append-only: applied in order, each exactly once per database.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m001_requests,
     _m002_indexes,
     _m003_target_and_applied,
+    _m004_wanted_tier,
 )
 
 COLUMNS = (
@@ -155,10 +165,22 @@ COLUMNS = (
     "session",
     "target",
     "applied",
+    "wanted_tier",
 )
+_SERVED = "outcome IN ('ok', 'declined', 'apply_failed')"
+_RANK = "(CASE {0} " + " ".join(f"WHEN '{t.label}' THEN {int(t)}" for t in Tier) + " ELSE -1 END)"
+_DOWNGRADE = f"({_SERVED} AND {_RANK.format('tier')} < {_RANK.format('wanted_tier')})"
+# requests (served), refused, failed, spent, served spend, baseline, downgrade savings,
+# cache hits, answers a model tier served (the hit rate's base), saved by the cache.
 _AGGREGATES = (
-    "COUNT(*), COALESCE(SUM(cost_usd), 0), COALESCE(SUM(baseline_usd), 0),"
-    " COALESCE(SUM(cache_hit), 0), COALESCE(SUM(saved_usd), 0), COALESCE(SUM(outcome != 'ok'), 0)"
+    f"COALESCE(SUM({_SERVED}), 0), COALESCE(SUM(outcome = 'refused'), 0),"
+    " COALESCE(SUM(outcome IN ('error', 'cancelled')), 0), COALESCE(SUM(cost_usd), 0),"
+    f" COALESCE(SUM(CASE WHEN {_SERVED} THEN cost_usd ELSE 0 END), 0),"
+    f" COALESCE(SUM(CASE WHEN {_SERVED} THEN baseline_usd ELSE 0 END), 0),"
+    f" COALESCE(SUM(CASE WHEN {_DOWNGRADE} THEN baseline_usd - cost_usd ELSE 0 END), 0),"
+    f" COALESCE(SUM({_SERVED} AND cache_hit), 0),"
+    f" COALESCE(SUM({_SERVED} AND tier != 'static'), 0),"
+    " COALESCE(SUM(saved_usd), 0)"
 )
 _INSERT = f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
@@ -303,16 +325,27 @@ class Ledger:
     ) -> dict[str, Any]:
         """Totals and the same figures by tier and by action.
 
-        savings_usd = baseline_usd - cost_usd; hit_rate = cache hits / all requests.
+        `requests` counts served requests (answered: ok, declined or not applicable); refused
+        ones are counted apart and have no tier (they are left out of `by_tier`). `cost_usd` is
+        everything spent, failures included. `baseline_usd` and `savings_usd` (baseline minus
+        served spend) cover served requests only; `downgrade_savings_usd` is the part saved by
+        answering below the tier the rules chose (no key for it, a budget cap, local_only), and
+        `routing_savings_usd` the rest. `hit_rate` = answered from the cache / answered by a
+        model tier (the static tier never looks in the cache).
         """
         where, params = _filter(session, since)
         (totals,) = self._execute(f"SELECT {_AGGREGATES} FROM requests{where}", params)
         out = _as_totals(totals)
-        for column in ("tier", "action"):
-            rows = self._execute(
-                f"SELECT {column}, {_AGGREGATES} FROM requests{where} GROUP BY {column}", params
-            )
-            out[f"by_{column}"] = {str(row[0]): _as_totals(row[1:]) for row in rows}
+        tiered = f"{where} AND" if where else " WHERE"
+        rows = self._execute(
+            f"SELECT tier, {_AGGREGATES} FROM requests{tiered} outcome != 'refused' GROUP BY tier",
+            params,
+        )
+        out["by_tier"] = {str(row[0]): _as_totals(row[1:]) for row in rows}
+        rows = self._execute(
+            f"SELECT action, {_AGGREGATES} FROM requests{where} GROUP BY action", params
+        )
+        out["by_action"] = {str(row[0]): _as_totals(row[1:]) for row in rows}
         return out
 
     def spent_since(self, since: datetime) -> float:
@@ -333,16 +366,21 @@ class Ledger:
 
 
 def _as_totals(row: Sequence[Any]) -> dict[str, Any]:
-    requests, cost, baseline, hits, saved, failed = row
+    served, refused, failed, cost, served_cost, baseline, downgrade, hits, answered, saved = row
+    savings = float(baseline) - float(served_cost)
     return {
-        "requests": int(requests),
+        "requests": int(served),
+        "refused": int(refused),
+        "failed": int(failed),
         "cost_usd": float(cost),
         "baseline_usd": float(baseline),
-        "savings_usd": float(baseline) - float(cost),
+        "savings_usd": savings,
+        "downgrade_savings_usd": float(downgrade),
+        "routing_savings_usd": savings - float(downgrade),
         "cache_hits": int(hits),
-        "hit_rate": int(hits) / int(requests) if requests else 0.0,
+        "model_answers": int(answered),
+        "hit_rate": int(hits) / int(answered) if answered else 0.0,
         "cache_saved_usd": float(saved),
-        "failed": int(failed),
     }
 
 
@@ -382,6 +420,7 @@ def _values(row: LedgerRow) -> tuple[Any, ...]:
         row.session,
         row.target,
         None if row.applied is None else int(row.applied),
+        row.wanted_tier,
     )
 
 

@@ -17,6 +17,7 @@ from tierwise.core.results import (
     result_to_dict,
 )
 from tierwise.core.task import Task
+from tierwise.core.text import cut, cut_left, plural
 from tierwise.core.tiers import Tier
 from tierwise.routing.router import Decision
 
@@ -61,12 +62,23 @@ def decision_json(task: Task, decision: Decision) -> dict[str, Any]:
 
 ASSUMED_NOTE = (
     "note: no model tier is configured (no API key, no local server), so this is the policy's"
-    " choice as if every tier were available; `tierwise run` would fall back to static"
+    " choice as if every tier were available"
 )
 
 
-def decision_text(task: Task, decision: Decision, *, assumed: bool = False) -> str:
-    """The route command's human output."""
+def run_note(actual: Decision) -> str:
+    """What `tierwise run` would do, from the decision `run` itself makes (Engine.decide)."""
+    if actual.refused:
+        return f"`tierwise run` would refuse it: {actual.refused}"
+    detail = "; ".join(actual.warnings)
+    return f"`tierwise run` would answer on {actual.tier.label}" + (f": {detail}" if detail else "")
+
+
+def decision_text(task: Task, decision: Decision, *, run: Decision | None = None) -> str:
+    """The route command's human output: every row comes from `decision.tiers`, as the JSON's.
+
+    `run` is the decision `tierwise run` would make when this one assumed every tier.
+    """
     target = task.context.target
     lines = [
         f"{decision.summary}",
@@ -75,16 +87,15 @@ def decision_text(task: Task, decision: Decision, *, assumed: bool = False) -> s
         "",
         "tier       estimate   available",
     ]
-    for tier in Tier:
-        mark = "yes" if tier.label in decision.available and not assumed else "no"
-        mark = "yes" if tier is Tier.STATIC else mark
-        chosen = "  ← routed" if tier is decision.tier else ""
-        lines.append(f"{tier.label:<10} {usd(decision.estimates[tier.label]):>9}   {mark}{chosen}")
-    lines += [f"warning: {w}" for w in decision.warnings]
+    for option in decision.tiers:
+        mark = "yes" if option.available else f"no: {option.why_not}"
+        chosen = "  ← routed" if option.tier == decision.tier.label else ""
+        lines.append(f"{option.tier:<10} {usd(option.estimate_usd):>9}   {mark}{chosen}")
+    # Warnings go to stderr (the route command prints them there, once).
     if decision.refused:
         lines.append(f"refused: {decision.refused}")
-    if assumed:
-        lines.append(ASSUMED_NOTE)
+    if run is not None:
+        lines += [ASSUMED_NOTE, "note: " + run_note(run)]
     return "\n".join(lines)
 
 
@@ -105,8 +116,13 @@ def outcome_json(outcome: Any) -> dict[str, Any]:
     return data
 
 
-def result_text(result: Any, path: str) -> str:
-    """A result as text for a terminal."""
+def review_source(tier: str, model: str | None) -> str:
+    """Who reviewed: "ruff, static" for the static tier, else the model and its tier."""
+    return "ruff, static" if tier == "static" else f"{model or 'unknown model'}, {tier}"
+
+
+def result_text(result: Any, path: str, *, reviewer: str | None = None) -> str:
+    """A result as text for a terminal (`reviewer`: review_source, for "no findings")."""
     if isinstance(result, DocstringResult):
         return docstring_text(result)
     if isinstance(result, RenameResult):
@@ -115,7 +131,7 @@ def result_text(result: Any, path: str) -> str:
         return "\n".join(rows)
     if isinstance(result, ReviewResult):
         if not result.findings:
-            return "no findings"
+            return f"no findings ({reviewer})" if reviewer else "no findings"
         rows = []
         for f in result.findings:
             code = f" [{f.code}]" if f.code else ""
@@ -178,8 +194,10 @@ def outcome_text(outcome: Any) -> str:
             f" · out {u.output_tokens} · cost {usd(outcome.cost_usd)}"
             f" · all-frontier {usd(outcome.baseline_usd)} · {outcome.latency_s:.1f} s"
         )
-    head += [f"warning: {w}" for w in outcome.warnings]
-    return "\n".join(head) + "\n\n" + result_text(outcome.result, outcome.task.context.target.path)
+    # Warnings are not repeated here: they went to stderr, once, as the run reported them.
+    reviewer = review_source(d.tier.label, outcome.model)
+    body = result_text(outcome.result, outcome.task.context.target.path, reviewer=reviewer)
+    return "\n".join(head) + "\n\n" + body
 
 
 def display_path(path: Path) -> str:
@@ -232,8 +250,8 @@ def plan_text(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
         loc = f"{r['file']}:{r['line']}"
         why = "; ".join(r["reasons"][1:] or r["reasons"])
         out.append(
-            f"{loc[-34:]:<34} {r['name'][:24]:<24} {r['action']:<9} {r['tier']:<8} "
-            f"{usd(r['estimate_usd']):>9}  {why[:70]}"
+            f"{cut_left(loc, 34):<34} {cut(r['name'], 24):<24} {r['action']:<9} {r['tier']:<8} "
+            f"{usd(r['estimate_usd']):>9}  {cut(why, 70)}"
         )
     s = summary
     tiers = ", ".join(
@@ -244,7 +262,7 @@ def plan_text(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
     )
     out += [
         "",
-        f"{s['requests']} requests routed in {s['seconds']:.2f} s: {tiers}",
+        f"{plural(s['requests'], 'request')} routed in {s['seconds']:.2f} s: {tiers}",
         f"routed total  {usd(s['routed_usd'])}",
         f"all-frontier  {usd(s['all_frontier_usd'])}"
         f"  (routing saves {s['saving_vs_frontier']:.0%})",
@@ -254,38 +272,63 @@ def plan_text(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+PERIODS = {"this_session": "this session", "today": "today", "all_time": "all time"}
+
+
 def stats_text(stats: dict[str, Any]) -> str:
-    """The stats command's human output."""
+    """The stats command's human output (ledger figures as Ledger.summary defines them)."""
     out: list[str] = []
-    for label in ("this_session", "all_time"):
+    for label, title in PERIODS.items():
         s = stats.get(label)
         if not s:
             continue
-        out.append(
-            f"{label.replace('_', ' ')}: {s['requests']} requests · spent {usd(s['cost_usd'])} · "
-            f"all-frontier {usd(s['baseline_usd'])} · saved {usd(s['savings_usd'])} · "
-            f"cache hits {s['cache_hits']} ({s['hit_rate']:.0%})"
-        )
-        for group in ("by_tier", "by_action"):
-            for name, row in sorted(s.get(group, {}).items()):
-                out.append(
-                    f"  {group[3:]:<6} {name:<10} {row['requests']:>5} requests"
-                    f"  {usd(row['cost_usd']):>9}"
-                )
+        counts = [plural(s["requests"], "request") + " served"]
+        counts += [f"{s['refused']} refused"] if s["refused"] else []
+        counts += [f"{s['failed']} failed"] if s["failed"] else []
+        saved = f"saved {usd(s['savings_usd'])} against all-frontier"
+        if s["downgrade_savings_usd"]:
+            saved += (
+                f" ({usd(s['routing_savings_usd'])} by routing,"
+                f" {usd(s['downgrade_savings_usd'])} by downgrades below the routed tier)"
+            )
+        out.append(f"{title}: {', '.join(counts)} · spent {usd(s['cost_usd'])} · {saved}")
+        if s["model_answers"]:
+            out.append(
+                f"  answered from the cache: {s['cache_hits']} of"
+                f" {plural(s['model_answers'], 'model-tier answer')} ({s['hit_rate']:.0%})"
+            )
+        for name, row in sorted(s.get("by_tier", {}).items(), key=lambda kv: _rank(kv[0])):
+            out.append(
+                f"  tier   {name:<10} {plural(row['requests'], 'request'):>12}"
+                f"  {usd(row['cost_usd']):>9}"
+            )
+        for name, row in sorted(s.get("by_action", {}).items()):
+            refused = f"  ({row['refused']} refused)" if row["refused"] else ""
+            out.append(
+                f"  action {name:<10} {plural(row['requests'], 'request'):>12}"
+                f"  {usd(row['cost_usd']):>9}{refused}"
+            )
     if "cache" in stats:
-        out.append(cache_text(stats["cache"]))
+        out.append(cache_text(stats["cache"], with_rate=False))
     return "\n".join(out) or "no requests recorded yet"
 
 
-def cache_text(stats: dict[str, Any]) -> str:
-    """Cache statistics for a terminal."""
+def _rank(tier: str) -> int:
+    try:
+        return int(Tier.parse(tier))
+    except Exception:
+        return 99
+
+
+def cache_text(stats: dict[str, Any], *, with_rate: bool = True) -> str:
+    """Cache statistics for a terminal: counters of cache lookups since it was last cleared."""
     total = stats["hits"] + stats["misses"]
-    rate = stats["hits"] / total if total else 0.0
+    rate = f" ({stats['hits'] / total:.0%} of lookups)" if with_rate and total else ""
     return (
-        f"cache: {stats['entries']} answers, {stats['size_bytes'] / 1024:.0f} KiB"
+        f"cache: {plural(stats['entries'], 'answer')}, {stats['size_bytes'] / 1024:.0f} KiB"
         f" in {stats['directory']}\n"
-        f"       {stats['hits']} hits / {stats['misses']} misses ({rate:.0%}),"
-        f" saved {usd(stats['saved_usd'])}"
+        f"       lookups since it was last cleared: {plural(stats['hits'], 'hit')},"
+        f" {plural(stats['misses'], 'miss', 'misses')}{rate}; saved {usd(stats['saved_usd'])}"
     )
 
 

@@ -238,7 +238,7 @@ def test_usage_errors_exit_2_with_a_precise_message(tmp_path: Path, fake: FakePr
     cases = [
         (("run", "summarise", "app.py:5"), "invalid choice: 'summarise'"),
         (("run", "review", "app.py:5", "--tier", "huge"), "invalid choice: 'huge'"),
-        (("run", "review", "app.py:400"), "outside"),
+        (("run", "review", "app.py:400"), "line 400 is past the end"),
         (("run", "review", "missing.py:3"), "missing.py: no such file"),
         (("route", "review", "app.py:0"), "1-based"),
     ]

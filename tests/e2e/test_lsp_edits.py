@@ -214,3 +214,26 @@ async def test_an_existing_docstring_is_offered_as_an_update(editor: EditorClien
     )
     assert run["applied"] is True and run["result"]["existing"] is True
     assert '"""Halve a.\n\n    Args:\n        b: The b.\n    """' in editor.texts[uri]
+
+
+async def test_a_static_review_with_no_findings_says_so(editor: EditorClient) -> None:
+    path = editor.root / "clean.py"  # type: ignore[operator]
+    path.write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
+    uri = editor.open(path)
+    shown = len(editor.messages)
+    result = await editor.command(
+        "tierwise.run",
+        {
+            "action": "review",
+            "uri": uri,
+            "position": where(editor, uri, "return a"),
+            "tier": "static",
+        },
+    )
+    assert result["findings"] == 0
+    told = await wait_for(
+        lambda: [m for m in editor.messages[shown:] if "no findings" in m.message],
+        what="a message saying the review found nothing",
+    )
+    assert told[0].message == "tierwise: no findings in add (ruff, static)"
+    assert told[0].type == types.MessageType.Info

@@ -92,7 +92,7 @@ def test_schema_has_no_place_for_code_paths_or_keys(ledger: Ledger) -> None:
         "id", "ts", "action", "language", "tier", "model", "provider", "reasons", "cache_hit",
         "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd",
         "baseline_usd", "saved_usd", "latency_ms", "outcome", "error", "session", "target",
-        "applied",
+        "applied", "wanted_tier",
     }  # fmt: skip
 
 
@@ -155,21 +155,37 @@ def test_summary_totals_and_breakdowns(ledger: Ledger) -> None:
     )
     ledger.record(failed)
     s = ledger.summary()
-    assert s["requests"] == 4
-    assert s["cost_usd"] == pytest.approx(0.36)
-    assert s["baseline_usd"] == pytest.approx(0.80)
-    assert s["savings_usd"] == pytest.approx(0.44)
+    assert s["requests"] == 3 and s["failed"] == 1  # the failed one was not served
+    assert s["cost_usd"] == pytest.approx(0.36)  # but its spend is spend
+    assert s["baseline_usd"] == pytest.approx(0.50)  # served requests only
+    assert s["savings_usd"] == pytest.approx(0.50 - 0.06)
     assert s["cache_hits"] == 1
-    assert s["hit_rate"] == pytest.approx(0.25)
+    assert s["hit_rate"] == pytest.approx(1 / 3)  # from the cache / answered by a model tier
     assert s["cache_saved_usd"] == pytest.approx(0.05)
-    assert s["failed"] == 1
     assert set(s["by_tier"]) == {"budget", "mid", "frontier"}
     mid = s["by_tier"]["mid"]
     assert (mid["requests"], mid["cache_hits"]) == (2, 1)
     assert mid["cost_usd"] == pytest.approx(0.05)
     assert mid["savings_usd"] == pytest.approx(0.35)
     assert s["by_action"]["docstring"]["baseline_usd"] == pytest.approx(0.10)
-    assert s["by_action"]["design"]["requests"] == 1
+    assert (s["by_action"]["design"]["requests"], s["by_action"]["design"]["failed"]) == (0, 1)
+
+
+def test_savings_come_only_from_served_requests_and_downgrades_say_so(ledger: Ledger) -> None:
+    # The screen: "saved $0.0183" with zero model calls. A refused request saves
+    # nothing and has no tier spend; a static answer of a request the rules sent to budget
+    # saves its frontier baseline, but as a downgrade, not as routing.
+    ledger.record(row(tier="frontier", action="explain", outcome="refused", error="needs a key"))
+    ledger.record(row(tier="static", wanted_tier="budget", action="docstring", baseline_usd=0.0183))
+    ledger.record(row(tier="budget", wanted_tier="budget", cost_usd=0.01, baseline_usd=0.05))
+    s = ledger.summary()
+    assert (s["requests"], s["refused"], s["failed"]) == (2, 1, 0)
+    assert "frontier" not in s["by_tier"]  # refused: listed as refused, not under a tier
+    assert s["by_action"]["explain"]["refused"] == 1
+    assert s["savings_usd"] == pytest.approx(0.0183 + 0.04)
+    assert s["downgrade_savings_usd"] == pytest.approx(0.0183)
+    assert s["routing_savings_usd"] == pytest.approx(0.04)
+    assert s["model_answers"] == 1 and s["hit_rate"] == 0.0
 
 
 def test_empty_summary_has_zero_hit_rate(ledger: Ledger) -> None:

@@ -227,6 +227,15 @@ def test_assume_available_prices_unconfigured_tiers_for_plan() -> None:
     assert d.tier is Tier.FRONTIER and d.refused is None
     assert d.models == ("anthropic:claude-opus-4-5",)
     assert d.estimate_usd > 0
+    # Routing as if every tier were there never claims they are: one truth for text and JSON.
+    assert d.available == ("static",)
+    assert [t.tier for t in d.tiers if t.available] == ["static"]
+    assert all(t.why_not for t in d.tiers if t.tier != "static")
+
+
+def test_a_decision_remembers_the_tier_the_rules_wanted() -> None:
+    d = route(task(Action.REVIEW), signals(), POLICY, NOTHING, RouteState(), TOKENS)
+    assert d.tier is Tier.STATIC and d.wanted is Tier.MID  # a downgrade, for the ledger
 
 
 @pytest.mark.parametrize(

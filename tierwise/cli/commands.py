@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from tierwise import report
-from tierwise.cli.common import EXIT_OK, emit_json, load_engine, parse_target, read_source
+from tierwise.cli.common import (
+    EXIT_OK,
+    SourceText,
+    check_position,
+    emit_json,
+    load_engine,
+    parse_target,
+    read_file,
+    write_source,
+)
 from tierwise.core.errors import UsageError
 from tierwise.core.results import DocstringResult
 from tierwise.core.task import Action
@@ -42,21 +51,24 @@ class StderrProgress:
         print(f"tierwise: {prefix}{event.message}", file=sys.stderr)
 
 
-def _task(engine: Any, args: argparse.Namespace, action: str) -> Any:
+def _task(engine: Any, args: argparse.Namespace, action: str) -> tuple[Any, SourceText]:
     path, line, col = parse_target(args.target)
-    source = read_source(path)
+    source = read_file(path)
+    text = source.text
+    check_position(path, text, line or 0, col)
     end_line = end_col = None
     if getattr(args, "end", None):
-        _, end, end_c = parse_target(f"x:{args.end}")
-        end_line, end_col = end, end_c if ":" in args.end else None
-        if end_col is None and end_line is not None:
-            lines = source.splitlines()
+        end, end_c = _end_position(args.end)
+        end_line, end_col = end, end_c
+        check_position(path, text, end_line, end_col or 0, "--end")
+        if end_col is None:
+            lines = text.split("\n")
             end_col = len(lines[end_line]) if end_line < len(lines) else 0
     options = {"style": args.style} if getattr(args, "style", None) else None
     return engine.build_task(
         action,
         str(path),
-        source,
+        text,
         line if line is not None else 0,
         col,
         end_line=end_line,
@@ -65,6 +77,17 @@ def _task(engine: Any, args: argparse.Namespace, action: str) -> Any:
         refresh=getattr(args, "refresh", False),
         options=options,
     ), source
+
+
+def _end_position(text: str) -> tuple[int, int | None]:
+    """--end LINE[:COL], 1-based, as 0-based (the column None: the end of that line)."""
+    pieces = text.split(":")
+    if len(pieces) > 2 or not all(p.isdigit() for p in pieces):
+        raise UsageError(f"--end {text}: use LINE or LINE:COL with 1-based numbers")
+    numbers = [int(p) for p in pieces]
+    if any(n < 1 for n in numbers):
+        raise UsageError(f"--end {text}: line and column are 1-based")
+    return numbers[0] - 1, numbers[1] - 1 if len(numbers) > 1 else None
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
@@ -94,19 +117,19 @@ async def cmd_run(args: argparse.Namespace) -> int:
         await engine.aclose()
 
 
-def _apply_docstring(path: Path, source: str, result: Any) -> bool:
+def _apply_docstring(path: Path, source: SourceText, result: Any) -> bool:
     """Write a docstring edit into the file, refusing when the file changed meanwhile; whether
-    anything was written."""
+    anything was written. The file keeps its encoding, byte-order mark and line breaks."""
     if not isinstance(result, DocstringResult):
         raise UsageError("--apply works with the docstring action only")
     if result.edit is None:
         print(f"tierwise: nothing written to {path}: {result.note}", file=sys.stderr)
         return False
-    if read_source(path) != source:
+    if read_file(path) != source:
         raise UsageError(f"{path} changed while the model was working: not applying the edit")
     from tierwise.edits import apply_text_edit
 
-    path.write_text(apply_text_edit(source, result.edit), encoding="utf-8")
+    write_source(path, source, apply_text_edit(source.text, result.edit))
     what = "updated the docstring in" if result.existing else "wrote the docstring into"
     print(f"tierwise: {what} {path}", file=sys.stderr)
     return True
@@ -121,13 +144,25 @@ def cmd_route(args: argparse.Namespace) -> int:
     try:
         task, _ = _task(engine, args, args.action)
         # With no model tier configured at all (the no-key demo), show the policy's choice rather
-        # than "static" for everything, and say so: `run` would fall back to static.
+        # than "static" for everything, and say what `run` would do: the same Engine.decide run
+        # calls, so the note and the run cannot disagree.
         assumed = not engine.configured_tiers()
         decision = engine.decide(task, assume_available=assumed)
+        actual = engine.decide(task) if assumed else None
+        for warning in decision.warnings:
+            print(f"tierwise: warning: {warning}", file=sys.stderr)
         if args.json:
-            emit_json({**report.decision_json(task, decision), "assumed_available": assumed})
+            data = {**report.decision_json(task, decision), "assumed_available": assumed}
+            if actual is not None:
+                data["run"] = {
+                    "tier": actual.tier.label,
+                    "refused": actual.refused,
+                    "warnings": list(actual.warnings),
+                    "note": report.run_note(actual),
+                }
+            emit_json(data)
         else:
-            print(report.decision_text(task, decision, assumed=assumed))
+            print(report.decision_text(task, decision, run=actual))
         return EXIT_OK
     finally:
         engine.close()
@@ -186,7 +221,7 @@ async def cmd_stats(args: argparse.Namespace) -> int:
     """tierwise stats: spend by tier and action, savings against all-frontier, cache hit rate."""
     engine = load_engine(args, None)
     try:
-        stats = engine.stats()
+        stats = engine.stats(session=False)
         emit_json(stats) if args.json else print(report.stats_text(stats))
         return EXIT_OK
     finally:

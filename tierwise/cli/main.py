@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tierwise import __version__
-from tierwise.cli.common import EXIT_CANCELLED, EXIT_OK, EXIT_PROVIDER, EXIT_USAGE
+from tierwise.cli.common import EXIT_CANCELLED, EXIT_OK, EXIT_PIPE, EXIT_PROVIDER, EXIT_USAGE
 from tierwise.core.errors import ConfigError, ProviderError, TierwiseError, UsageError
 
 ACTIONS = ("docstring", "rename", "explain", "review", "design")
@@ -17,7 +19,8 @@ TIERS = ("static", "local", "budget", "mid", "frontier")
 
 EPILOG = """\
 positions are 1-based like an editor's status bar: FILE:LINE[:COL]. Without a line the whole
-file is the target. Exit codes: 0 ok, 2 usage error, 3 provider or config error, 130 interrupted.
+file is the target. Exit codes: 0 ok, 2 usage error, 3 provider or config error, 130 interrupted,
+141 output pipe closed (e.g. `| head`).
 Environment: ANTHROPIC_API_KEY / OPENAI_API_KEY (keys, never read from files), TIERWISE_CONFIG
 (user config file), TIERWISE_DATA_DIR (ledger), TIERWISE_CACHE_DIR (response cache)."""
 
@@ -31,21 +34,27 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"tierwise {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+    # Options every subcommand takes, and --json for those that print a result (not serve).
+    files = argparse.ArgumentParser(add_help=False)
+    files.add_argument(
         "--config",
         type=Path,
         help="user config file (default: TIERWISE_CONFIG or the platform config dir)",
     )
-    common.add_argument(
+    files.add_argument(
         "--workspace",
         type=Path,
         help="workspace root for .tierwise.toml (default: found from FILE upwards)",
     )
+    common = argparse.ArgumentParser(add_help=False, parents=[files])
     common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", parents=[common], help="run an action and print the result")
+    def command(name: str, summary: str, parents: list[argparse.ArgumentParser]) -> Any:
+        # The same line in `tierwise --help` and as the subcommand's own description.
+        return sub.add_parser(name, parents=parents, help=summary, description=summary + ".")
+
+    run = command("run", "run an action and print the result", [common])
     run.add_argument("action", choices=ACTIONS)
     run.add_argument("target", metavar="FILE[:LINE[:COL]]")
     run.add_argument(
@@ -54,22 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--tier", choices=(*TIERS, "auto"), help="override the routed tier for this request"
     )
-    run.add_argument("--refresh", action="store_true", help="bypass the response cache")
+    run.add_argument(
+        "--refresh",
+        action="store_true",
+        help="bypass the response cache (a fresh answer at the routed tier)",
+    )
     run.add_argument(
         "--style", choices=("google", "numpy", "sphinx", "pep257"), help="docstring style"
     )
     run.add_argument("--apply", action="store_true", help="docstring: write the edit into FILE")
 
-    rt = sub.add_parser(
-        "route", parents=[common], help="dry run: the decision and the cost on every tier"
-    )
+    rt = command("route", "dry run: the decision and the cost on every tier", [common])
     rt.add_argument("action", choices=ACTIONS)
     rt.add_argument("target", metavar="FILE[:LINE[:COL]]")
     rt.add_argument("--tier", choices=(*TIERS, "auto"), help="route as if this tier were requested")
 
-    plan = sub.add_parser(
-        "plan", parents=[common], help="route every function in a file or tree (no key needed)"
-    )
+    plan = command("plan", "route every function in a file or tree (no key needed)", [common])
     plan.add_argument("path", type=Path)
     plan.add_argument(
         "--actions",
@@ -77,18 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated actions (default: docstring,review)",
     )
 
-    sub.add_parser(
-        "stats", parents=[common], help="spend by tier and action, savings, cache hit rate"
-    )
-    cache = sub.add_parser("cache", parents=[common], help="response cache: stats or clear")
+    command("stats", "spend, savings and cache hits: today and all time", [common])
+    cache = command("cache", "the response cache: its stats, or clear it", [common])
     cache.add_argument("op", choices=("stats", "clear"))
-    sub.add_parser(
-        "doctor", parents=[common], help="check config, keys (never printed) and providers"
-    )
+    command("doctor", "check config, keys (never printed) and providers", [common])
 
-    serve = sub.add_parser(
-        "serve", parents=[common], help="run the language server (stdio by default)"
-    )
+    serve = command("serve", "run the language server (stdio by default)", [files])
     serve.add_argument(
         "--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)"
     )
@@ -104,6 +107,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    try:
+        code = _dispatch(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be caught
+        return code
+    except BrokenPipeError:
+        # The reader went away (`tierwise plan | head`): stop quietly, as Unix tools do, and
+        # keep the interpreter from complaining when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         if args.command == "serve":
             from tierwise.server import run_server

@@ -167,12 +167,14 @@ def _default_tiers() -> dict[str, TierConfig]:
     return {
         "local": TierConfig(models=["local:default"], timeout=120.0, context_tokens=1500),
         "budget": TierConfig(
-            models=["anthropic:claude-haiku-4-5", "openai:gpt-5-mini"],
+            models=["anthropic:claude-haiku-4-5", "openai:gpt-5-nano"],
             timeout=45.0,
             context_tokens=1500,
         ),
         "mid": TierConfig(
-            models=["anthropic:claude-sonnet-4-6", "openai:gpt-4.1"],
+            # Not gpt-4.1: at $2/M input it costs more than frontier's gpt-5 ($1.25/M) for
+            # input-heavy requests; a tier must never cost more than the one above it.
+            models=["anthropic:claude-sonnet-4-6", "openai:gpt-5-mini"],
             timeout=90.0,
             context_tokens=4000,
             max_output_tokens=3000,

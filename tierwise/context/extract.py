@@ -32,6 +32,7 @@ from tierwise.context.languages import (
 )
 from tierwise.core.code import CodeContext, Span, Target, budget_tokens
 from tierwise.core.errors import UsageError
+from tierwise.core.text import plural
 
 # Roots that reach other modules without an import (Rust paths).
 _PATH_ROOTS = frozenset({"crate", "super"})
@@ -207,17 +208,18 @@ def extract_all(path: str, source: str, *, budget_tokens: int = 2000) -> list[Co
 
 
 def _check_position(file: SourceFile, line: int, col: int, what: str) -> None:
+    """0-based, as every caller but the CLI counts (the CLI checks 1-based positions first)."""
     count = len(file.lines)
     if line < 0 or line >= count:
         raise UsageError(
-            f"{what} line {line} is outside {file.path}: the file has {count} line(s), "
+            f"{what} line {line} is outside {file.path}: the file has {plural(count, 'line')}, "
             f"so lines run 0 to {count - 1} (positions are 0-based)"
         )
     length = len(file.lines[line])
     if col < 0 or col > length:
         raise UsageError(
             f"{what} column {col} is outside line {line} of {file.path}: that line has "
-            f"{length} character(s), so columns run 0 to {length} (positions are 0-based)"
+            f"{plural(length, 'character')}, so columns run 0 to {length} (positions are 0-based)"
         )
 
 

@@ -380,11 +380,18 @@ class Engine:
 
     # -- stats and lifecycle --------------------------------------------------------------------
 
-    def stats(self) -> dict[str, Any]:
-        """Ledger summary (session and all time), cache stats, and spend against the caps."""
-        out: dict[str, Any] = {"session": self.session}
+    def stats(self, *, session: bool = True) -> dict[str, Any]:
+        """Ledger summaries (this session, today since local midnight, all time), cache stats,
+        and spend against the caps. The CLI passes session=False: each `tierwise` command is
+        its own process, so a CLI "session" would always be empty."""
+        out: dict[str, Any] = {"session": self.session} if session else {}
         if self.ledger is not None:
-            out["this_session"] = self.ledger.summary(session=self.session)
+            if session:
+                out["this_session"] = self.ledger.summary(session=self.session)
+            midnight = (
+                datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+            )
+            out["today"] = self.ledger.summary(since=midnight)
             out["all_time"] = self.ledger.summary()
         if self.cache is not None:
             out["cache"] = attrs.asdict(self.cache.stats(), value_serializer=_jsonable)

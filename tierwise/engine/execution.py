@@ -103,7 +103,7 @@ class Executor:
         started = time.perf_counter()
         handler = get_handler(task.action)
         if decision.refused:
-            self.stores.record(self._row(task, decision, outcome="error", error=decision.refused))
+            self.stores.record(self._row(task, decision, outcome="refused", error=decision.refused))
             exc: TierwiseError = (
                 BudgetExceeded(decision.refused)
                 if decision.refused.startswith(BUDGET_REFUSAL)
@@ -289,6 +289,7 @@ class Executor:
             provider=ModelRef.parse(model).provider if model else None,
             reasons=list(decision.reasons),
             session=self.session,
+            wanted_tier=decision.wanted.label if decision.wanted is not None else "",
             **fields,
         )
 

@@ -3,6 +3,8 @@ configured models, filtered by the providers that are usable."""
 
 from __future__ import annotations
 
+import itertools
+
 from tierwise.config import Config
 from tierwise.core.models import ModelRef, Usage
 from tierwise.core.tiers import MODEL_TIERS, Tier
@@ -45,6 +47,41 @@ class Pricing:
                 needs = self.pool.needs(tier_config.models)
                 missing[tier] = f"needs {' or '.join(needs)}" if needs else "no models configured"
         return Availability(chains=chains, reference=reference, missing=missing)
+
+    def price_warnings(self) -> list[str]:
+        """Tiers that cost more than the tier above them for the same tokens, with the models
+        and prices: a cheaper tier must be cheaper per input and per output token, or
+        "saved" figures and routing by cost stop being true.
+
+        Compared: the models that price each tier now (the first usable one, else the
+        catalogue's default), and every pair from one provider (they stand in for each other
+        when only that provider has a key).
+        """
+        out: list[str] = []
+        tiers = [t for t in MODEL_TIERS if t is not Tier.LOCAL]  # local is $0 by definition
+        for lower, upper in itertools.pairwise(tiers):
+            pairs: list[tuple[ModelOption, ModelOption]] = []
+            low, high = self.availability.price_option(lower), self.availability.price_option(upper)
+            if low is not None and high is not None:
+                pairs.append((low, high))
+            for a in self._options(lower):
+                for b in self._options(upper):
+                    if ModelRef.parse(a.ref).provider == ModelRef.parse(b.ref).provider:
+                        pairs.append((a, b))
+            for a, b in dict.fromkeys(pairs):
+                if a.input_per_m > b.input_per_m or a.output_per_m > b.output_per_m:
+                    out.append(
+                        f"tiers.{lower.label} model {a.ref} (${a.input_per_m:g}/M input,"
+                        f" ${a.output_per_m:g}/M output) costs more for the same tokens than"
+                        f" tiers.{upper.label} model {b.ref} (${b.input_per_m:g}/M input,"
+                        f" ${b.output_per_m:g}/M output): reorder tiers.<tier>.models or"
+                        " override [models] prices"
+                    )
+        return list(dict.fromkeys(out))
+
+    def _options(self, tier: Tier) -> list[ModelOption]:
+        tier_config = self.config.tiers.get(tier.label)
+        return [self._option(ref) for ref in tier_config.models] if tier_config else []
 
     def configured_tiers(self) -> list[str]:
         """Model tier labels with at least one usable provider right now."""

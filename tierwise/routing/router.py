@@ -8,6 +8,7 @@ from __future__ import annotations
 import attrs
 
 from tierwise.core.task import Action, Task
+from tierwise.core.text import plural
 from tierwise.core.tiers import Tier
 from tierwise.routing.policy import STATIC_ACTIONS, Policy
 from tierwise.routing.signals import Signals
@@ -90,10 +91,13 @@ class Decision:
     reasons: tuple[str, ...]
     estimate_usd: float
     estimates: dict[str, float]  # every tier label -> USD at that tier
-    available: tuple[str, ...]  # tier labels usable right now for this action
+    available: tuple[str, ...]  # tier labels usable right now for this action (never assumed)
     warnings: tuple[str, ...] = ()
     refused: str | None = None  # why the request may not run (hard budget, nothing configured)
     tiers: tuple[TierOption, ...] = ()  # every tier in ladder order, for pickers
+    # The tier the rules chose before privacy, availability and the budget moved it: an answer
+    # below it is a downgrade, and its saving is labelled so.
+    wanted: Tier | None = None
 
     @property
     def model(self) -> str | None:
@@ -153,12 +157,13 @@ def _rules(
     if (huge or (big and not low_stakes)) and tier < Tier.FRONTIER:
         tier = tier.up()
         reasons.append(
-            f"{signals.lines} lines, complexity {signals.cyclomatic}, nesting {signals.nesting}, "
-            f"{signals.cross_file_calls} cross-file calls → {tier.label}"
+            f"{plural(signals.lines, 'line')}, complexity {signals.cyclomatic}, nesting"
+            f" {signals.nesting}, {plural(signals.cross_file_calls, 'cross-file call')}"
+            f" → {tier.label}"
         )
     elif policy.demote_trivial and signals.trivial and not signals.risks and tier > Tier.LOCAL:
         tier = tier.down()
-        reasons.append(f"trivial code ({signals.lines} lines) → {tier.label}")
+        reasons.append(f"trivial code ({plural(signals.lines, 'line')}) → {tier.label}")
 
     if state.repeats > 0 and tier < Tier.FRONTIER:
         before = tier
@@ -207,6 +212,7 @@ def route(
     """Choose the tier and model chain for a task, with a reason for every step."""
     action = task.action
     tier, reasons = _rules(task, signals, policy, state)
+    wanted = tier
     warnings: list[str] = []
     refused: str | None = None
 
@@ -217,7 +223,10 @@ def route(
         tier = Tier.LOCAL
         reasons.append(f"{action.value} has no static implementation → local")
 
-    usable = [t for t in Tier if state.assume_available or availability.available(t, action)]
+    really = [t for t in Tier if availability.available(t, action)]
+    if state.local_only:
+        really = [t for t in really if t <= Tier.LOCAL]
+    usable = list(Tier) if state.assume_available else really
     if state.local_only:
         usable = [t for t in usable if t <= Tier.LOCAL]
     if not state.assume_available and tier not in usable and tier is task.tier:
@@ -260,10 +269,11 @@ def route(
         reasons=tuple(reasons),
         estimate_usd=estimate,
         estimates=estimates,
-        available=tuple(t.label for t in usable),
+        available=tuple(t.label for t in really),
         warnings=tuple(warnings),
         refused=refused,
-        tiers=_tier_options(action, usable, estimates, availability, state),
+        tiers=_tier_options(action, really, estimates, availability, state),
+        wanted=wanted,
     )
 
 

@@ -106,6 +106,7 @@ class TierwiseServer(LanguageServer):
         self.startup_problems: list[str] = []
         self.refused_documents: set[str] = set()  # too large: told once, not on every listing
         self._ready: asyncio.Future[None] | None = None  # the engine built at initialize
+        self.told_prices: set[str] = set()
         self.log_handler = ClientLogHandler(self)
 
     # -- capabilities -------------------------------------------------------------------------
@@ -217,6 +218,10 @@ class TierwiseServer(LanguageServer):
         for problem in [*self.startup_problems, *self.settings.new_problems()]:
             self.tell(problem, types.MessageType.Error)
         self.startup_problems.clear()
+        for warning in self.engine.pricing.price_warnings():
+            if warning not in self.told_prices:  # once per server, not on every reload
+                self.told_prices.add(warning)
+                self.tell(warning)
 
     def _set_log_level(self, level: str) -> None:
         """Mirror to the client at the configured level; stderr keeps the --log-level."""

@@ -20,6 +20,7 @@ from tierwise.core.code import Span
 from tierwise.core.errors import UsageError
 from tierwise.core.results import Finding, TextEdit
 from tierwise.core.task import Action
+from tierwise.core.text import plural
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -102,8 +103,8 @@ class LineIndex:
         line, character = position.line, position.character
         if line < 0 or line >= len(self.lines):
             raise UsageError(
-                f"{what} line {line} is outside the document: it has {len(self.lines)} line(s), "
-                f"0 to {len(self.lines) - 1}"
+                f"{what} line {line} is outside the document: it has"
+                f" {plural(len(self.lines), 'line')}, 0 to {len(self.lines) - 1}"
             )
         text = self.lines[line]
         if self.encoding == types.PositionEncodingKind.Utf32:
@@ -119,7 +120,7 @@ class LineIndex:
             length = client_length(text, self.encoding)
             raise UsageError(
                 f"{what} character {character} is outside line {line}: it has {length} "
-                f"{self.encoding} code unit(s)"
+                f"{self.encoding} code unit{'' if length == 1 else 's'}"
             )
         return line, col
 

@@ -17,6 +17,7 @@ import attrs
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
+from tierwise import report
 from tierwise.core.code import Span
 from tierwise.core.results import DocstringResult, Finding, MarkdownResult, RenameResult
 from tierwise.core.task import Task
@@ -178,6 +179,9 @@ def review_to_diagnostics(
         moved.append(attrs.evolve(f, span=server.index(doc.source).span_of(a + shift, b + shift)))
     server.reviews.add(snap.uri, doc.source, span, target.text, tuple(moved), tier, model)
     publish(server, snap.uri)
+    if not findings:  # an empty list of diagnostics shows nothing: say so
+        who = report.review_source(tier, model)
+        server.tell(f"no findings in {target.name} ({who})", types.MessageType.Info)
     return {"published": True, "findings": len(findings)}
 
 
