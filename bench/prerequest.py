@@ -46,7 +46,7 @@ def measure(file: realfiles.RealFile, repeat: int, tmp: Path) -> str:
     raw = diskcache.Cache(str(tmp / f"raw-{file.lines}"))
     raw.set("key", json.dumps({"pad": "x" * 2000}))
 
-    texts = [realfiles.edited(file, -i) for i in range(repeat + 10)]
+    texts = [realfiles.edited(file, 20_000 + i) for i in range(repeat + 10)]
 
     def edited_prepared() -> None:
         # The same, with the new text made before the clock starts (no string building).

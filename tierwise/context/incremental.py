@@ -255,19 +255,20 @@ def _splice_items(
     """Calls or names: the old ones of lines [start, end] replaced by the region's, in walk
     order (the region's come after everything above it, except enclosing classes' decorators),
     and the later ones moved by `delta` lines."""
-    lo = 0
-    count = 0
-    for item in old:
-        line = line_of(item)
-        if line < start:
-            if not any(a <= line <= b for a, b in decorated):
-                lo += 1
-        elif line <= end:
-            count += 1
+    lines = [line_of(item) for item in old]
+    lo = sum(1 for line in lines if line < start)
+    count = sum(1 for line in lines if start <= line <= end)
+    if decorated:
+        on_decorators = {n for a, b in decorated for n in range(a, b + 1)}
+        lo -= sum(1 for line in lines if line in on_decorators)
     hi = lo + count
-    if any(not start <= line_of(item) <= end for item in old[lo:hi]):
+    if any(not start <= line <= end for line in lines[lo:hi]):
         return None  # not one run in walk order: the assumption does not hold here
-    tail = old[hi:] if delta == 0 else tuple(shift(i) if line_of(i) > end else i for i in old[hi:])
+    if delta == 0:
+        tail = old[hi:]
+    else:
+        pairs = zip(old[hi:], lines[hi:], strict=True)
+        tail = tuple(shift(i) if line > end else i for i, line in pairs)
     return old[:lo] + new + tail
 
 

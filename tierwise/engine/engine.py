@@ -61,10 +61,12 @@ class Engine:
         self._pool_override = pool
         self._files: OrderedDict[str, SourceFile] = OrderedDict()
         self._files_lock = threading.Lock()  # code-action listing routes in a worker thread
+        self._parsing: dict[str, tuple[str, threading.Event]] = {}  # path -> text being parsed
         # Pure work on unchanged input, asked for again by every listing and cursor move.
         self._signals: Memo[Signals] = Memo()
         self._prompt_sizes: Memo[TokenEstimate] = Memo()
         self._local_only: Memo[bool] = Memo()
+        self._excluded: Memo[str | None] = Memo()
         self.stores = Stores(config)
         self.notices: list[str] = self.stores.notices  # one-off messages (e.g. a rebuilt cache)
         self.executor = Executor(self.stores, self.session)
@@ -89,6 +91,7 @@ class Engine:
         self.executor.reconfigure(config, pool, self.pricing)
         self._prompt_sizes.clear()  # prompt additions and options come from the config
         self._local_only.clear()
+        self._excluded.clear()
 
     def configured_tiers(self) -> list[str]:
         """Model tier labels with at least one usable provider right now."""
@@ -116,8 +119,13 @@ class Engine:
     # -- tasks and decisions --------------------------------------------------------------------
 
     def is_excluded(self, path: str) -> str | None:
-        """The privacy.exclude pattern that matches the path, or None."""
-        return privacy.is_excluded(path, self.config.privacy.exclude, root=self.workspace_root)
+        """The privacy.exclude pattern that matches the path, or None (remembered per path)."""
+        return self._excluded.get(
+            path,
+            lambda: privacy.is_excluded(
+                path, self.config.privacy.exclude, root=self.workspace_root
+            ),
+        )
 
     def check_size(self, path: str, source: str) -> None:
         """UsageError for a text over server.max_file_bytes (its size in UTF-8 bytes)."""
@@ -178,6 +186,12 @@ class Engine:
             uri=uri,
         )
 
+    def has_parsed(self, path: str, source: str) -> bool:
+        """Whether this very text of the file is parsed already (routing it again is cheap)."""
+        with self._files_lock:
+            known = self._files.get(path)
+        return known is not None and known.source is source
+
     def _parsed(self, path: str, source: str) -> SourceFile:
         """The parse of this text: reused while the text is unchanged (code actions ask often),
         and after an edit built from the previous version by re-parsing only what changed."""
@@ -186,12 +200,28 @@ class Engine:
             if known is not None and known.source == source:
                 self._files.move_to_end(path)
                 return known
-        parsed = load(path, source, previous=known)
-        with self._files_lock:
-            self._files[path] = parsed
-            self._files.move_to_end(path)
-            while len(self._files) > PARSED_FILES_KEPT:
-                self._files.popitem(last=False)
+            # A code-action listing and a command often arrive together for a new version:
+            # one thread parses it, the other waits for that parse instead of doing its own.
+            waiting = self._parsing.get(path)
+            mine = waiting is None or waiting[0] is not source
+            if mine:
+                event = threading.Event()
+                self._parsing[path] = (source, event)
+        if not mine and waiting is not None:
+            waiting[1].wait()
+            return self._parsed(path, source)
+        try:
+            parsed = load(path, source, previous=known)
+            with self._files_lock:
+                self._files[path] = parsed
+                self._files.move_to_end(path)
+                while len(self._files) > PARSED_FILES_KEPT:
+                    self._files.popitem(last=False)
+        finally:
+            with self._files_lock:
+                if self._parsing.get(path, (None,))[0] is source:
+                    del self._parsing[path]
+            event.set()
         return parsed
 
     def context_budget(self, action: Action, tier: Tier | None = None) -> int:

@@ -105,6 +105,7 @@ class TierwiseServer(LanguageServer):
         self.jobs: set[asyncio.Task[Any]] = set()
         self.startup_problems: list[str] = []
         self.refused_documents: set[str] = set()  # too large: told once, not on every listing
+        self.published: dict[str, tuple[int | None, list[Any]]] = {}  # uri -> last diagnostics
         self._ready: asyncio.Future[None] | None = None  # the engine built at initialize
         self.told_prices: set[str] = set()
         self.log_handler = ClientLogHandler(self)

@@ -83,6 +83,7 @@ def register(server: TierwiseServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     @logged("didClose")
     async def did_close(ls: TierwiseServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.published.pop(params.text_document.uri, None)
         if ls.reviews.clear(params.text_document.uri):
             ls.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])

@@ -144,6 +144,9 @@ def publish(server: TierwiseServer, uri: str) -> None:
     text = doc.source if doc is not None else ""
     diags = server.reviews.diagnostics(uri, text, server.encoding) if doc is not None else []
     version = doc.version if doc is not None else None
+    if server.published.get(uri) == (version, diags):
+        return  # the client shows exactly these already (a repeated cache hit, for one)
+    server.published[uri] = (version, diags)
     server.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=version)
     )

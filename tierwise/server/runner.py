@@ -126,9 +126,24 @@ def _prepare(server: TierwiseServer, args: RunArgs) -> tuple[Task, Snapshot, tup
     return task, snap, engine_of(server).prepare(task, sticky=server.sticky)
 
 
+# Below this size, a document whose text the engine has parsed already is routed on the event
+# loop: everything is remembered, so it takes well under a millisecond, less than the hop to a
+# worker thread and back.
+INLINE_MAX_CHARS = 200_000
+
+
 async def run(server: TierwiseServer, args: RunArgs) -> dict[str, Any]:
     """tierwise.run: build and decide in a worker thread, run with progress, deliver."""
-    task, snap, prepared = await server.work("tierwise.run", _prepare, server, args)
+    doc = server.workspace.text_documents.get(args.uri)
+    engine = engine_of(server)
+    if (
+        doc is not None
+        and len(doc.source) < INLINE_MAX_CHARS
+        and engine.has_parsed(doc.path, doc.source)
+    ):
+        task, snap, prepared = _prepare(server, args)
+    else:
+        task, snap, prepared = await server.work("tierwise.run", _prepare, server, args)
     return await execute(server, task, snap, prepared)
 
 
