@@ -3,6 +3,8 @@
 
 Run: .venv-dev/bin/python -m bench.concurrency [--runs N]
 
+A burst is measured on a server that has made one provider call already (SDK imported: the
+steady state), and on a fresh one, where the first import of the SDK is in the wall time too.
 The provider is the local wire-protocol fake (official SDK, real HTTP); each of its answers
 waits 1 s first, so the floor for 50 requests in parallel is 1 s of wall time. Every request is
 for another function of a real file, so none is a cache hit. The spread is when the requests
@@ -39,8 +41,13 @@ def function_lines(text: str, count: int) -> list[int]:
     return [lines[i % len(lines)] for i in range(count)]
 
 
-async def burst(fake: FakeProvider, file: realfiles.RealFile, runs: int) -> tuple[float, float]:
-    """(wall seconds for `runs` simultaneous runs, spread of their arrival at the provider)."""
+async def burst(
+    fake: FakeProvider, file: realfiles.RealFile, runs: int, *, warm: bool
+) -> tuple[float, float]:
+    """(wall seconds for `runs` simultaneous runs, spread of their arrival at the provider).
+
+    `warm`: one provider call first, so the SDK is imported and connected before the burst
+    (a server that has been running a while); else the burst pays the first import too."""
     arrivals: list[float] = []
 
     def reply(body: dict[str, Any]) -> str:
@@ -52,6 +59,11 @@ async def burst(fake: FakeProvider, file: realfiles.RealFile, runs: int) -> tupl
         uri = open_document(client, file.path, file.text)
         await client.request("tierwise/noSuchMethod", {})  # the document is in
         lines = function_lines(file.text, runs)
+        if warm:
+            await client.request(
+                "workspace/executeCommand", run_args(uri, lines[0], action="docstring")
+            )
+            arrivals.clear()
         fake.script(*[("hang", LATENCY_S)] * runs)
         started = time.perf_counter()
         futures = [
@@ -113,12 +125,15 @@ async def measure(args: argparse.Namespace, fake: FakeProvider) -> str:
     rows = []
     spreads = []
     for file in (realfiles.mid_large(), realfiles.large()):
-        walls = []
-        for _ in range(args.repeat):
-            wall, spread = await burst(fake, file, args.runs)
-            walls.append(wall)
-            spreads.append(f"{file.label}: {fmt(spread)}")
-        rows.append((f"{args.runs} runs at once, {file.path.name} ({file.label})", walls))
+        for warm in (True, False):
+            walls = []
+            for _ in range(args.repeat):
+                wall, spread = await burst(fake, file, args.runs, warm=warm)
+                walls.append(wall)
+                if warm:
+                    spreads.append(f"{file.label}: {fmt(spread)}")
+            state = "SDK warm" if warm else "first call: SDK import too"
+            rows.append((f"{args.runs} at once, {file.path.name} ({state})", walls))
     floor = [LATENCY_S] * args.repeat
     rows.insert(0, (f"provider latency (floor: {LATENCY_S:.0f} s per answer)", floor))
     out.append(

@@ -157,12 +157,18 @@ class Executor:
         task = await _with_hints(task, handler)
         prompt = handler.build_prompt(task)
         redactions: list[privacy.Redaction] = []
+        redacted: tuple[str, str] | None = None
+        if self.config.privacy.redact and any(
+            not self.pool.is_local(ModelRef.parse(ref).provider) for ref in decision.models
+        ):
+            # Scanning the prompt for secrets is CPU work: in a thread, once for the chain.
+            redacted = await asyncio.to_thread(_redact, prompt, redactions)
 
         def request_for(ref: str) -> ProviderRequest:
             model = ModelRef.parse(ref)
             context, question = prompt.context, prompt.question
             if self.config.privacy.redact and not self.pool.is_local(model.provider):
-                context, question = _redact(prompt, redactions)
+                context, question = redacted or _redact(prompt, redactions)
             tier_config = self.config.tiers[decision.tier.label]
             return ProviderRequest(
                 model=model.model,

@@ -4,6 +4,7 @@ slow writes kept off the request path until the engine closes."""
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,8 @@ class Stores:
         # Without a ledger, escalation remembers this process's rows (by memory id).
         self._memory: dict[int, LedgerRow] = {}
         self._memory_ids = itertools.count(1)
+        # Requests are routed in worker threads: the first ones may all open the stores at once.
+        self._opening = threading.Lock()
 
     @property
     def cache(self) -> ResponseCache | None:
@@ -44,9 +47,12 @@ class Stores:
             # Imported here: commands that never look up an answer (route) skip diskcache.
             from tierwise.cache.store import ResponseCache
 
-            self._cache = ResponseCache(cache_dir(self.config), max_mb=self.config.cache.max_mb)
-            if self._cache.rebuilt_reason:
-                self.notices.append(f"response cache was rebuilt: {self._cache.rebuilt_reason}")
+            with self._opening:
+                if self._cache is None:
+                    cache = ResponseCache(cache_dir(self.config), max_mb=self.config.cache.max_mb)
+                    if cache.rebuilt_reason:
+                        self.notices.append(f"response cache was rebuilt: {cache.rebuilt_reason}")
+                    self._cache = cache
         return self._cache
 
     @property
@@ -58,9 +64,12 @@ class Stores:
     def ledger(self) -> Ledger | None:
         """The request ledger, opened on first use (None when disabled)."""
         if self._ledger is None and self.config.ledger.enabled:
-            self._ledger = Ledger(self.ledger_path)
-            if getattr(self._ledger, "rebuilt_reason", None):
-                self.notices.append(f"ledger was rebuilt: {self._ledger.rebuilt_reason}")
+            with self._opening:
+                if self._ledger is None:
+                    ledger = Ledger(self.ledger_path)
+                    if getattr(ledger, "rebuilt_reason", None):
+                        self.notices.append(f"ledger was rebuilt: {ledger.rebuilt_reason}")
+                    self._ledger = ledger
         return self._ledger
 
     def target_id(self, raw: str) -> str:
