@@ -42,7 +42,8 @@ LAYERS: list[list[str]] = [
 # Packages whose modules are layered too (names relative to the package, bottom first).
 INNER: dict[str, list[list[str]]] = {
     "tierwise.core": [
-        ["errors", "code", "models", "sqlite", "text"],
+        ["code", "models", "sqlite", "text"],
+        ["errors"],
         ["tiers"],
         ["task"],
         ["results"],
@@ -51,13 +52,13 @@ INNER: dict[str, list[list[str]]] = {
     "tierwise.privacy": [["globs", "redaction"]],
     "tierwise.providers": [
         ["base", "keys"],
-        ["sdk_errors", "catalogue"],
+        ["sdk_errors", "catalogue", "streaming"],
         ["anthropic", "openai"],
         ["pool"],
     ],
     "tierwise.engine": [
         ["asks", "outcome", "pricing", "memo"],
-        ["stores"],
+        ["stores", "answers"],
         ["execution"],
         ["engine"],
     ],

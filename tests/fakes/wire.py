@@ -35,9 +35,25 @@ from tests.fakes.wire_formats import (
     tokens,
 )
 
-# A behaviour is "ok", "truncate" (drop the connection mid-body), "end_early" (finish the HTTP
-# body cleanly but without the final events), "malformed" (a data line that is not JSON),
-# ("status", code[, retry_after_s[, message]]), ("hang", seconds) or ("slow", n_chunks, delay_s).
+# A behaviour is one of:
+#   "ok"                                   the whole answer
+#   "truncate"                             drop the connection mid-body (a reset)
+#   "end_early"                            end the HTTP body cleanly but without the final events
+#   "malformed"                            a data line that is not JSON
+#   "empty"                                a complete answer with no text at all
+#   ("status", code[, retry_after_s[, message]])  an HTTP error before any streaming
+#   ("hang", seconds)                      no response headers for that long (a slow first byte)
+#   ("slow", n_chunks, delay_s)            n "tickN " chunks, delay_s apart
+#   ("stream_error", after_chunks, error_type[, message])
+#                                          HTTP 200, some text, then the API's in-stream error
+#                                          event (Anthropic `event: error`, OpenAI {"error": ...})
+#   ("length", n_chunks)                   n chunks of the answer, then the output-limit stop
+#                                          (Anthropic stop_reason "max_tokens", OpenAI
+#                                          finish_reason "length")
+#   ("stall", after_chunks, seconds[, keepalive_every_s])
+#                                          some text, then silence (or only keep-alive pings, so
+#                                          no single read ever times out), then the rest
+#   ("long", n_chars)                      an answer of n_chars characters, whatever max_tokens
 Behaviour = str | tuple[Any, ...]
 _DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
@@ -206,15 +222,26 @@ class _Exchange:
         if kind == "slow":
             chunks = [f"tick{i} " for i in range(int(behaviour[1]))]
             delay = float(behaviour[2])
-            self.fmt.reply = "".join(chunks)
+        elif kind == "empty":
+            chunks = []
+        elif kind == "long":
+            size = int(behaviour[1])
+            chunks = pieces(("lorem ipsum dolor sit amet " * (size // 27 + 1))[:size])
+        elif kind == "length":
+            chunks = chunks[: int(behaviour[1])]
+        self.fmt.reply = "".join(chunks)
         if not self.fmt.body.get("stream"):
             self.h._send_json(200, self.fmt.whole(self.numbers()))
             return
         asked = bool((self.fmt.body.get("stream_options") or {}).get("include_usage"))
-        usage_in_stream = asked and not self.fake.ignore_include_usage
-        events = list(self.fmt.events(chunks, self.numbers(), usage_in_stream=usage_in_stream))
+        self.fmt.usage_in_stream = asked and not self.fake.ignore_include_usage
+        numbers = self.numbers()
+        head = list(self.fmt.head(numbers))
+        deltas = [self.fmt.delta(chunk) for chunk in chunks]
+        tail = list(self.fmt.tail(numbers, finish="length" if kind == "length" else "stop"))
         self.h._start_stream()
         if kind in ("truncate", "end_early"):
+            events = head + deltas + tail
             for event in events[: max(2, len(events) // 2)]:
                 self.h._chunk(event)
             if kind == "truncate":
@@ -222,13 +249,39 @@ class _Exchange:
             else:
                 self.h._end_stream()
             return
-        for i, event in enumerate(events):
+        if kind == "stream_error":
+            for event in head + deltas[: int(behaviour[1])]:
+                self.h._chunk(event)
+            message = str(behaviour[3]) if len(behaviour) > 3 else "Overloaded"
+            self.h._chunk(self.fmt.stream_error(str(behaviour[2]), message))
+            self.h._end_stream()
+            return
+        if kind == "stall":
+            after = int(behaviour[1])
+            for event in head + deltas[:after]:
+                self.h._chunk(event)
+            if self._stall(float(behaviour[2]), behaviour[3] if len(behaviour) > 3 else None):
+                return
+            head, deltas = [], deltas[after:]
+        for i, event in enumerate(head + deltas + tail):
             if kind == "malformed" and i == 2:
                 self.h._chunk(self.fmt.malformed())
             self.h._chunk(event)
             if delay and self.fake._stop.wait(delay):
                 return
         self.h._end_stream()
+
+    def _stall(self, seconds: float, keepalive_every: Any) -> bool:
+        """Say nothing (or only keep-alives) for `seconds`; True when the fake is stopping."""
+        if keepalive_every is None:
+            return self.fake._stop.wait(seconds)
+        step = float(keepalive_every)
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self.fake._stop.wait(min(step, left)):
+                return True
+            self.h._chunk(self.fmt.keepalive())
+        return False
 
 
 class FakeProvider:

@@ -73,6 +73,8 @@ class WireFormat:
         self.reply = reply
         self.ident = ident
         self.model = str(body.get("model", "fake-model"))
+        # OpenAI: whether the client asked for usage (stream_options.include_usage) and gets it.
+        self.usage_in_stream = False
 
     def cache_prefix(self) -> str:
         """The request's text that a prompt cache would hold ("" when nothing is cacheable)."""
@@ -90,12 +92,40 @@ class WireFormat:
         """The non-streaming JSON answer."""
         raise NotImplementedError
 
-    def events(self, chunks: list[str], n: Numbers, *, usage_in_stream: bool) -> Iterator[str]:
-        """The streamed answer as SSE event texts, in the real API's order."""
+    def events(
+        self, chunks: list[str], n: Numbers, *, usage_in_stream: bool, finish: str = "stop"
+    ) -> Iterator[str]:
+        """The streamed answer as SSE event texts, in the real API's order: the head events,
+        one event per chunk, then the tail. `finish` is "stop" (a whole answer) or "length"
+        (cut at the output token limit), spelled as each API spells it."""
+        self.usage_in_stream = usage_in_stream
+        yield from self.head(n)
+        for chunk in chunks:
+            yield self.delta(chunk)
+        yield from self.tail(n, finish=finish)
+
+    def head(self, n: Numbers) -> Iterator[str]:
+        """The events before the first text delta."""
+        raise NotImplementedError
+
+    def delta(self, text: str) -> str:
+        """One text delta event."""
+        raise NotImplementedError
+
+    def tail(self, n: Numbers, *, finish: str) -> Iterator[str]:
+        """The events after the last text delta (stop reason, usage, end marker)."""
         raise NotImplementedError
 
     def malformed(self) -> str:
         """An SSE event whose data is not JSON."""
+        raise NotImplementedError
+
+    def stream_error(self, kind: str, message: str) -> str:
+        """The error the API sends inside an already started (HTTP 200) stream."""
+        raise NotImplementedError
+
+    def keepalive(self) -> str:
+        """What the API sends while the model is thinking: keeps every read alive."""
         raise NotImplementedError
 
 
@@ -153,25 +183,36 @@ class AnthropicFormat(WireFormat):
     def _event(name: str, **data: Any) -> str:
         return f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n"
 
-    def events(self, chunks: list[str], n: Numbers, *, usage_in_stream: bool) -> Iterator[str]:
-        # The Messages API always streams usage: message_start has the input side and
-        # message_delta the cumulative output tokens.
+    # The Messages API always streams usage: message_start has the input side and
+    # message_delta the cumulative output tokens.
+    def head(self, n: Numbers) -> Iterator[str]:
         yield self._event("message_start", message=self._message([], n, 1, None))
         yield self._event(
             "content_block_start", index=0, content_block={"type": "text", "text": ""}
         )
         yield self._event("ping")
-        for chunk in chunks:
-            yield self._event(
-                "content_block_delta", index=0, delta={"type": "text_delta", "text": chunk}
-            )
+
+    def delta(self, text: str) -> str:
+        return self._event(
+            "content_block_delta", index=0, delta={"type": "text_delta", "text": text}
+        )
+
+    def tail(self, n: Numbers, *, finish: str) -> Iterator[str]:
         yield self._event("content_block_stop", index=0)
         yield self._event(
             "message_delta",
-            delta={"stop_reason": "end_turn", "stop_sequence": None},
+            delta={"stop_reason": "max_tokens" if finish == "length" else "end_turn",
+                   "stop_sequence": None},
             usage={"output_tokens": n.out},
-        )
+        )  # fmt: skip
         yield self._event("message_stop")
+
+    def stream_error(self, kind: str, message: str) -> str:
+        # What the API sends when, say, it is overloaded after the answer has begun.
+        return self._event("error", error={"type": kind, "message": message})
+
+    def keepalive(self) -> str:
+        return self._event("ping")
 
     def malformed(self) -> str:
         # The data line breaks off mid-object.
@@ -226,22 +267,32 @@ class OpenAIFormat(WireFormat):
         choice = {"index": 0, "message": message, "finish_reason": "stop"}
         return self._envelope("chat.completion", [choice], usage=self._usage(n))
 
-    def events(self, chunks: list[str], n: Numbers, *, usage_in_stream: bool) -> Iterator[str]:
-        extra: dict[str, Any] = {"usage": None} if usage_in_stream else {}
+    def _chunk(self, delta: dict[str, Any], finish: str | None) -> str:
+        extra: dict[str, Any] = {"usage": None} if self.usage_in_stream else {}
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        data = self._envelope("chat.completion.chunk", [choice], **extra)
+        return f"data: {json.dumps(data)}\n\n"
 
-        def chunk(delta: dict[str, Any], finish: str | None) -> str:
-            choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-            data = self._envelope("chat.completion.chunk", [choice], **extra)
-            return f"data: {json.dumps(data)}\n\n"
+    def head(self, n: Numbers) -> Iterator[str]:
+        yield self._chunk({"role": "assistant", "content": ""}, None)
 
-        yield chunk({"role": "assistant", "content": ""}, None)
-        for text in chunks:
-            yield chunk({"content": text}, None)
-        yield chunk({}, "stop")
-        if usage_in_stream:
+    def delta(self, text: str) -> str:
+        return self._chunk({"content": text}, None)
+
+    def tail(self, n: Numbers, *, finish: str) -> Iterator[str]:
+        yield self._chunk({}, finish)
+        if self.usage_in_stream:
             final = self._envelope("chat.completion.chunk", [], usage=self._usage(n))
             yield f"data: {json.dumps(final)}\n\n"
         yield "data: [DONE]\n\n"
+
+    def stream_error(self, kind: str, message: str) -> str:
+        # OpenAI-style servers put an error object in a data line of the open stream.
+        error = {"message": message, "type": kind, "param": None, "code": None}
+        return f"data: {json.dumps({'error': error})}\n\n"
+
+    def keepalive(self) -> str:
+        return ": keepalive\n\n"  # an SSE comment, as proxies and llama-server send
 
     def malformed(self) -> str:
         return 'data: {"id": "chatcmpl-broken", "choices": [\n\n'

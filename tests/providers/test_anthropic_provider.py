@@ -90,25 +90,21 @@ async def test_without_context_the_system_block_carries_the_breakpoint(
     ]
 
 
-async def test_rate_limit_is_retried_by_the_sdk(fake: FakeProvider) -> None:
-    fake.script(("status", 429, 0.01))
-    provider = AnthropicProvider("anthropic", anthropic_config(fake.anthropic_base_url, retries=2))
-
-    items = await collect(provider.stream(make_request(MODEL)))
-    await provider.aclose()
-
-    assert isinstance(items[-1], Completion) and items[-1].text == REPLY
-    assert fake.request_count == 2
-
-
-async def test_rate_limit_after_retries_is_rate_limited(fake: FakeProvider) -> None:
-    fake.script(("status", 429, 0.01), ("status", 429, 0.01))
+async def test_rate_limit_is_rate_limited_with_the_wait_the_server_asked_for(
+    fake: FakeProvider,
+) -> None:
+    fake.script(("status", 429, 2))
+    # The SDK makes no retry of its own, whatever max_retries says: the pool retries once.
     provider = AnthropicProvider("anthropic", anthropic_config(fake.anthropic_base_url, retries=1))
 
-    with pytest.raises(RateLimited, match="429"):
+    with pytest.raises(RateLimited, match="429") as caught:
         await collect(provider.stream(make_request(MODEL)))
     await provider.aclose()
-    assert fake.request_count == 2
+
+    assert fake.request_count == 1
+    assert caught.value.retry_after == 2
+    assert "--tier" not in str(caught.value)  # a CLI flag: wrong in an editor
+    assert caught.value.usage is None  # refused before anything was billed
 
 
 async def test_server_error_is_unavailable(provider: AnthropicProvider, fake: FakeProvider) -> None:
@@ -170,7 +166,7 @@ async def test_missing_key_names_the_variable_and_sends_nothing(
         await collect(provider.stream(make_request(MODEL)))
 
     assert "ANTHROPIC_API_KEY" in str(caught.value)
-    assert "--tier" in str(caught.value)
+    assert "another tier" in str(caught.value) and "--tier" not in str(caught.value)
     assert fake.request_count == 0
 
 

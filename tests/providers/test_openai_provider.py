@@ -165,25 +165,21 @@ async def test_official_api_without_usage_is_bad_response(
         await collect(official.stream(make_request(MODEL)))
 
 
-async def test_rate_limit_is_retried_by_the_sdk(fake: FakeProvider) -> None:
-    fake.script(("status", 429, 0.01))
-    provider = OpenAIProvider("openai", openai_config(fake.openai_base_url, retries=2))
-
-    items = await collect(provider.stream(make_request(MODEL)))
-    await provider.aclose()
-
-    assert isinstance(items[-1], Completion) and items[-1].text == REPLY
-    assert fake.request_count == 2
-
-
-async def test_rate_limit_after_retries_is_rate_limited(fake: FakeProvider) -> None:
-    fake.script(("status", 429, 0.01), ("status", 429, 0.01))
+async def test_rate_limit_is_rate_limited_with_the_wait_the_server_asked_for(
+    fake: FakeProvider,
+) -> None:
+    fake.script(("status", 429, 2))
+    # The SDK makes no retry of its own, whatever max_retries says: the pool retries once.
     provider = OpenAIProvider("openai", openai_config(fake.openai_base_url, retries=1))
 
-    with pytest.raises(RateLimited, match="429"):
+    with pytest.raises(RateLimited, match="429") as caught:
         await collect(provider.stream(make_request(MODEL)))
     await provider.aclose()
-    assert fake.request_count == 2
+
+    assert fake.request_count == 1
+    assert caught.value.retry_after == 2
+    assert "--tier" not in str(caught.value)  # a CLI flag: wrong in an editor
+    assert caught.value.usage is None  # refused before anything was billed
 
 
 async def test_server_error_is_unavailable(provider: OpenAIProvider, fake: FakeProvider) -> None:

@@ -13,7 +13,15 @@ import pytest
 from tests.fakes.wire import FakeProvider
 from tests.providers.conftest import REPLY, anthropic_config, collect, make_request, openai_config
 from tierwise.config import Config, ProviderConfig, TierConfig
-from tierwise.core.errors import ConfigError, MissingKey, ProviderError, Unavailable
+from tierwise.core.errors import (
+    ConfigError,
+    MissingKey,
+    ProviderError,
+    RateLimited,
+    Timeout,
+    Unavailable,
+)
+from tierwise.core.models import Usage
 from tierwise.providers.base import Completion, Delta, ProviderRequest
 from tierwise.providers.pool import ProviderPool
 
@@ -227,3 +235,138 @@ async def test_close_when_idle_waits_for_the_stream_in_flight(fake: FakeProvider
     assert isinstance(first, Delta) and isinstance(rest[-1], Completion)
     await asyncio.wait_for(closing, 10)
     assert pool._providers == {}  # every provider of the pool was closed
+
+
+# -- the retry rule: at most one retry of a model, within its tier timeout ----------------------
+
+
+def retrying(fake: FakeProvider) -> Config:
+    """The chain of chain_config, each provider allowed its one retry."""
+    config = chain_config(fake)
+    for provider in config.providers.values():
+        provider.max_retries = 1
+    return config
+
+
+def timed_factory(timeout: float) -> Callable[[str], ProviderRequest]:
+    """Requests with the given tier timeout."""
+    return lambda ref: make_request(ref.partition(":")[2], timeout=timeout)
+
+
+async def test_a_rate_limited_model_is_retried_once_after_the_wait_it_asked_for(
+    fake: FakeProvider,
+) -> None:
+    fake.script(("status", 429, 0.05))
+    pool = ProviderPool(retrying(fake))
+
+    items = await collect(pool.stream_chain(CHAIN, factory([])))
+    await pool.aclose()
+
+    assert [r.path for r in fake.requests] == ["/v1/messages", "/v1/messages"]
+    assert isinstance(items[-1], Completion) and items[-1].model == "claude-sonnet-4-6"
+
+
+async def test_after_one_retry_the_next_model_of_the_chain_answers(fake: FakeProvider) -> None:
+    fake.script(("status", 429, 0.01), ("status", 529, 0.01))
+    pool = ProviderPool(retrying(fake))
+
+    items = await collect(pool.stream_chain(CHAIN, factory([])))
+    await pool.aclose()
+
+    paths = [r.path for r in fake.requests]
+    assert paths == ["/v1/messages", "/v1/messages", "/v1/chat/completions"]
+    assert isinstance(items[-1], Completion) and items[-1].model == "gpt-4.1"
+
+
+async def test_the_last_failure_says_it_was_retried_and_names_no_cli_flag(
+    fake: FakeProvider,
+) -> None:
+    fake.script(("status", 429, 0.01), ("status", 429, 0.01))
+    pool = ProviderPool(retrying(fake))
+
+    with pytest.raises(RateLimited) as caught:
+        await collect(pool.stream_chain(["anthropic:claude-sonnet-4-6"], factory([])))
+    await pool.aclose()
+
+    assert fake.request_count == 2
+    assert "(after one retry)" in str(caught.value) and "--tier" not in str(caught.value)
+    assert caught.value.ref == "anthropic:claude-sonnet-4-6"
+
+
+async def test_a_retry_that_would_not_fit_in_the_tier_timeout_is_skipped(
+    fake: FakeProvider,
+) -> None:
+    # The server asks for 3 s; the tier has 2 s for the whole attempt: go straight to the next
+    # model instead of sleeping past the bound.
+    fake.script(("status", 503, 3))
+    pool = ProviderPool(retrying(fake))
+
+    items = await collect(pool.stream_chain(CHAIN, timed_factory(2.0)))
+    await pool.aclose()
+
+    assert [r.path for r in fake.requests] == ["/v1/messages", "/v1/chat/completions"]
+    assert isinstance(items[-1], Completion) and items[-1].model == "gpt-4.1"
+
+
+async def test_a_model_that_times_out_falls_over_to_the_next_one(fake: FakeProvider) -> None:
+    fake.script(("hang", 30))
+    pool = ProviderPool(retrying(fake))
+
+    items = await collect(pool.stream_chain(CHAIN, timed_factory(0.5)))
+    await pool.aclose()
+
+    # A Timeout has used the model's whole time: it is not retried, the next model answers.
+    assert [r.path for r in fake.requests] == ["/v1/messages", "/v1/chat/completions"]
+    assert isinstance(items[-1], Completion) and items[-1].model == "gpt-4.1"
+
+
+async def test_the_retry_shares_the_first_attempts_deadline(fake: FakeProvider) -> None:
+    import anthropic  # noqa: F401  (imported up front: its first import takes over a second)
+
+    # A 503 asking for 2.5 s, then a server that never answers: the retry has only what is left
+    # of the 3 s, so the model's attempt ends within its tier timeout, not 2.5 + 3 s later.
+    fake.script(("status", 503, 2.5), ("hang", 30))
+    pool = ProviderPool(retrying(fake))
+    loop = asyncio.get_running_loop()
+
+    started = loop.time()
+    with pytest.raises(Timeout) as caught:
+        await collect(pool.stream_chain(["anthropic:claude-sonnet-4-6"], timed_factory(3.0)))
+    elapsed = loop.time() - started
+    await pool.aclose()
+
+    assert fake.request_count == 2
+    assert "retry included" in str(caught.value)
+    assert elapsed < 4.5  # the bound is 3 s; a fresh timeout for the retry would take 5.5 s
+
+
+async def test_tokens_spent_by_a_model_that_failed_over_are_reported(fake: FakeProvider) -> None:
+    fake.script(("stream_error", 0, "overloaded_error", "Overloaded"))
+    pool = ProviderPool(chain_config(fake))
+    spent: list[tuple[str, Usage]] = []
+
+    items = await collect(pool.stream_chain(CHAIN, factory([]), spent))
+    await pool.aclose()
+
+    assert isinstance(items[-1], Completion) and items[-1].model == "gpt-4.1"
+    # The overloaded model had accepted the request: its input was billed.
+    assert spent == [
+        ("anthropic:claude-sonnet-4-6", Usage(10, 1, cache_read_tokens=0, cache_write_tokens=300))
+    ]
+
+
+async def test_the_error_that_reaches_the_caller_carries_its_usage_and_ref(
+    fake: FakeProvider,
+) -> None:
+    fake.script(("stream_error", 2, "overloaded_error", "Overloaded"))
+    pool = ProviderPool(chain_config(fake))
+    spent: list[tuple[str, Usage]] = []
+
+    with pytest.raises(Unavailable) as caught:
+        await collect(pool.stream_chain(CHAIN, factory([]), spent))
+    await pool.aclose()
+
+    assert fake.request_count == 1  # text had streamed: no fallback
+    assert caught.value.ref == "anthropic:claude-sonnet-4-6"
+    assert caught.value.usage is not None and caught.value.usage.input_tokens == 10
+    assert spent == []  # nothing counted twice

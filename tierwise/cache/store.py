@@ -9,7 +9,9 @@ The caller never stores raw source code, file contents or API keys; `set` refuse
 top-level "source" or "code" key as a guard against mistakes.
 
 A corrupt directory is moved aside and rebuilt empty (see `rebuilt_reason`) instead of failing
-the request; locked or busy databases count as a miss and are left alone.
+the request; locked or busy databases count as a miss and are left alone. A directory that
+cannot be used at all (read-only, full, on a read-only file system) raises `CacheUnusable`,
+naming the directory and what is missing, and the engine then runs without a cache.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import contextlib
 import json
 import os
 import sqlite3
+import stat
+import tempfile
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -35,6 +39,10 @@ COUNTERS_FILE = "counters.sqlite3"
 FORBIDDEN_KEYS = ("source", "code")
 # Seconds to wait on a database another process holds; a busy cache is a miss, not a stall.
 LOCK_TIMEOUT_S = 2.0
+
+
+class CacheUnusable(TierwiseError):
+    """The cache directory cannot be used; the message names it and the missing permission."""
 
 
 class UnsafeEntry(Exception):
@@ -149,6 +157,29 @@ def secure_dir(directory: Path) -> None:
         ) from None
 
 
+def unusable_reason(directory: Path, exc: BaseException) -> str:
+    """Why a cache directory cannot be used, named by what a write there says (as this user)."""
+    try:
+        mode = stat.filemode(directory.stat().st_mode)
+    except OSError:
+        mode = "missing"
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".tierwise-probe-", dir=directory)
+    except OSError as denied:
+        return (
+            f"the response cache directory {directory} is not writable ({denied.strerror}; "
+            f"mode {mode}): tierwise needs read, write and search permission there for your "
+            f"user; fix it (chmod u+rwx {directory}) or set cache.dir"
+        )
+    os.close(handle)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+    return (
+        f"cannot open the response cache in {directory} (mode {mode}): {exc}; "
+        "set cache.dir to another directory, or cache.enabled = false"
+    )
+
+
 class ResponseCache:
     """Answers by key, bounded by size with least-recently-used eviction."""
 
@@ -179,15 +210,15 @@ class ResponseCache:
 
     def _open_or_rebuild(self) -> tuple[diskcache.Cache, _Counters]:
         try:
-            return self._open()
-        except sqlite3.DatabaseError as exc:
-            if not sqlite_is_corrupt(exc):
-                raise TierwiseError(
-                    f"cannot open the response cache in {self.directory}: {exc}; "
-                    "close other tierwise processes, or set cache.enabled = false"
-                ) from None
-            self._move_aside(exc)
-            return self._open()
+            try:
+                return self._open()
+            except sqlite3.DatabaseError as exc:
+                if not sqlite_is_corrupt(exc):
+                    raise
+                self._move_aside(exc)
+                return self._open()
+        except (sqlite3.Error, OSError) as exc:
+            raise CacheUnusable(unusable_reason(self.directory, exc)) from None
 
     def _move_aside(self, exc: BaseException) -> None:
         """Rename the corrupt directory (kept for inspection) and note why."""

@@ -5,6 +5,11 @@ The CLI maps these to exit codes and the server to LSP errors.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tierwise.core.models import Usage
+
 
 class TierwiseError(Exception):
     """Base of every error tierwise raises on purpose; its text is shown to the user as is."""
@@ -23,7 +28,26 @@ class BudgetExceeded(TierwiseError):
 
 
 class ProviderError(TierwiseError):
-    """A model provider failed; subclasses say how."""
+    """A model provider failed; subclasses say how.
+
+    `usage` holds the tokens the failed call used when it got far enough to use any (an answer
+    that died mid-stream still costs its input and the text sent so far), so the ledger records
+    real spend; `ref` is the "provider:model" that failed, and `retry_after` the seconds the
+    server asked us to wait (429), when it said.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        usage: Usage | None = None,
+        ref: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.usage = usage
+        self.ref = ref
+        self.retry_after = retry_after
 
 
 class MissingKey(ProviderError):
@@ -31,16 +55,20 @@ class MissingKey(ProviderError):
 
 
 class RateLimited(ProviderError):
-    """The provider answered 429 after the SDK's retries."""
+    """The provider answered 429 (after the one retry tierwise allows a model)."""
 
 
 class Timeout(ProviderError):
-    """The provider did not answer within the tier's timeout."""
+    """The provider did not finish within the tier's timeout (the whole answer, retry included)."""
 
 
 class BadResponse(ProviderError):
     """The provider (or the model) returned something we cannot use."""
 
 
+class Truncated(BadResponse):
+    """The reply stopped at the output token limit: incomplete, so it is never applied."""
+
+
 class Unavailable(ProviderError):
-    """The provider could not be reached or answered 5xx after retries."""
+    """The provider could not be reached, answered 5xx, or was overloaded (also mid-answer)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,11 +11,19 @@ from tierwise import privacy
 from tierwise.cache.keys import cache_key, context_digest, normalise
 from tierwise.config import Config
 from tierwise.core.code import estimate_tokens
-from tierwise.core.errors import BadResponse, BudgetExceeded, MissingKey, TierwiseError
+from tierwise.core.errors import (
+    BadResponse,
+    BudgetExceeded,
+    MissingKey,
+    ProviderError,
+    TierwiseError,
+    Truncated,
+)
 from tierwise.core.models import ModelRef, Usage
 from tierwise.core.results import Result, result_from_dict, result_to_dict
 from tierwise.core.task import Task
 from tierwise.core.tiers import MODEL_TIERS, Tier
+from tierwise.engine.answers import redact_result
 from tierwise.engine.memo import Memo
 from tierwise.engine.outcome import Event, EventSink, Outcome
 from tierwise.engine.pricing import Pricing
@@ -23,7 +32,7 @@ from tierwise.handlers.base import Handler, Prompt
 from tierwise.handlers.registry import get_handler
 from tierwise.ledger import LedgerRow
 from tierwise.providers.base import Completion, Delta, ProviderRequest
-from tierwise.providers.pool import ProviderPool
+from tierwise.providers.pool import ProviderPool, Spent
 from tierwise.routing.router import BUDGET_REFUSAL, Decision
 from tierwise.routing.signals import target_key
 
@@ -144,6 +153,9 @@ class Executor:
             )
 
         keys = [] if self.stores.cache is None else self.cache_keys(task, handler, decision)
+        store_warnings = tuple(self.stores.take_warnings())  # an unusable cache, said once
+        for warning in store_warnings:
+            emit(Event("warning", warning))
         if keys and not task.refresh and self.stores.cache is not None:
             hit = self.stores.cache.get_first(keys)
             if hit is not None:
@@ -156,26 +168,30 @@ class Executor:
         emit(Event("start", f"{task.action.value} · {decision.tier.label} · {decision.model}"))
         task = await _with_hints(task, handler)
         prompt = handler.build_prompt(task)
+        tier_config = self.config.tiers[decision.tier.label]
         redactions: list[privacy.Redaction] = []
-        redacted: tuple[str, str] | None = None
+        redacted: tuple[str, str, str] | None = None
         if self.config.privacy.redact and any(
             not self.pool.is_local(ModelRef.parse(ref).provider) for ref in decision.models
         ):
             # Scanning the prompt for secrets is CPU work: in a thread, once for the chain.
             redacted = await asyncio.to_thread(_redact, prompt, redactions)
+        spent: Spent = []  # attempts that failed over or were retried, with what they used
+        asked: list[str] = []  # refs requested so far: the last one is the one answering
+        caps = [min(prompt.max_output_tokens, tier_config.max_output_tokens)]
 
         def request_for(ref: str) -> ProviderRequest:
+            asked.append(ref)
             model = ModelRef.parse(ref)
-            context, question = prompt.context, prompt.question
+            system, context, question = prompt.system, prompt.context, prompt.question
             if self.config.privacy.redact and not self.pool.is_local(model.provider):
-                context, question = redacted or _redact(prompt, redactions)
-            tier_config = self.config.tiers[decision.tier.label]
+                system, context, question = redacted or _redact(prompt, redactions)
             return ProviderRequest(
                 model=model.model,
-                system=prompt.system,
+                system=system,
                 context=context,
                 prompt=question,
-                max_tokens=min(prompt.max_output_tokens, tier_config.max_output_tokens),
+                max_tokens=caps[-1],
                 timeout=tier_config.timeout,
                 cache_key=f"tierwise-{task.action.value}",
             )
@@ -183,60 +199,64 @@ class Executor:
         streamed: list[str] = []
         completion: Completion | None = None
         try:
-            last_report = 0.0
-            async for item in self.pool.stream_chain(decision.models, request_for):
-                if isinstance(item, Delta):
-                    streamed.append(item.text)
-                    now = time.perf_counter()
-                    if now - last_report >= PROGRESS_EVERY_S:
-                        last_report = now
-                        tokens = estimate_tokens("".join(streamed))
-                        emit(Event("delta", f"{tokens} tokens", tokens, decision.estimate_usd))
-                elif isinstance(item, Completion):
-                    completion = item
-            if completion is None:
-                raise BadResponse("the provider stream ended without a final message")
+            while True:
+                streamed.clear()
+                try:
+                    completion = await self._stream(decision, request_for, spent, streamed, emit)
+                    break
+                except Truncated as cut:
+                    if cut.usage is not None:
+                        spent.append((cut.ref or asked[-1], cut.usage))
+                    larger = min(tier_config.max_output_tokens, caps[-1] * 2)
+                    if len(caps) > 1 or larger <= caps[-1]:
+                        if cut.usage is not None:
+                            spent.pop()  # the error below carries it
+                        raise Truncated(
+                            _cut_message(decision, cut.ref or asked[-1], caps),
+                            usage=cut.usage,
+                            ref=cut.ref,
+                        ) from cut
+                    caps.append(larger)
+                    emit(
+                        Event(
+                            "warning",
+                            f"the reply stopped at its {caps[-2]}-token limit before it was "
+                            f"complete: asking again with {larger} tokens",
+                        )
+                    )
+            answered = _ref_for(decision, completion.model)
+            if not completion.text.strip():
+                raise BadResponse(
+                    f"{answered} sent an empty answer: nothing to use; try again, or escalate",
+                    usage=completion.usage,
+                    ref=answered,
+                )
             result = handler.parse(task, completion.text)
         except asyncio.CancelledError:
             partial = Usage(
                 estimate_tokens(prompt.system + prompt.context + prompt.question),
                 estimate_tokens("".join(streamed)),
             )
-            ref = decision.model or ""
-            self.stores.record(
-                self._row(
-                    task,
-                    decision,
-                    outcome="cancelled",
-                    **_usage_row(partial),
-                    cost_usd=self.pricing.model_cost(ref, partial) if ref else 0.0,
-                    baseline_usd=self.pricing.frontier_cost(partial),
-                    latency_ms=int((time.perf_counter() - started) * 1000),
-                )
-            )
+            ref = asked[-1] if asked else decision.model or ""
+            self._record_spend(task, decision, started, ref, partial, spent, outcome="cancelled")
             raise
         except TierwiseError as error:
-            usage = completion.usage if completion else Usage()
-            model = completion.model if completion else None
-            ref = _ref_for(decision, model)
-            self.stores.record(
-                self._row(
-                    task,
-                    decision,
-                    outcome="error",
-                    error=str(error)[:300],
-                    model=ref,
-                    **_usage_row(usage),
-                    cost_usd=self.pricing.model_cost(ref, usage) if ref else 0.0,
-                    baseline_usd=self.pricing.frontier_cost(usage),
-                    latency_ms=int((time.perf_counter() - started) * 1000),
+            if completion is not None:
+                usage, ref = completion.usage, _ref_for(decision, completion.model)
+            else:
+                usage = (error.usage if isinstance(error, ProviderError) else None) or Usage()
+                ref = (isinstance(error, ProviderError) and error.ref) or (
+                    asked[-1] if asked else decision.model or ""
                 )
+            self._record_spend(
+                task, decision, started, ref, usage, spent, outcome="error", error=str(error)
             )
             raise
 
         ref = _ref_for(decision, completion.model)
-        cost = self.pricing.model_cost(ref, completion.usage)
-        baseline = self.pricing.frontier_cost(completion.usage)
+        cleaned = redact_result(result)
+        result = cleaned.result
+        usage, cost, baseline = self._totals(ref, completion.usage, spent)
         elapsed = time.perf_counter() - started
         row_id = self.stores.record(
             self._row(
@@ -244,7 +264,7 @@ class Executor:
                 decision,
                 outcome="ok",
                 model=ref,
-                **_usage_row(completion.usage),
+                **_usage_row(usage),
                 cost_usd=cost,
                 baseline_usd=baseline,
                 latency_ms=int(elapsed * 1000),
@@ -259,20 +279,25 @@ class Executor:
             }
             cache = self.stores.cache
             self.stores.defer(lambda: cache.set(keys[0], entry))
-        warnings = decision.warnings
+        notes: tuple[str, ...] = ()
         count = sum(r.count for r in redactions)
         if count:
             kinds = ", ".join(sorted({k for r in redactions for k in r.kinds}))
-            note = f"redacted {count} secret(s) before sending: {kinds}"
+            notes += (f"redacted {count} secret(s) before sending: {kinds}",)
+        if cleaned.count:
+            notes += (
+                f"redacted {cleaned.count} secret(s) in the answer: {', '.join(cleaned.kinds)}",
+            )
+        for note in notes:
             emit(Event("warning", note))
-            warnings = (*warnings, note)
-        emit(Event("done", f"{ref} · ${cost:.4f}", completion.usage.output_tokens, cost))
+        warnings = (*decision.warnings, *store_warnings, *notes)
+        emit(Event("done", f"{ref} · ${cost:.4f}", usage.output_tokens, cost))
         return Outcome(
             task,
             decision,
             result,
             ref,
-            completion.usage,
+            usage,
             cost,
             baseline,
             False,
@@ -280,6 +305,69 @@ class Executor:
             0.0,
             warnings,
             row_id,
+        )
+
+    async def _stream(
+        self,
+        decision: Decision,
+        request_for: Callable[[str], ProviderRequest],
+        spent: Spent,
+        streamed: list[str],
+        emit: EventSink,
+    ) -> Completion:
+        """One pass over the tier's chain: progress events, then the final Completion."""
+        completion: Completion | None = None
+        last_report = 0.0
+        async for item in self.pool.stream_chain(decision.models, request_for, spent):
+            if isinstance(item, Delta):
+                streamed.append(item.text)
+                now = time.perf_counter()
+                if now - last_report >= PROGRESS_EVERY_S:
+                    last_report = now
+                    tokens = estimate_tokens("".join(streamed))
+                    emit(Event("delta", f"{tokens} tokens", tokens, decision.estimate_usd))
+            elif isinstance(item, Completion):
+                completion = item
+        if completion is None:
+            raise BadResponse("the provider stream ended without a final message")
+        return completion
+
+    def _totals(self, ref: str, usage: Usage, spent: Spent) -> tuple[Usage, float, float]:
+        """All tokens the request used (the answer and every failed attempt), their cost on the
+        models that used them, and the frontier baseline for the same tokens."""
+        total = usage
+        cost = self.pricing.model_cost(ref, usage) if ref else 0.0
+        for other, used in spent:
+            total = total + used
+            cost += self.pricing.model_cost(other, used)
+        return total, cost, self.pricing.frontier_cost(total)
+
+    def _record_spend(
+        self,
+        task: Task,
+        decision: Decision,
+        started: float,
+        ref: str,
+        usage: Usage,
+        spent: Spent,
+        *,
+        outcome: str,
+        error: str | None = None,
+    ) -> None:
+        """The ledger row of a request that failed or was cancelled, with what it used."""
+        total, cost, baseline = self._totals(ref, usage, spent)
+        self.stores.record(
+            self._row(
+                task,
+                decision,
+                outcome=outcome,
+                error=error[:300] if error else None,
+                model=ref or None,
+                **_usage_row(total),
+                cost_usd=cost,
+                baseline_usd=baseline,
+                latency_ms=int((time.perf_counter() - started) * 1000),
+            )
         )
 
     def _row(self, task: Task, decision: Decision, **fields: Any) -> LedgerRow:
@@ -355,12 +443,28 @@ def _ref_for(decision: Decision, model: str | None) -> str:
     return decision.model or ""
 
 
-def _redact(prompt: Prompt, found: list[privacy.Redaction]) -> tuple[str, str]:
-    """Redacted context and question; `found` keeps the latest attempt's redactions for the note."""
-    context = privacy.redact(prompt.context)
-    question = privacy.redact(prompt.question)
-    found[:] = [context, question]
-    return context.text, question.text
+def _redact(prompt: Prompt, found: list[privacy.Redaction]) -> tuple[str, str, str]:
+    """Redacted system prompt, context and question; `found` keeps the latest attempt's
+    redactions for the note. The system prompt holds workspace [prompts] text, which a cloned
+    repository controls, so it is redacted like the code."""
+    parts = [privacy.redact(text) for text in (prompt.system, prompt.context, prompt.question)]
+    found[:] = parts
+    return parts[0].text, parts[1].text, parts[2].text
+
+
+def _cut_message(decision: Decision, ref: str, caps: list[int]) -> str:
+    """Why a reply cut at its output limit was not used, and what the user can do."""
+    tier = decision.tier.label
+    tries = (
+        f"its {caps[0]}-token limit, and again at {caps[-1]}"
+        if len(caps) > 1
+        else f"its {caps[-1]}-token limit"
+    )
+    return (
+        f"{ref}'s reply stopped at {tries} (tiers.{tier}.max_output_tokens) before it was "
+        "complete: an incomplete answer is never applied; raise that limit, or escalate to "
+        "the next tier"
+    )
 
 
 async def _with_hints(task: Task, handler: Handler) -> Task:

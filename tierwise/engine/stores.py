@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from tierwise.config import Config, cache_dir, data_dir
+from tierwise.core.errors import TierwiseError
 from tierwise.engine.asks import Ask
 from tierwise.ledger import Ledger, LedgerRow
 
@@ -39,21 +40,40 @@ class Stores:
         self._memory_ids = itertools.count(1)
         # Requests are routed in worker threads: the first ones may all open the stores at once.
         self._opening = threading.Lock()
+        self._unusable: Path | None = None  # a cache directory that failed to open
+        self._warnings: list[str] = []  # for the next request's outcome, once each
 
     @property
     def cache(self) -> ResponseCache | None:
-        """The response cache, opened on first use (None when disabled)."""
+        """The response cache, opened on first use (None when disabled or unusable).
+
+        A directory that cannot be used (read-only, full, not a directory) turns the cache off
+        for the session with one warning: the request runs, and is recorded, without it.
+        """
         if self._cache is None and self.config.cache.enabled:
             # Imported here: commands that never look up an answer (route) skip diskcache.
             from tierwise.cache.store import ResponseCache
 
+            directory = cache_dir(self.config)
             with self._opening:
-                if self._cache is None:
-                    cache = ResponseCache(cache_dir(self.config), max_mb=self.config.cache.max_mb)
+                if self._cache is None and directory != self._unusable:
+                    try:
+                        cache = ResponseCache(directory, max_mb=self.config.cache.max_mb)
+                    except TierwiseError as exc:
+                        self._unusable = directory
+                        self._warnings.append(
+                            f"{exc}; running without a response cache this session"
+                        )
+                        return None
                     if cache.rebuilt_reason:
                         self.notices.append(f"response cache was rebuilt: {cache.rebuilt_reason}")
                     self._cache = cache
         return self._cache
+
+    def take_warnings(self) -> list[str]:
+        """Warnings not yet shown (an unusable cache), each handed out once."""
+        out, self._warnings = self._warnings, []
+        return out
 
     @property
     def ledger_path(self) -> Path:

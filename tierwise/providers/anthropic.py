@@ -18,6 +18,7 @@ from tierwise.core.models import Usage
 from tierwise.providers.base import Completion, Delta, ProviderRequest
 from tierwise.providers.keys import api_key, scrub
 from tierwise.providers.sdk_errors import common_error
+from tierwise.providers.streaming import StreamGuard
 
 if TYPE_CHECKING:
     import httpx2
@@ -83,7 +84,7 @@ class AnthropicProvider:
             self._client = AsyncAnthropic(
                 api_key=key,
                 base_url=sdk_base_url(self.config.base_url),
-                max_retries=self.config.max_retries,
+                max_retries=0,  # the pool retries once within the tier timeout (see pool.py)
                 http_client=self._http_client,
             )
         return self._client
@@ -97,69 +98,84 @@ class AnthropicProvider:
         return self._sdk()
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[Delta | Completion]:
-        """Stream text deltas, then one Completion with the usage the API reported."""
+        """Stream text deltas, then one Completion with the usage the API reported.
+
+        The whole answer must arrive before the request's deadline; an error raised part-way
+        carries the usage spent so far; a reply cut at max_tokens raises Truncated.
+        """
         client = await self._ready()
         started = time.perf_counter()
-        text: list[str] = []
+        sent = request.system + request.context + request.prompt
+        guard = StreamGuard(self.name, request, sent=sent)
         usage: dict[str, int] = {}
         model = request.model
-        opened = stopped = False
+        stop_reason: str | None = None
+        stopped = False
         system = system_blocks(request)
         try:
-            events = await client.messages.create(
-                model=request.model,
-                max_tokens=request.max_tokens,
-                system=system if system else _omit(),
-                messages=[{"role": "user", "content": request.prompt}],
-                # No temperature: API version 2026-10-21 (what SDK 2.x speaks) answers 400 to any
-                # sampling parameter, so request.temperature only applies to OpenAI-style servers.
-                stream=True,
-                timeout=request.timeout,
+            events = await guard.call(
+                client.messages.create(
+                    model=request.model,
+                    max_tokens=request.max_tokens,
+                    system=system if system else _omit(),
+                    messages=[{"role": "user", "content": request.prompt}],
+                    # No temperature: API version 2026-10-21 (what SDK 2.x speaks) answers 400 to
+                    # any sampling parameter, so request.temperature only applies to OpenAI-style
+                    # servers.
+                    stream=True,
+                    timeout=request.timeout,
+                )
             )
-            opened = True
+            guard.opened = True
             # `async with` closes the HTTP response on any exit, cancellation included, so the
             # server sees the connection close instead of generating tokens nobody reads.
             async with events:
-                async for event in events:
+                async for event in guard.each(events):
                     if event.type == "message_start":
                         model = event.message.model or model
                         _merge_usage(usage, event.message.usage)
+                        _report(guard, usage)
                     elif event.type == "content_block_delta":
                         if event.delta.type == "text_delta" and event.delta.text:
-                            text.append(event.delta.text)
+                            guard.add(event.delta.text)
                             yield Delta(event.delta.text)
                     elif event.type == "message_delta":
                         _merge_usage(usage, event.usage)
+                        _report(guard, usage)
+                        stop_reason = event.delta.stop_reason or stop_reason
                     elif event.type == "message_stop":
                         stopped = True
-        except ProviderError:
+        except ProviderError as exc:
+            guard.with_spent(exc)
             raise
+        except TimeoutError:
+            raise guard.timed_out() from None
         except Exception as exc:
-            mapped = self._translate(exc, request, opened=opened)
+            mapped = self._translate(exc, request, opened=guard.opened)
             if mapped is None:
                 raise
-            raise mapped from exc
+            raise guard.with_spent(mapped) from exc
         if not stopped:
-            raise BadResponse(
-                f"the {self.name} provider's stream for {request.model} ended before message_stop "
-                "(the answer was cut short); try again"
+            raise guard.with_spent(
+                BadResponse(
+                    f"the {self.name} provider's stream for {request.model} ended before "
+                    "message_stop (the answer was cut short); try again"
+                )
             )
         if "input_tokens" not in usage or "output_tokens" not in usage:
             raise BadResponse(
                 f"the {self.name} provider's stream for {request.model} carried no usage "
                 "(no message_start); tierwise cannot price the call"
             )
-        yield Completion(
-            text="".join(text),
-            usage=Usage(
-                input_tokens=usage["input_tokens"],
-                output_tokens=usage["output_tokens"],
-                cache_read_tokens=usage.get("cache_read_tokens", 0),
-                cache_write_tokens=usage.get("cache_write_tokens", 0),
-            ),
-            model=model,
-            latency=time.perf_counter() - started,
+        used = Usage(
+            input_tokens=usage["input_tokens"],
+            output_tokens=usage["output_tokens"],
+            cache_read_tokens=usage.get("cache_read_tokens", 0),
+            cache_write_tokens=usage.get("cache_write_tokens", 0),
         )
+        if stop_reason == "max_tokens":
+            raise guard.cut_at_limit(used)
+        yield Completion(guard.text, used, model, time.perf_counter() - started)
 
     def _translate(
         self, exc: Exception, request: ProviderRequest, *, opened: bool
@@ -174,7 +190,6 @@ class AnthropicProvider:
             request,
             name=name,
             env=self.config.api_key_env or "its key variable",
-            retries=self.config.max_retries,
             endpoint=self.endpoint,
             opened=opened,
             detail=lambda exc: scrub(exc.api_message or "", self.config),
@@ -202,6 +217,17 @@ def _omit() -> Any:
     from anthropic import omit
 
     return omit
+
+
+def _report(guard: StreamGuard, usage: dict[str, int]) -> None:
+    """Tell the guard what the API has reported so far (message_start has the input side)."""
+    guard.reported = Usage(
+        usage.get("input_tokens", 0),
+        usage.get("output_tokens", 0),
+        usage.get("cache_read_tokens", 0),
+        usage.get("cache_write_tokens", 0),
+    )
+    guard.reported_input = "input_tokens" in usage
 
 
 def _merge_usage(into: dict[str, int], usage: Any) -> None:

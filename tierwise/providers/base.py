@@ -22,6 +22,9 @@ class ProviderRequest:
     timeout: float
     temperature: float = 0.0
     cache_key: str | None = None  # a stable id for provider-side prompt caching hints
+    # The event loop time by which the whole answer must be in (the pool sets it once per model
+    # so that its retry shares the bound); None: `timeout` seconds from the start of the call.
+    deadline: float | None = None
 
 
 @attrs.frozen

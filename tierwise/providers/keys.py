@@ -25,8 +25,7 @@ def unusable_reason(name: str, config: ProviderConfig) -> ProviderError | None:
     if config.api_key_env:
         if not os.environ.get(config.api_key_env, "").strip():
             return MissingKey(
-                f"the {name} provider needs {config.api_key_env}; set it, or pick another tier "
-                "with --tier"
+                f"the {name} provider needs {config.api_key_env}; set it, or pick another tier"
             )
         return None
     if not config.base_url:

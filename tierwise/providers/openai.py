@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from tierwise.config import ProviderConfig
 from tierwise.core.code import estimate_tokens
-from tierwise.core.errors import BadResponse, ProviderError, Unavailable
+from tierwise.core.errors import BadResponse, ProviderError
 from tierwise.core.models import Usage
 from tierwise.providers.base import Completion, Delta, ProviderRequest
 from tierwise.providers.keys import api_key, scrub
-from tierwise.providers.sdk_errors import common_error
+from tierwise.providers.sdk_errors import common_error, in_stream_error
+from tierwise.providers.streaming import StreamGuard
 
 if TYPE_CHECKING:
     import httpx2
@@ -81,7 +82,7 @@ class OpenAIProvider:
             self._client = AsyncOpenAI(
                 api_key=key,
                 base_url=self.config.base_url,
-                max_retries=self.config.max_retries,
+                max_retries=0,  # the pool retries once within the tier timeout (see pool.py)
                 http_client=self._http_client,
             )
         return self._client
@@ -95,69 +96,82 @@ class OpenAIProvider:
         return self._sdk()
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[Delta | Completion]:
-        """Stream text deltas, then one Completion with the usage from the final chunk."""
+        """Stream text deltas, then one Completion with the usage from the final chunk.
+
+        The whole answer must arrive before the request's deadline; an error raised part-way
+        carries the usage spent so far; a reply cut at the token limit raises Truncated.
+        """
         client = await self._ready()
         from openai import omit
 
         started = time.perf_counter()
         messages = chat_messages(request)
+        guard = StreamGuard(self.name, request, sent=_sent_text(messages))
         reasoning = is_reasoning_model(request.model)
-        text: list[str] = []
         reported: CompletionUsage | None = None
         finish: str | None = None
         model = request.model
-        opened = False
         try:
-            chunks = await client.chat.completions.create(
-                model=request.model,
-                messages=messages,
-                stream=True,
-                stream_options={"include_usage": True},
-                max_tokens=omit if reasoning else request.max_tokens,
-                max_completion_tokens=request.max_tokens if reasoning else omit,
-                temperature=omit if reasoning else request.temperature,
-                # Compatible servers may reject parameters they do not know: official API only.
-                prompt_cache_key=request.cache_key if self.official and request.cache_key else omit,
-                timeout=request.timeout,
+            chunks = await guard.call(
+                client.chat.completions.create(
+                    model=request.model,
+                    messages=messages,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    max_tokens=omit if reasoning else request.max_tokens,
+                    max_completion_tokens=request.max_tokens if reasoning else omit,
+                    temperature=omit if reasoning else request.temperature,
+                    # Compatible servers may reject parameters they do not know: official API
+                    # only.
+                    prompt_cache_key=request.cache_key
+                    if self.official and request.cache_key
+                    else omit,
+                    timeout=request.timeout,
+                )
             )
-            opened = True
+            guard.opened = True
             # `async with` closes the HTTP response on any exit, cancellation included.
             async with chunks:
-                async for chunk in chunks:
+                async for chunk in guard.each(chunks):
                     model = chunk.model or model
                     if chunk.usage is not None:
                         reported = chunk.usage
                     for choice in chunk.choices or ():
                         piece = choice.delta.content if choice.delta is not None else None
                         if piece:
-                            text.append(piece)
+                            guard.add(piece)
                             yield Delta(piece)
                         if choice.finish_reason:
                             finish = choice.finish_reason
-        except ProviderError:
+        except ProviderError as exc:
+            guard.with_spent(exc)
             raise
+        except TimeoutError:
+            raise guard.timed_out() from None
         except Exception as exc:
-            mapped = self._translate(exc, request, opened=opened)
+            mapped = self._translate(exc, request, opened=guard.opened)
             if mapped is None:
                 raise
-            raise mapped from exc
-        answer = "".join(text)
+            raise guard.with_spent(mapped) from exc
+        answer = guard.text
         if finish is None:
-            raise BadResponse(
-                f"the {self.name} provider's stream for {request.model} ended without a "
-                "finish_reason (the answer was cut short); try again"
+            raise guard.with_spent(
+                BadResponse(
+                    f"the {self.name} provider's stream for {request.model} ended without a "
+                    "finish_reason (the answer was cut short); try again"
+                )
             )
-        if finish == "length" and not answer:
-            raise BadResponse(
-                f"{request.model} used all {request.max_tokens} output tokens before answering "
-                "(reasoning models count their thinking); raise the tier's max_output_tokens"
-            )
-        yield Completion(
-            answer,
-            self._usage(reported, messages, answer, request),
-            model,
-            time.perf_counter() - started,
-        )
+        usage = self._usage(reported, messages, answer, request)
+        if finish == "length":
+            if not answer:
+                raise BadResponse(
+                    f"{request.model} used all {request.max_tokens} output tokens before "
+                    "answering (reasoning models count their thinking); raise the tier's "
+                    "max_output_tokens",
+                    usage=usage,
+                )
+            raise guard.cut_at_limit(usage)
+        yield Completion(answer, usage, model, time.perf_counter() - started)
 
     def _usage(
         self,
@@ -182,8 +196,10 @@ class OpenAIProvider:
             )
         # Some compatible servers (older llama.cpp, some proxies) ignore include_usage. Their
         # calls are mostly $0 local ones, so an estimate keeps the ledger's token counts useful.
-        sent = "".join(str(message.get("content", "")) for message in messages)
-        return Usage(input_tokens=estimate_tokens(sent), output_tokens=estimate_tokens(answer))
+        return Usage(
+            input_tokens=estimate_tokens(_sent_text(messages)),
+            output_tokens=estimate_tokens(answer),
+        )
 
     def _translate(
         self, exc: Exception, request: ProviderRequest, *, opened: bool
@@ -198,7 +214,6 @@ class OpenAIProvider:
             request,
             name=name,
             env=self.config.api_key_env or "its key variable",
-            retries=self.config.max_retries,
             endpoint=self.endpoint,
             opened=opened,
             detail=lambda exc: scrub(_status_detail(exc.body), self.config),
@@ -207,9 +222,9 @@ class OpenAIProvider:
             return common
         if isinstance(exc, openai.APIError):
             # An {"error": ...} object inside the stream: the server gave up mid-answer.
-            return Unavailable(
-                f"the {name} provider reported an error: {scrub(exc.message, self.config)}"
-            )
+            body = exc.body if isinstance(exc.body, dict) else {}
+            kind = body.get("type") or body.get("code") or ""
+            return in_stream_error(name, request.model, str(kind), scrub(exc.message, self.config))
         return None
 
     async def aclose(self) -> None:
@@ -219,6 +234,11 @@ class OpenAIProvider:
             await client.close()
         elif self._http_client is not None:
             await self._http_client.aclose()
+
+
+def _sent_text(messages: list[ChatCompletionMessageParam]) -> str:
+    """Every message's text, for estimating input tokens when the server reports none."""
+    return "".join(str(message.get("content", "")) for message in messages)
 
 
 def _status_detail(body: object) -> str:

@@ -1,10 +1,19 @@
 """The configured providers: availability by env/config inspection, lazy construction, and the
-fallback chain that tries each model of a tier in order. Keys are read in providers/keys.py."""
+fallback chain that tries each model of a tier in order. Keys are read in providers/keys.py.
+
+The retry rule (docs/routing.md): a model that is rate limited or unavailable before it has
+streamed any text is retried at most once, after the wait the server asked for (or a short
+pause), and only when that wait fits in the tier timeout; then the next model of the chain is
+tried. The tier timeout bounds each model's whole attempt, its retry included; the SDKs make
+no retries of their own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import TYPE_CHECKING
+
+import attrs
 
 from tierwise.config import Config, ProviderConfig
 from tierwise.core.errors import (
@@ -15,7 +24,7 @@ from tierwise.core.errors import (
     Timeout,
     Unavailable,
 )
-from tierwise.core.models import ModelRef
+from tierwise.core.models import ModelRef, Usage
 from tierwise.providers.base import Completion, Delta, Provider, ProviderRequest
 from tierwise.providers.keys import unusable_reason
 
@@ -29,6 +38,14 @@ if TYPE_CHECKING:
 # Worth trying the next model of the chain; any other error (a rejected key, a bad request)
 # would fail the same way there, or must be fixed by the user.
 FALLBACK_ERRORS = (RateLimited, Timeout, Unavailable, MissingKey)
+# Worth one more try of the same model (a Timeout has used up the model's time already).
+RETRY_ERRORS = (RateLimited, Unavailable)
+MAX_RETRIES = 1
+RETRY_PAUSE_S = 0.5  # when the server names no wait
+MAX_RETRY_WAIT_S = 10.0  # a server asking for longer: go to the next model instead
+
+# Failed attempts that used tokens, as (ref, usage): the engine bills them with the request.
+Spent = list[tuple[str, Usage]]
 
 
 class ProviderPool:
@@ -117,12 +134,17 @@ class ProviderPool:
         return provider
 
     async def stream_chain(
-        self, models: Sequence[str], request_factory: Callable[[str], ProviderRequest]
+        self,
+        models: Sequence[str],
+        request_factory: Callable[[str], ProviderRequest],
+        spent: Spent | None = None,
     ) -> AsyncGenerator[Delta | Completion, None]:
         """Stream from the first model of the chain that answers; later ones are fallbacks.
 
         A model is skipped on RateLimited, Timeout, Unavailable or MissingKey, but only before it
-        has streamed any text: once the user has seen part of an answer, its error propagates.
+        has streamed any text: once the user has seen part of an answer, its error propagates
+        (carrying the usage spent and the ref that failed). Attempts that failed over but used
+        tokens are appended to `spent`.
         """
         if not models:
             raise ConfigError("no model to try: the tier's models list is empty")
@@ -130,7 +152,7 @@ class ProviderPool:
         if self._idle is not None:
             self._idle.clear()
         try:
-            async for item in self._stream_chain(models, request_factory):
+            async for item in self._stream_chain(models, request_factory, spent):
                 yield item
         finally:
             self._streams -= 1
@@ -138,17 +160,16 @@ class ProviderPool:
                 self._idle.set()
 
     async def _stream_chain(
-        self, models: Sequence[str], request_factory: Callable[[str], ProviderRequest]
+        self,
+        models: Sequence[str],
+        request_factory: Callable[[str], ProviderRequest],
+        spent: Spent | None,
     ) -> AsyncGenerator[Delta | Completion, None]:
         failures: list[tuple[str, ProviderError]] = []
         for ref in models:
-            model = self._parse(ref)
-            provider = self.get(model.provider, ref=ref)
-            request = request_factory(ref)
             streamed = False
-            items = provider.stream(request)
             try:
-                async for item in items:
+                async for item in self._stream_model(ref, request_factory, spent):
                     streamed = True
                     yield item
                 return
@@ -156,16 +177,61 @@ class ProviderPool:
                 if streamed:
                     raise
                 failures.append((ref, exc))
+                if exc.usage is not None and spent is not None:
+                    spent.append((ref, exc.usage))
+        last_ref, last = failures[-1]
+        if last.usage is not None and spent:
+            spent.pop()  # the error raised below carries it
+        if len(failures) == 1:
+            raise last
+        summary = "; ".join(f"{ref}: {exc}" for ref, exc in failures)
+        raise type(last)(
+            f"every model in the chain failed. {summary}", usage=last.usage, ref=last_ref
+        ) from last
+
+    async def _stream_model(
+        self, ref: str, request_factory: Callable[[str], ProviderRequest], spent: Spent | None
+    ) -> AsyncGenerator[Delta | Completion, None]:
+        """One model's attempt: at most one retry, all within one deadline of the tier timeout."""
+        model = self._parse(ref)
+        provider = self.get(model.provider, ref=ref)
+        request = request_factory(ref)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + request.timeout
+        request = attrs.evolve(request, deadline=deadline)
+        retries = min(self._config_for(model.provider, ref).max_retries, MAX_RETRIES)
+        attempt = 0
+        while True:
+            streamed = False
+            items = provider.stream(request)
+            try:
+                async for item in items:
+                    streamed = True
+                    yield item
+                return
+            except ProviderError as exc:
+                exc.ref = ref
+                wait = exc.retry_after if exc.retry_after is not None else RETRY_PAUSE_S
+                retry = (
+                    not streamed
+                    and isinstance(exc, RETRY_ERRORS)
+                    and attempt < retries
+                    and wait <= MAX_RETRY_WAIT_S
+                    and loop.time() + wait < deadline
+                )
+                if not retry:
+                    if attempt:
+                        exc.args = (f"{exc} (after one retry)",)
+                    raise
+                attempt += 1
+                if exc.usage is not None and spent is not None:
+                    spent.append((ref, exc.usage))
             finally:
                 # A consumer that stops early must still close the HTTP stream now, not at GC.
                 aclose = getattr(items, "aclose", None)
                 if aclose is not None:
                     await aclose()
-        last = failures[-1][1]
-        if len(failures) == 1:
-            raise last
-        summary = "; ".join(f"{ref}: {exc}" for ref, exc in failures)
-        raise type(last)(f"every model in the chain failed. {summary}") from last
+            await asyncio.sleep(wait)
 
     async def aclose_when_idle(self) -> None:
         """Close once no stream is in flight (a hot reload must not cut an answer short)."""
