@@ -97,6 +97,10 @@ class AnthropicProvider:
             await asyncio.to_thread(importlib.import_module, "anthropic")
         return self._sdk()
 
+    async def prepare(self) -> None:
+        """Be ready to call: the SDK imported (in a thread) and the client built."""
+        await self._ready()
+
     async def stream(self, request: ProviderRequest) -> AsyncIterator[Delta | Completion]:
         """Stream text deltas, then one Completion with the usage the API reported.
 

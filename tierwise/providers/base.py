@@ -50,6 +50,12 @@ class Provider(Protocol):
     name: str
     local: bool  # True when the marginal cost is $0 (a server the user runs)
 
+    async def prepare(self) -> None:
+        """Get ready to call (import the SDK off the event loop, build the client); raises
+        MissingKey or Unavailable when the provider cannot be used. Local work only: the pool
+        calls it before the tier timeout starts."""
+        ...
+
     def stream(self, request: ProviderRequest) -> AsyncIterator[Delta | Completion]:
         """Stream Deltas, then exactly one Completion; raise ProviderError subclasses on failure."""
         ...

@@ -95,6 +95,10 @@ class OpenAIProvider:
             await asyncio.to_thread(importlib.import_module, "openai")
         return self._sdk()
 
+    async def prepare(self) -> None:
+        """Be ready to call: the SDK imported (in a thread) and the client built."""
+        await self._ready()
+
     async def stream(self, request: ProviderRequest) -> AsyncIterator[Delta | Completion]:
         """Stream text deltas, then one Completion with the usage from the final chunk.
 

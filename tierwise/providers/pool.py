@@ -196,6 +196,7 @@ class ProviderPool:
         model = self._parse(ref)
         provider = self.get(model.provider, ref=ref)
         request = request_factory(ref)
+        await provider.prepare()  # importing an SDK is not the provider's time: before the deadline
         loop = asyncio.get_running_loop()
         deadline = loop.time() + request.timeout
         request = attrs.evolve(request, deadline=deadline)
