@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from tierwise.core.results import TextEdit
+
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def line_ending(text: str) -> str:
+    """The text's line break: that of its first line ("\n" when it has none)."""
+    found = _BREAK.search(text)
+    return found.group() if found else "\n"
+
+
+def match_line_endings(new_text: str, text: str) -> str:
+    """`new_text` with the line breaks `text` uses, so an edit keeps a CRLF file CRLF."""
+    ending = line_ending(text)
+    return new_text if ending == "\n" else _BREAK.sub(ending, new_text)
 
 
 def offset_of(text: str, line: int, col: int) -> int:
@@ -14,7 +30,7 @@ def offset_of(text: str, line: int, col: int) -> int:
 
 
 def apply_text_edit(text: str, edit: TextEdit) -> str:
-    """Return the text with the edit applied."""
+    """Return the text with the edit applied (its line breaks written as the text's own)."""
     start = offset_of(text, edit.span.start_line, edit.span.start_col)
     end = offset_of(text, edit.span.end_line, edit.span.end_col)
-    return text[:start] + edit.new_text + text[end:]
+    return text[:start] + match_line_endings(edit.new_text, text) + text[end:]

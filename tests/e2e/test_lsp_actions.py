@@ -134,6 +134,34 @@ async def test_context_only_filters_code_action_kinds(editor: EditorClient) -> N
     assert actions == {"docstring", "rename"}
 
 
+async def test_a_docstring_edit_in_a_crlf_file_keeps_crlf_line_ends(
+    editor: EditorClient,
+) -> None:
+    crlf = SHOP.replace("\n", "\r\n")
+    path = editor.root / "shop_crlf.py"  # type: ignore[operator]
+    path.write_bytes(crlf.encode("utf-8"))
+    uri = editor.open(path, crlf)
+    here = editor.position(uri, "cleaned = name.strip()")
+
+    result = await editor.command(
+        "tierwise.run",
+        {"action": "docstring", "uri": uri, "position": position_json(here), "refresh": True},
+    )
+
+    expected = crlf.replace(
+        "def greet(name: str) -> str:\r\n",
+        'def greet(name: str) -> str:\r\n    """Summarise greet for the reader."""\r\n',
+    )
+    if supports(editor, "workspace.apply_edit"):
+        assert result["applied"] is True
+        text = editor.texts[uri]
+    else:
+        edit = editor.protocol._converter.structure(result["edit"], types.WorkspaceEdit)
+        text = apply_edits(crlf, edits_by_uri(edit)[uri][1], editor.encoding)
+    assert text == expected
+    assert "\n" not in text.replace("\r\n", "")  # no bare LF slipped in
+
+
 async def test_docstring_is_applied_as_a_versioned_edit_after_an_emoji(
     editor: EditorClient,
 ) -> None:

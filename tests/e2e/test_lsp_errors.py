@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -161,4 +162,38 @@ async def test_excluded_files_get_no_actions_and_are_never_sent(
     with pytest.raises(JsonRpcInvalidParams, match=r"excluded by pattern '\.env'"):
         await editor.command("tierwise.run", {"action": "explain", "uri": env, "position": here})
     assert fake.request_count == before
+    await still_serving(editor)
+
+
+BAD_NAMES: list[tuple[str, str, str]] = [
+    ("empty", "", r"name: the name is empty"),
+    ("keyword", "class", r"name: 'class' is a Python keyword"),
+    ("leading digit", "1abc", r"name: '1abc' is not a valid Python identifier"),
+    ("space", "a b", r"name: 'a b' is not a valid Python identifier"),
+    ("lone surrogate", "\ud800x", r"name: '\\ud800x' is not a valid Python identifier"),
+    ("10,000 characters", "a" * 10_000, r"name: 'a{40}'… \(10000 characters\) is longer than 100"),
+    ("the current name", "add", r"name: 'add' is the current name"),
+]
+
+
+@pytest.mark.parametrize(("why", "name", "message"), BAD_NAMES, ids=[b[0] for b in BAD_NAMES])
+async def test_apply_rename_refuses_a_name_that_is_not_an_identifier(
+    editor: EditorClient, why: str, name: str, message: str
+) -> None:
+    applied_before = len(editor.applied)
+    text_before = editor.texts[shop(editor)]
+    arguments = {"uri": shop(editor), "position": {"line": 4, "character": 5}, "name": name}
+
+    with pytest.raises(JsonRpcInvalidParams) as caught:
+        await raw_request(
+            editor,
+            f"rename-{why}",
+            "workspace/executeCommand",
+            {"command": "tierwise.applyRename", "arguments": [arguments]},
+        )
+
+    assert caught.value.message.startswith("tierwise.applyRename: name: ")
+    assert re.search(message, caught.value.message), caught.value.message
+    assert len(caught.value.message) < 400  # a 10,000-character name is not echoed back
+    assert len(editor.applied) == applied_before and editor.texts[shop(editor)] == text_before
     await still_serving(editor)

@@ -94,6 +94,13 @@ def test_find_json_returns_none_without_json() -> None:
         ("_", "rust", False),
         ("über_größe", "python", True),
         ("9lives", "java", False),
+        ("a" * 100, "python", True),
+        ("a" * 101, "python", False),  # no person picks a 101-character name
+        ("x" * 10_000, "javascript", False),
+        ("\ud800", "python", False),  # a lone surrogate
+        ("get\udfffName", "typescript", False),
+        ("a b", "go", False),
+        ("", "rust", False),
     ],
 )
 def test_is_identifier(name: str, language: str, ok: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,20 @@ def test_identifier_rules_follow_the_language(
 ) -> None:
     reply_text = '{"candidates": [' + ", ".join(f'{{"name": "{n}"}}' for n in offered) + "]}"
     assert [c.name for c in parse_candidates(reply_text, "find", language, 10)] == kept
+
+
+def test_model_names_that_no_person_would_accept_are_dropped() -> None:
+    long = "decode_" + "x" * 200
+    offered = ["", "class", "1abc", "a b", "\ud800", long, "decode_claims"]
+    reply_text = json.dumps({"candidates": [{"name": n} for n in offered]})
+
+    candidates = parse_candidates(reply_text, "parse_token", "python", 10)
+
+    assert [c.name for c in candidates] == ["decode_claims"]
+    with pytest.raises(BadResponse) as caught:
+        parse_candidates(json.dumps({"candidates": [{"name": long}]}), "f", "python", 3)
+    assert "longer than 100 characters" in str(caught.value)
+    assert len(str(caught.value)) < 200  # the 207-character name is cut in the message
 
 
 def test_prompt_asks_for_the_count_and_keeps_code_in_the_question() -> None:

@@ -219,24 +219,42 @@ def find_json(text: str, accept: Callable[[Any], bool]) -> Any | None:
     return None
 
 
+# Longer names are not names a person would accept (the longest in CPython's stdlib is 51).
+MAX_IDENTIFIER_LENGTH = 100
+
+
+def shown_name(name: str, limit: int = 40) -> str:
+    """A name for a message: repr'd (escapes, lone surrogates included), cut when long."""
+    if len(name) <= limit:
+        return repr(name)
+    return f"{name[:limit]!r}… ({len(name)} characters)"
+
+
 def is_identifier(name: str, language: str) -> str | None:
-    """None when `name` is a valid identifier in the language, else the reason it is not."""
+    """None when `name` is a valid identifier in the language, else the reason it is not.
+
+    Valid means: an identifier by the language's rules (so no spaces, no leading digit, no lone
+    surrogate), not a keyword or reserved word, and at most MAX_IDENTIFIER_LENGTH characters.
+    """
     if not name:
-        return "empty name"
+        return "the name is empty"
+    shown = shown_name(name)
+    if len(name) > MAX_IDENTIFIER_LENGTH:
+        return f"{shown} is longer than {MAX_IDENTIFIER_LENGTH} characters"
     if language == "python":
         if not name.isidentifier():
-            return f"{name!r} is not a valid Python identifier"
+            return f"{shown} is not a valid Python identifier"
         if keyword.iskeyword(name):
-            return f"{name!r} is a Python keyword"
+            return f"{shown} is a Python keyword"
         return None
     pattern = _JS_IDENT if is_js(language) else _IDENT
     if not pattern.match(name):
-        return f"{name!r} is not a valid {language} identifier"
+        return f"{shown} is not a valid {language} identifier"
     reserved = {"go": GO_KEYWORDS, "rust": RUST_KEYWORDS}.get(language)
     if is_js(language):
         reserved = JS_RESERVED
     if reserved and name in reserved:
-        return f"{name!r} is a reserved word in {language}"
+        return f"{shown} is a reserved word in {language}"
     if language == "rust" and name == "_":
         return "'_' is not a usable name in Rust"
     return None

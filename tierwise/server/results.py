@@ -21,6 +21,7 @@ from tierwise import report
 from tierwise.core.code import Span
 from tierwise.core.results import DocstringResult, Finding, MarkdownResult, RenameResult
 from tierwise.core.task import Task
+from tierwise.edits import match_line_endings
 from tierwise.server.convert import workspace_edit
 from tierwise.server.state import Snapshot
 
@@ -125,7 +126,8 @@ async def apply_docstring(
         return {"applied": False, "reason": message, "status": "apply_failed"}
     span, doc = placed
     index = server.index(doc.source, server.encoding)
-    edit = types.TextEdit(range=index.to_range(span), new_text=result.edit.new_text)
+    new_text = match_line_endings(result.edit.new_text, doc.source)  # a CRLF file stays CRLF
+    edit = types.TextEdit(range=index.to_range(span), new_text=new_text)
     verb = "update the docstring of" if result.existing else "docstring for"
     out = await apply_edits(
         server, f"tierwise: {verb} {task.context.target.name}", [(snap.uri, doc.version, [edit])]

@@ -18,6 +18,7 @@ from tierwise.core.errors import TierwiseError, UsageError
 from tierwise.core.results import DocstringResult, MarkdownResult, RenameResult, ReviewResult
 from tierwise.core.task import Action, Task
 from tierwise.core.tiers import Tier
+from tierwise.handlers.parsing import is_identifier, shown_name
 from tierwise.server import results
 from tierwise.server.convert import range_dict
 from tierwise.server.progress import Progress
@@ -351,6 +352,7 @@ async def rename_symbol(
     language: str,
 ) -> dict[str, Any]:
     """Rename the symbol at (line, str column): Python across files, else the client's rename."""
+    check_name(new_name, language)
     if language != "python":
         message = (
             f"rename {old_name} to {new_name} with your editor's rename: "
@@ -399,17 +401,31 @@ async def rename_symbol(
     return out
 
 
+def check_name(name: str, language: str) -> None:
+    """Refuse a new name that is not an identifier of the language (UsageError: InvalidParams).
+
+    Clients send the name (a picker, a message-request answer): "", "class", "1abc", "a b", a
+    lone surrogate or a 10,000-character string would otherwise be written into the code.
+    """
+    problem = is_identifier(name, language)
+    if problem is not None:
+        raise UsageError(f"name: {problem}; expected a new {language} identifier")
+
+
 async def apply_rename(
     server: TierwiseServer, uri: str, position: types.Position, new_name: str
 ) -> dict[str, Any]:
-    """tierwise.applyRename: rename the identifier at a client position."""
+    """tierwise.applyRename: rename the identifier at a client position to a valid new name."""
     snap = snapshot(server, uri)
+    language = language_for(snap.path)
+    check_name(new_name, language)
     line, col = server.index(snap.text, server.encoding).from_client(position)
     row = server.index(snap.text).lines[line]
     word = next((m for m in re.finditer(r"\w+", row) if m.start() <= col <= m.end()), None)
     if word is None:
         raise UsageError(f"no identifier at line {line}, character {position.character}")
-    language = language_for(snap.path)
+    if word.group() == new_name:
+        raise UsageError(f"name: {shown_name(new_name)} is the current name")
     done = await rename_symbol(server, uri, line, word.start(), word.group(), new_name, language)
     last = server.last_runs.get(uri)
     if last is not None and last.task.action is Action.RENAME:  # the picked name of that run

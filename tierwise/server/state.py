@@ -13,6 +13,7 @@ from lsprotocol import types
 from tierwise.core.code import Span
 from tierwise.core.results import Finding
 from tierwise.core.task import Action, Task
+from tierwise.edits import match_line_endings
 from tierwise.server.convert import KIND_QUICKFIX, LineIndex, diagnostic, workspace_edit
 
 if TYPE_CHECKING:
@@ -156,7 +157,8 @@ class ReviewStore:
             ):
                 continue
             diag = diagnostic(index, finding, tier=entry.tier, model=entry.model)
-            edit = types.TextEdit(range=diag.range, new_text=finding.replacement)
+            new_text = match_line_endings(finding.replacement, text)  # CRLF stays CRLF
+            edit = types.TextEdit(range=diag.range, new_text=new_text)
             actions.append(
                 types.CodeAction(
                     title=f"Fix: {_short(finding.message)}",
