@@ -283,11 +283,18 @@ async def start(
     *,
     init_options: Any = None,
     configuration: dict[str, Any] | None = None,
+    serve_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    prefix: tuple[str, ...] = (),
 ) -> EditorClient:
-    """Start `python -m tierwise serve` and initialize it for the workspace `root`."""
+    """Start `python -m tierwise serve` and initialize it for the workspace `root`.
+
+    `serve_args` go after `serve`, `env` overrides the server's environment, and `prefix` runs
+    the server through another command (e.g. one that drops privileges).
+    """
     config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "tierwise", "serve"],
-        server_env=server_env(home, home / "config.toml"),
+        server_command=[*prefix, sys.executable, "-m", "tierwise", "serve", *serve_args],
+        server_env={**server_env(home, home / "config.toml"), **(env or {})},
         client_factory=make_client,
     )
     client = await config.start()

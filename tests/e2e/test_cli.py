@@ -257,6 +257,13 @@ def test_provider_and_config_errors_exit_3(tmp_path: Path, fake: FakeProvider) -
     assert failed.returncode == 3
     assert "500" in failed.stderr and "every model in the chain failed" in failed.stderr
 
+    fake.script(*[("status", 429, 0.01)] * 2)  # a rate limit: the CLI says how to switch tier
+    limited = cli("run", "explain", target, "--refresh", "--tier", "mid")
+    assert limited.returncode == 3
+    assert (
+        "429" in limited.stderr and "--tier TIER runs the request on another tier" in limited.stderr
+    )
+
     keyless = make_cli(tmp_path / "keyless", fake, keys=False)
     missing = keyless("run", "review", target, "--tier", "frontier")
     assert missing.returncode == 3

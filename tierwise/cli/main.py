@@ -12,7 +12,14 @@ from typing import Any
 
 from tierwise import __version__
 from tierwise.cli.common import EXIT_CANCELLED, EXIT_OK, EXIT_PIPE, EXIT_PROVIDER, EXIT_USAGE
-from tierwise.core.errors import ConfigError, ProviderError, TierwiseError, UsageError
+from tierwise.core.errors import (
+    ConfigError,
+    MissingKey,
+    ProviderError,
+    RateLimited,
+    TierwiseError,
+    UsageError,
+)
 
 ACTIONS = ("docstring", "rename", "explain", "review", "design")
 TIERS = ("static", "local", "budget", "mid", "frontier")
@@ -146,6 +153,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except (ConfigError, ProviderError) as exc:
         print(f"tierwise: error: {exc}", file=sys.stderr)
+        if isinstance(exc, RateLimited | MissingKey):
+            # Provider messages say "pick another tier" wherever they are shown; how is per surface.
+            print("tierwise: hint: --tier TIER runs the request on another tier", file=sys.stderr)
         return EXIT_PROVIDER
     except TierwiseError as exc:  # budget refusals and anything else we raise on purpose
         print(f"tierwise: error: {exc}", file=sys.stderr)

@@ -1,5 +1,5 @@
 """Secrets in what a model sends back, redacted before the answer is delivered, cached, written
-to a markdown document or logged.
+to a markdown document or logged; the values of the environment's key variables too.
 
 A model sees redacted code, but a local model sees it as is (nothing leaves the machine), and
 any model can echo a key it was shown or invent a realistic one. The answer then spreads a
@@ -21,6 +21,7 @@ from tierwise.core.results import (
     Result,
     ReviewResult,
 )
+from tierwise.providers.keys import scrub_environment_keys
 
 
 @attrs.frozen
@@ -37,17 +38,23 @@ class _Counter:
         self.count = 0
         self.kinds: set[str] = set()
 
-    def text(self, value: str) -> str:
+    def _redact(self, value: str) -> privacy.Redaction:
         found = privacy.redact(value)
-        self.count += found.count
-        self.kinds.update(found.kinds)
-        return found.text
+        scrubbed = scrub_environment_keys(found.text)
+        extra = found.text.count("[key]") != scrubbed.count("[key]")
+        self.count += found.count + extra
+        self.kinds.update((*found.kinds, *(("environment-key",) if extra else ())))
+        return privacy.Redaction(scrubbed, found.count + extra, found.kinds)
+
+    def text(self, value: str) -> str:
+        return self._redact(value).text
 
     def has_secret(self, value: str) -> bool:
-        found = privacy.redact(value)
-        self.count += found.count
-        self.kinds.update(found.kinds)
-        return found.count > 0
+        return self._redact(value).count > 0
+
+
+def _clean(text: str) -> str:
+    return scrub_environment_keys(privacy.redact(text).text)
 
 
 def redact_result(result: Result) -> Cleaned:
@@ -58,7 +65,10 @@ def redact_result(result: Result) -> Cleaned:
         cleaned = attrs.evolve(
             result,
             docstring=counter.text(result.docstring),
-            edit=attrs.evolve(result.edit, new_text=privacy.redact(result.edit.new_text).text),
+            edit=attrs.evolve(
+                result.edit,
+                new_text=scrub_environment_keys(privacy.redact(result.edit.new_text).text),
+            ),
         )
     elif isinstance(result, MarkdownResult):
         cleaned = MarkdownResult(counter.text(result.title), counter.text(result.markdown))

@@ -4,6 +4,7 @@ a key out of text a server sent back. Keys come only from the environment, never
 from __future__ import annotations
 
 import os
+import re
 
 from tierwise.config import ProviderConfig
 from tierwise.core.errors import MissingKey, ProviderError, Unavailable
@@ -50,3 +51,27 @@ def scrub(text: str, config: ProviderConfig) -> str:
     """Remove the provider's key from text that came back from a server, should it echo it."""
     key = os.environ.get(config.api_key_env, "").strip() if config.api_key_env else ""
     return text.replace(key, "[key]") if len(key) >= 4 else text
+
+
+# Environment variables whose values are keys by their name (ANTHROPIC_API_KEY, GITHUB_TOKEN,
+# AWS_SECRET_ACCESS_KEY, TIERWISE_TEAM_SECRET, DB_PASSWORD, ...).
+_KEY_NAME = re.compile(r"(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)$", re.IGNORECASE)
+MIN_KEY_LENGTH = 8  # shorter values ("1", "true") would scrub ordinary words
+
+
+def environment_keys(extra_names: tuple[str, ...] = ()) -> list[str]:
+    """Values of the environment's key variables (and of `extra_names`), longest first."""
+    values = {
+        value.strip()
+        for name, value in os.environ.items()
+        if (_KEY_NAME.search(name) or name in extra_names) and len(value.strip()) >= MIN_KEY_LENGTH
+    }
+    return sorted(values, key=len, reverse=True)
+
+
+def scrub_environment_keys(text: str, extra_names: tuple[str, ...] = ()) -> str:
+    """Replace every key found in the environment with "[key]" (logs, answers, messages)."""
+    for key in environment_keys(extra_names):
+        if key in text:
+            text = text.replace(key, "[key]")
+    return text

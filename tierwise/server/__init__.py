@@ -42,6 +42,29 @@ class _QuietExpectedErrors(logging.Filter):
         return getattr(error, "code", None) not in self.EXPECTED
 
 
+class RedactSecrets(logging.Filter):
+    """No secret reaches a log, at any level: keys from the environment and whatever the
+    redaction rules find (pygls logs every message body at debug, documents included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message and traceback text in place; never drops a record."""
+        from tierwise import privacy
+        from tierwise.providers.keys import scrub_environment_keys
+
+        def clean(text: str) -> str:
+            return scrub_environment_keys(privacy.redact(text).text)
+
+        message = record.getMessage()
+        cleaned = clean(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = clean(record.exc_text)
+        return True
+
+
 def _configure_logging(log_file: Path | None, level: str) -> logging.Handler:
     """Logs go to stderr or a file, never stdout (stdout carries the protocol)."""
     handler: logging.Handler = (
@@ -60,6 +83,7 @@ def _configure_logging(log_file: Path | None, level: str) -> logging.Handler:
     for name in ("pygls", "httpx", "httpx2", "httpcore", "anthropic", "openai"):
         logging.getLogger(name).setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
     handler.addFilter(_QuietExpectedErrors())
+    handler.addFilter(RedactSecrets())
     return handler
 
 
@@ -80,6 +104,7 @@ def run_server(args: argparse.Namespace | None = None) -> None:
     server = create_server(
         config_path=getattr(args, "config", None), workspace_root=getattr(args, "workspace", None)
     )
+    server.log_handler.addFilter(RedactSecrets())
     logging.getLogger("tierwise").addHandler(server.log_handler)
     if address is not None:
         server.start_tcp(*address)
