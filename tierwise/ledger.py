@@ -218,6 +218,7 @@ class Ledger:
         self.path = Path(path)
         self.rebuilt_reason: str | None = None
         self._target_key: bytes | None = None
+        self.notes: list[str] = []  # what happened to the file while in use, for the user
         # One connection shared by the event loop and worker threads, one statement at a time.
         self._lock = threading.Lock()
         try:
@@ -279,7 +280,19 @@ class Ledger:
             return cursor.fetchall(), int(cursor.lastrowid or 0)
 
     def record(self, row: LedgerRow) -> int:
-        """Append one row: a single INSERT, committed at once (autocommit); returns its id."""
+        """Append one row: a single INSERT, committed at once (autocommit); returns its id.
+
+        A ledger file deleted while in use (a cleanup script, `rm -rf` of the data directory)
+        would swallow rows into the unlinked file: it is recreated first, and that is noted.
+        """
+        if not self.path.exists():
+            with self._lock:
+                self._con.close()
+                self._con = self._open()
+                self._target_key = None  # its key file went with it: a new one goes with the new
+            self.notes.append(
+                f"the ledger {self.path} was deleted while tierwise was running; started a new one"
+            )
         return self._run(_INSERT, _values(row))[1]
 
     def mark_edit(self, row_id: int, *, applied: bool, outcome: str, note: str | None) -> None:

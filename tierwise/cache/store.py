@@ -187,6 +187,7 @@ class ResponseCache:
         self.directory = Path(directory)
         self.max_mb = max_mb
         self.rebuilt_reason: str | None = None
+        self.notes: list[str] = []  # what happened to the directory while in use
         self._lock = threading.Lock()  # guards the swap of the two handles during a rebuild
         self._cache, self._counters = self._open_or_rebuild()
 
@@ -297,6 +298,7 @@ class ResponseCache:
             data = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"cache values must be plain JSON data: {exc}") from None
+        self._reopen_if_deleted()
         cache = self._cache
         try:
             cache.set(key, data.encode("utf-8"))
@@ -304,6 +306,24 @@ class ResponseCache:
             self._recover(cache, exc)
         except (diskcache.Timeout, OSError):
             pass  # not stored this time; the answer was already delivered
+
+    def _reopen_if_deleted(self) -> None:
+        """A directory removed while in use would take every later write into unlinked files:
+        start an empty cache there instead (it is only a cache) and say so in `notes`."""
+        if self.directory.is_dir():
+            return
+        with self._lock:
+            if self.directory.is_dir():
+                return  # another thread already did
+            self._close_handles()
+            try:
+                self._cache, self._counters = self._open()
+            except (TierwiseError, sqlite3.Error, OSError):
+                return  # cannot recreate it: later reads and writes fail as misses
+            self.notes.append(
+                f"the cache directory {self.directory} was deleted while tierwise was running; "
+                "started an empty cache"
+            )
 
     def _discard(self, cache: diskcache.Cache, key: str) -> None:
         """Delete an entry that must never be served."""

@@ -65,10 +65,12 @@ def redact_result(result: Result) -> Cleaned:
         cleaned = attrs.evolve(
             result,
             docstring=counter.text(result.docstring),
-            edit=attrs.evolve(
-                result.edit,
-                new_text=scrub_environment_keys(privacy.redact(result.edit.new_text).text),
+            edit=(
+                attrs.evolve(result.edit, new_text=_clean(result.edit.new_text))
+                if result.edit is not None
+                else None
             ),
+            note=counter.text(result.note),
         )
     elif isinstance(result, MarkdownResult):
         cleaned = MarkdownResult(counter.text(result.title), counter.text(result.markdown))

@@ -41,6 +41,7 @@ class Stores:
         # Requests are routed in worker threads: the first ones may all open the stores at once.
         self._opening = threading.Lock()
         self._unusable: Path | None = None  # a cache directory that failed to open
+        self._unusable_ledger: Path | None = None
         self._warnings: list[str] = []  # for the next request's outcome, once each
 
     @property
@@ -82,11 +83,17 @@ class Stores:
 
     @property
     def ledger(self) -> Ledger | None:
-        """The request ledger, opened on first use (None when disabled)."""
+        """The request ledger, opened on first use (None when disabled or unusable)."""
         if self._ledger is None and self.config.ledger.enabled:
+            path = self.ledger_path
             with self._opening:
-                if self._ledger is None:
-                    ledger = Ledger(self.ledger_path)
+                if self._ledger is None and path != self._unusable_ledger:
+                    try:
+                        ledger = Ledger(path)
+                    except TierwiseError as exc:  # a read-only data directory: requests still run
+                        self._unusable_ledger = path
+                        self.notices.append(f"{exc}; requests are not recorded this session")
+                        return None
                     if getattr(ledger, "rebuilt_reason", None):
                         self.notices.append(f"ledger was rebuilt: {ledger.rebuilt_reason}")
                     self._ledger = ledger
@@ -99,17 +106,28 @@ class Stores:
     def record(self, row: LedgerRow) -> int | None:
         """Append a ledger row; its id, or None (never raises: the ledger must not break a
         request)."""
-        if self.ledger is None:
+        self._take_notes()
+        ledger = self.ledger
+        if ledger is None:
             memory_id = next(self._memory_ids)
             self._memory[memory_id] = row
             while len(self._memory) > MEMORY_ROWS:
                 del self._memory[next(iter(self._memory))]
             return memory_id
         try:
-            return self.ledger.record(row)
+            return ledger.record(row)
         except Exception as exc:  # a full disk must not lose the user's answer
             self.notices.append(f"ledger write failed: {exc}")
             return None
+        finally:
+            self._take_notes()
+
+    def _take_notes(self) -> None:
+        """What happened to the cache or ledger while in use (e.g. deleted), for the notices."""
+        for store in (self._ledger, self._cache):
+            if store is not None and store.notes:
+                self.notices.extend(store.notes)
+                store.notes.clear()
 
     def mark_edit(self, row_id: int, *, applied: bool, outcome: str, note: str | None) -> None:
         """Record whether a request's edit was applied (never raises)."""
