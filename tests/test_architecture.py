@@ -49,7 +49,7 @@ INNER: dict[str, list[list[str]]] = {
         ["results"],
     ],
     "tierwise.config": [["tree"], ["paths", "validation"], ["layers"], ["schema"]],
-    "tierwise.privacy": [["globs", "redaction"]],
+    "tierwise.privacy": [["globs", "values"], ["formats"], ["redaction"]],
     "tierwise.providers": [
         ["base", "keys"],
         ["sdk_errors", "catalogue", "streaming"],

@@ -424,6 +424,16 @@ LONG = 100_000
         " " * LONG + "\n",
         "key_" * (LONG // 4) + "=x",
         "-" * LONG,
+        'Client("' * (LONG // 8),  # a call and an opening quote, over and over
+        'f(a, "' + 'b", "' * (LONG // 5),
+        "\\n" * (LONG // 2) + "X=1",
+        "\\nAPI_TOKEN=" * (LONG // 12),
+        "u:" * (LONG // 2) + "@tcp(",  # a bare value rescanned at every start was quadratic
+        "u=" * (LONG // 2) + "(",
+        "AccountKey=;" * (LONG // 12),
+        "_auth= " * (LONG // 7),
+        "https://hooks.slack.com/services/" * (LONG // 33),
+        "0" * LONG + "-us1",
     ],
 )
 def test_long_adversarial_lines_finish_and_are_not_secrets(text: str) -> None:

@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator
 
 import attrs
+
+from tierwise.privacy import formats
+from tierwise.privacy.values import (
+    MIN_ENTROPY_BITS,
+    MIN_SECRET_LENGTH,
+    is_placeholder,
+    mixed,
+    password_like,
+    random_looking,
+)
+
+__all__ = ["KINDS", "MIN_ENTROPY_BITS", "MIN_SECRET_LENGTH", "Redaction", "redact"]
 
 
 @attrs.frozen
@@ -31,12 +41,11 @@ class Redaction:
 # When detections overlap, the merged span takes the kind that comes first here.
 KINDS = (
     "private-key", "anthropic-key", "openai-key", "aws-access-key", "aws-secret-key",
-    "github-token", "slack-token", "google-api-key", "stripe-key", "jwt", "auth-header",
-    "url-password", "conn-password", "url-token", "secret-assignment",
+    "github-token", "gitlab-token", "slack-token", "chat-webhook", "chat-token", "google-api-key",
+    "stripe-key", "email-sms-key", "registry-token", "api-key", "jwt", "auth-header",
+    "url-password", "conn-password", "conn-key", "url-token", "positional-key", "password",
+    "secret-assignment",
 )  # fmt: skip
-
-MIN_SECRET_LENGTH = 16
-MIN_ENTROPY_BITS = 3.5
 
 
 def redact(text: str) -> Redaction:
@@ -70,42 +79,7 @@ def _detect(text: str) -> Iterator[tuple[int, int, str]]:
     yield from _url_passwords(text)
     yield from _params(text)
     yield from _assignments(text)
-
-
-def _entropy(value: str) -> float:
-    """Shannon entropy in bits per character."""
-    total = len(value)
-    return -sum(c / total * math.log2(c / total) for c in Counter(value).values()) if total else 0.0
-
-
-def _char_classes(value: str) -> int:
-    """How many of lower case, upper case and digits occur: random keys have at least two."""
-    return sum(any(map(test, value)) for test in (str.islower, str.isupper, str.isdigit))
-
-
-def _mixed(body: str) -> bool:
-    return _char_classes(body) >= 2
-
-
-def _random_looking(value: str) -> bool:
-    """Long, high-entropy and mixed: "bearer" or "db-password-name" are not."""
-    return (
-        len(value) >= MIN_SECRET_LENGTH
-        and _char_classes(value) >= 2
-        and _entropy(value) >= MIN_ENTROPY_BITS
-    )
-
-
-_PLACEHOLDER = re.compile(
-    r"\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_]\w*|\{\{[^}]*\}\}|%\(\w+\)[sdr]|%[sd]|<[^<>]*>"
-    r"|\{[A-Za-z_][\w.\[\]'\"]*(?:![rsa])?(?::[^{}]*)?\}|\*+|x+|X+|\.\.\.",
-    re.ASCII,
-)
-
-
-def _is_placeholder(value: str) -> bool:
-    """Templates and stand-ins such as ${DB_PASS}, {password}, %(pw)s, <password> or ****."""
-    return _PLACEHOLDER.fullmatch(value) is not None
+    yield from formats.detect(text)
 
 
 # -- private key blocks --
@@ -143,14 +117,15 @@ def _token(prefix: str, body: str) -> re.Pattern[str]:
 
 
 _TOKENS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool] | None], ...] = (
-    ("anthropic-key", _token("sk-ant-", r"[\w-]{20,}+"), _mixed),
-    ("openai-key", _token(r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?", r"[\w-]{20,}+"), _mixed),
+    ("anthropic-key", _token("sk-ant-", r"[\w-]{20,}+"), mixed),
+    ("openai-key", _token(r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?", r"[\w-]{20,}+"), mixed),
     ("aws-access-key", _token("(?:AKIA|ASIA)", r"[A-Z0-9]{16}(?![A-Za-z0-9])"), None),
-    ("github-token", _token("gh[pousr]_", r"[A-Za-z0-9]{36,}+"), _mixed),
-    ("github-token", _token("github_pat_", r"\w{22,}+"), _mixed),
-    ("slack-token", _token("xox[abprs]-", r"[A-Za-z0-9-]{10,}+"), _mixed),
+    ("github-token", _token("gh[pousr]_", r"[A-Za-z0-9]{36,}+"), mixed),
+    ("github-token", _token("github_pat_", r"\w{22,}+"), mixed),
+    ("slack-token", _token("xox[abprs]-", r"[A-Za-z0-9-]{10,}+"), mixed),
     ("google-api-key", _token("AIza", r"[\w-]{35}(?![\w-])"), None),
-    ("stripe-key", _token(r"(?:[sr]k_(?:live|test)|pk_live)_", r"[A-Za-z0-9]{16,}+"), _mixed),
+    # Secret and restricted keys; publishable keys (pk_) are public by design.
+    ("stripe-key", _token(r"[sr]k_(?:live|test)_", r"[A-Za-z0-9]{16,}+"), mixed),
     ("jwt", _token("eyJ", r"[\w-]++\.eyJ[\w-]++\.[\w-]*+"), None),
 )
 
@@ -173,7 +148,7 @@ def _auth_headers(text: str) -> Iterator[tuple[int, int, str]]:
         if match.group("scheme").lower() == "basic":
             ok = _basic_credentials(value)
         else:
-            ok = _random_looking(value) and not _is_placeholder(value)
+            ok = random_looking(value) and not is_placeholder(value)
         if ok:
             yield match.start("secret"), match.end("secret"), "auth-header"
 
@@ -199,12 +174,13 @@ _URL_PASSWORD = re.compile(
 
 def _url_passwords(text: str) -> Iterator[tuple[int, int, str]]:
     for match in _URL_PASSWORD.finditer(text):
-        if not _is_placeholder(match.group("secret")):
+        if not is_placeholder(match.group("secret")):
             yield match.start("secret"), match.end("secret"), "url-password"
 
 
 _PARAM = re.compile(
-    r"(?<![\w.])(?P<key>password|passwd|pwd|access_token|api_key|apikey|client_secret|token|secret)"
+    r"(?<![\w.])(?P<key>password|passwd|pwd|access_token|api_key|apikey|client_secret|token|secret"
+    r"|sig)"
     r"=(?P<secret>[^;&\s\"'`]++)",
     re.ASCII | re.IGNORECASE,
 )
@@ -217,7 +193,7 @@ def _params(text: str) -> Iterator[tuple[int, int, str]]:
     for match in _PARAM.finditer(text):
         start = match.start("key")
         value = match.group("secret")
-        if _is_placeholder(value):
+        if is_placeholder(value):
             continue
         dashes = start >= 2 and text[start - 2 : start] == "--"
         if start and text[start - 1] == "-" and not dashes:
@@ -228,7 +204,7 @@ def _params(text: str) -> Iterator[tuple[int, int, str]]:
             ok = ok or _pair_beside(text, start, -1) or _pair_beside(text, match.end(), 1)
             kind = "conn-password"
         else:
-            ok = before in ("?", "&") and _mixed(value) and len(value) >= 8
+            ok = before in ("?", "&") and mixed(value) and len(value) >= 8
             kind = "url-token"
         if ok:
             yield match.start("secret"), match.end(), kind
@@ -261,16 +237,19 @@ def _pair_beside(text: str, pos: int, step: int) -> bool:
 # -- secret-like names assigned literal values --
 
 # NAME = "v", NAME: Type = "v", const NAME = 'v', "name": "v", name := "v", :name => "v",
-# NAME=v / NAME: v (env, YAML, INI; bare values only at the start of a line).
+# NAME=v / NAME: v (env, YAML, INI; bare values only at the start of a line, which includes a
+# line of .env text inside a string literal: after its quote or after a "\n" escape). A bare
+# value holds no ":" and "=" only as base64 padding, so that a long run of "a:a:a..." or
+# "a=a=a..." ending in a stray character fails at once at each start instead of rescanning.
 _ASSIGNMENT = re.compile(
     r"""
-    (?<![\w.-])(?P<name>[A-Za-z_][\w.-]*+)
+    (?:(?<![\w.\\-])|(?<=\\[nr]))(?P<name>[A-Za-z_][\w.-]*+)
     ["']?
     (?:[ \t]*+:[ \t]*+[A-Za-z_][\w.\[\],| ]*+)?
     [ \t]*+(?::=|=>|=(?!=)|:)[ \t]*+
     (?:
         [rRbBuU]{0,2}(?P<quote>["'`])(?P<quoted>[^"'`\\\r\n]*+)(?P=quote)
-      | (?P<bare>[^\s"'`,;\#(){}\[\]<>]++)(?=[ \t]*+(?:\#|\r|\n|\Z))
+      | (?P<bare>[^\s"'`,;\#(){}\[\]<>\\:=]++=*+)(?=[ \t]*+(?:\#|\r|\n|\Z|\\[nr]|["'`]))
     )
     """,
     re.VERBOSE | re.ASCII,
@@ -282,7 +261,8 @@ _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", re.ASCII)
 
 def _assignments(text: str) -> Iterator[tuple[int, int, str]]:
     for match in _ASSIGNMENT.finditer(text):
-        kind = _secret_name_kind(match.group("name"))
+        name = match.group("name")
+        kind = _secret_name_kind(name)
         if kind is None:
             continue
         group = "quoted" if match.group("quote") else "bare"
@@ -293,15 +273,46 @@ def _assignments(text: str) -> Iterator[tuple[int, int, str]]:
         if scheme := _SCHEME_PREFIX.match(value):
             start += scheme.end()
             value = value[scheme.end() :]
-        if _secret_value(value, bare=group == "bare"):
+        bare = group == "bare"
+        if _secret_value(value, bare=bare):
             yield start, end, kind
+        elif _password_name(name) and password_like(value) and not _code_name(value, bare=bare):
+            # A chosen password is too short and plain for the entropy rule ("hunter2").
+            yield start, end, "password"
+
+
+# Names whose last word is one of these hold a password ("db_password", "self.passwd");
+# "password_field", "password_hint" or "min_password_length" hold something about one.
+_PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pw", "pass", "passphrase"})
+# Keys that are not secrets: what a *key* name holds when one of these qualifies it.
+_NOT_SECRET_KEYS = frozenset(
+    {"idempotency", "idempotent", "dedupe", "dedup", "cache", "partition", "sort", "primary"}
+    | {"foreign", "object", "request", "row", "lookup", "translation", "i18n", "s3", "file"}
+    | {"group", "message", "route", "index", "map", "dict", "hash", "storage", "bucket"}
+)
+_PUBLIC_WORDS = frozenset({"public", "publishable", "pub"})
+# A last word that says the name holds something about a secret, not the secret itself:
+# password_policy, TOKEN_TYPE, SECRET_NAME, API_KEY_HEADER, token_url, key_id.
+_DESCRIPTOR_WORDS = frozenset(
+    {"policy", "hint", "label", "field", "length", "rule", "rules", "regex", "pattern", "prompt"}
+    | {"message", "error", "placeholder", "column", "url", "uri", "path", "name", "type", "id"}
+    | {"ids", "header", "format", "version", "count", "limit", "size", "mode", "algorithm"}
+    | {"alg", "scheme", "endpoint", "prefix", "suffix", "env", "var", "file", "dir", "arn"}
+)
+
+
+def _password_name(name: str) -> bool:
+    words = [word.lower() for word in _NAME_WORD.findall(name)]
+    return bool(words) and words[-1] in _PASSWORD_WORDS
 
 
 def _secret_name_kind(name: str) -> str | None:
     """The kind for a secret-like variable or key name (API_KEY, clientSecret, db.password)."""
     words = [word.lower() for word in _NAME_WORD.findall(name)]
-    if not words:
-        return None
+    if not words or _PUBLIC_WORDS.intersection(words) or words[-1] in _DESCRIPTOR_WORDS:
+        return None  # PUBLIC_KEY, STRIPE_PUBLISHABLE_KEY (public by design); password_policy
+    if words[-1] == "key" and _NOT_SECRET_KEYS.intersection(words[:-1]):
+        return None  # idempotency_key, cache_key, sort_key, object_key
     secret_like = words[-1] == "key" or words[-1].endswith(("apikey", "privatekey", "secretkey"))
     secret_like = secret_like or any(
         any(part in word for part in ("secret", "passw", "passphrase"))
@@ -317,14 +328,22 @@ def _secret_name_kind(name: str) -> str | None:
 
 
 def _secret_value(value: str, *, bare: bool) -> bool:
-    if _is_placeholder(value) or any(c.isspace() or c in "{}" for c in value):
+    if is_placeholder(value) or any(c.isspace() or c in "{}" for c in value):
         return False
     if "://" in value or ("/" in value and "." in value):
         return False  # a URL (its password is handled on its own) or a file path
-    # Unquoted names are code (API_KEY = settings.API_KEY, auth: TokenEndpointAuth), not values.
-    if bare and _DOTTED_NAME.fullmatch(value) and ("_" in value or "." in value or _camel(value)):
-        return False
-    return _random_looking(value)
+    if value.startswith("arn:"):
+        return False  # an AWS resource name (KMS_KEY = "arn:aws:kms:..."), not its key
+    return not _code_name(value, bare=bare) and random_looking(value)
+
+
+def _code_name(value: str, *, bare: bool) -> bool:
+    """Unquoted names are code (API_KEY = settings.API_KEY, auth: TokenEndpointAuth), not values."""
+    return (
+        bare
+        and _DOTTED_NAME.fullmatch(value) is not None
+        and ("_" in value or "." in value or _camel(value))
+    )
 
 
 def _camel(value: str) -> bool:
@@ -344,9 +363,11 @@ def _camel(value: str) -> bool:
 
 
 def _starts_line(text: str, pos: int) -> bool:
-    """Whether only indentation, a quote, "export" or a YAML "-" precedes pos on its line."""
-    if pos > 0 and text[pos - 1] in "\"'":
-        pos -= 1
+    """Whether only indentation, "export" or a YAML "-" precedes pos on its line.
+
+    A line also starts inside a string literal holding .env text: right after its opening quote
+    ("API_TOKEN=..."), or after a "\\n" escape ("DEBUG=1\\nSECRET=...").
+    """
     while pos > 0 and text[pos - 1] in " \t":
         pos -= 1
     for lead in ("export", "-"):
@@ -355,4 +376,6 @@ def _starts_line(text: str, pos: int) -> bool:
             while pos > 0 and text[pos - 1] in " \t":
                 pos -= 1
             break
-    return pos == 0 or text[pos - 1] in "\r\n"
+    if pos >= 2 and text[pos - 2] == "\\" and text[pos - 1] in "nr":
+        return True
+    return pos == 0 or text[pos - 1] in "\r\n\"'"
