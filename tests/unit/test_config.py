@@ -149,3 +149,98 @@ def test_defaults_are_valid_and_complete() -> None:
     config, warnings = build_config([])
     assert config == Config() and warnings == []
     assert set(config.routing.base) == {"docstring", "rename", "explain", "review", "design"}
+
+
+# -- bounds on what a configuration source may hold ---------------------------------------------
+
+
+def test_a_huge_workspace_prompt_is_ignored_with_a_warning_and_the_rest_applies() -> None:
+    huge = "Always explain in the voice of a pirate. " * 25_000  # about 1 MB, 260k tokens
+    ws = Layer(
+        "/repo/.tierwise.toml",
+        {
+            "prompts": {"explain": huge, "review": "Check error handling."},
+            "budget": {"daily_usd": 3},
+        },
+        False,
+    )
+
+    config, warnings = build_config([ws])
+
+    assert "explain" not in config.prompts  # not paid on every explain
+    assert config.prompts["review"] == "Check error handling."
+    assert config.budget.daily_usd == 3.0
+    (warning,) = warnings
+    assert warning.startswith("/repo/.tierwise.toml: prompts.explain is 1,025,000 characters")
+    assert "at most 2,000: ignored" in warning and "user config" in warning
+
+
+def test_a_workspace_prompt_within_the_bound_is_kept() -> None:
+    text = "x" * 2_000
+    config, warnings = build_config(
+        [Layer("/repo/.tierwise.toml", {"prompts": {"explain": text}}, False)]
+    )
+    assert config.prompts["explain"] == text and warnings == []
+
+
+def test_the_users_own_prompt_has_a_larger_bound_and_an_error_past_it() -> None:
+    config, _ = build_config([Layer("user.toml", {"prompts": {"design": "y" * 20_000}}, True)])
+    assert len(config.prompts["design"]) == 20_000
+    with pytest.raises(ConfigError, match=r"user\.toml: prompts\.design is 40,000 characters"):
+        build_config([Layer("user.toml", {"prompts": {"design": "y" * 40_000}}, True)])
+
+
+def test_a_config_file_over_a_megabyte_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".tierwise.toml").write_text("# padding\n" * 210_000, encoding="utf-8")  # 2.1 MB
+
+    with pytest.raises(ConfigError, match=r"\.tierwise\.toml: 2\.0 MB is more than the 1 MB"):
+        load_file_layers(config_path=None, workspace_root=root)
+
+
+def test_arrays_nested_past_the_parser_are_an_error_not_a_crash(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".tierwise.toml").write_text(
+        "x = " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8"
+    )
+
+    with pytest.raises(ConfigError, match="nest too deeply to read"):
+        load_file_layers(config_path=None, workspace_root=root)
+
+
+def test_settings_nested_deeper_than_any_tierwise_setting_are_refused() -> None:
+    deep: dict[str, object] = {"leaf": 1}
+    for _ in range(20):
+        deep = {"more": deep}
+    with pytest.raises(
+        ConfigError,
+        match=r"workspace/configuration: nests more than 8 levels deep \(at routing\.more\.more",
+    ):
+        build_config([Layer("workspace/configuration", {"routing": deep}, False)])
+    # The deepest real setting is well inside the bound.
+    config, _ = build_config(
+        [Layer("user.toml", {"routing": {"signals": {"large_lines": 60}}}, True)]
+    )
+    assert config.routing.signals.large_lines == 60
+
+
+def test_an_editor_sending_json_nested_ten_thousand_deep_gets_an_error() -> None:
+    deep: list[object] = []
+    for _ in range(10_000):
+        deep = [deep]
+    with pytest.raises(
+        ConfigError,
+        match=r"initializationOptions: nests more than 8 levels deep \(at privacy\.exclude\[0\]",
+    ):
+        build_config([Layer("initializationOptions", {"privacy": {"exclude": deep}}, False)])
+
+
+@pytest.mark.parametrize("retries", [2, -1])
+def test_a_model_is_retried_at_most_once(retries: int) -> None:
+    layer = Layer("user.toml", {"providers": {"anthropic": {"max_retries": retries}}}, True)
+    with pytest.raises(
+        ConfigError, match=rf"providers\.anthropic\.max_retries: {retries} is not 0 or 1"
+    ):
+        build_config([layer])

@@ -32,6 +32,15 @@ ADDITIVE_FOR_UNTRUSTED: tuple[tuple[str, ...], ...] = (
     ("privacy", "local_only"),
 )
 
+# Bounds on what any configuration source may hold. A prompt addition is paid on every request
+# of its action, so the limit for a workspace file (which a cloned repository controls) is about
+# 500 tokens; the user's own file may say more. A settings file is small, and tierwise's
+# settings nest four tables deep at most (tiers.budget.models, routing.signals.large_lines).
+MAX_UNTRUSTED_PROMPT_CHARS = 2_000
+MAX_PROMPT_CHARS = 32_000
+MAX_CONFIG_BYTES = 1_048_576
+MAX_DEPTH = 8
+
 
 @attrs.frozen
 class Layer:
@@ -61,6 +70,64 @@ def deep_merge(
         else:
             out[key] = value
     return out
+
+
+def _cap_prompts(layer: Layer, data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Refuse prompt additions past the layer's bound: a workspace file's with a warning (the
+    rest of the file still applies), the user's own with a ConfigError."""
+    prompts = data.get("prompts")
+    if not isinstance(prompts, dict):
+        return data, []
+    limit = MAX_PROMPT_CHARS if layer.trusted else MAX_UNTRUSTED_PROMPT_CHARS
+    kept: dict[str, Any] = {}
+    warnings: list[str] = []
+    for action, text in prompts.items():
+        size = len(text) if isinstance(text, str) else 0
+        if size <= limit:
+            kept[action] = text
+            continue
+        message = (
+            f"{layer.name}: prompts.{action} is {size:,} characters (about {size // 4:,} tokens "
+            f"added to every {action} request); "
+        )
+        if layer.trusted:
+            raise ConfigError(message + f"the limit is {limit:,} characters")
+        warnings.append(
+            message + f"a workspace file may add at most {limit:,}: ignored. Longer "
+            f"instructions belong in your user config ({user_config_path()})"
+        )
+    return {**data, "prompts": kept}, warnings
+
+
+def _depth(value: Any) -> tuple[int, str]:
+    """How deep tables and arrays nest in `value` (counted up to MAX_DEPTH + 1, without
+    recursion: editor settings arrive as JSON of any depth), and the key path where."""
+    stack: list[tuple[Any, int, str]] = [(value, 0, "")]
+    deepest, where = 0, ""
+    while stack:
+        node, depth, path = stack.pop()
+        if isinstance(node, dict):
+            items = [(f"{path}.{k}" if path else str(k), v) for k, v in node.items()]
+        elif isinstance(node, list):
+            items = [(f"{path}[{i}]", v) for i, v in enumerate(node)]
+        else:
+            continue
+        if depth + 1 > deepest:
+            deepest, where = depth + 1, path
+        if depth + 1 > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1, key) for key, child in items)
+    return deepest, where
+
+
+def check_depth(layer: Layer) -> None:
+    """Refuse a layer whose tables or arrays nest deeper than any tierwise setting does."""
+    depth, where = _depth(layer.data)
+    if depth > MAX_DEPTH:
+        raise ConfigError(
+            f"{layer.name}: nests more than {MAX_DEPTH} levels deep (at {where[:80]}…); "
+            f"tierwise settings nest {MAX_DEPTH} at most"
+        )
 
 
 def _strip_untrusted(layer: Layer) -> tuple[dict[str, Any], list[str]]:
@@ -103,8 +170,10 @@ def build_config(layers: Sequence[Layer]) -> tuple[Config, list[str]]:
     for layer in layers:
         if not isinstance(layer.data, dict):
             raise ConfigError(f"{layer.name}: expected a table of settings")
+        check_depth(layer)
         data, refused = (layer.data, []) if layer.trusted else _strip_untrusted(layer)
-        warnings.extend(refused)
+        data, too_long = _cap_prompts(layer, data)
+        warnings.extend(refused + too_long)
         additive = () if layer.trusted else ADDITIVE_FOR_UNTRUSTED
         merged = deep_merge(merged, data, additive=additive)
         # Validating after every layer pins an error on the layer that introduced it.
@@ -113,14 +182,29 @@ def build_config(layers: Sequence[Layer]) -> tuple[Config, list[str]]:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, raising ConfigError with the path and the parser's line and column."""
+    """Parse a TOML file, raising ConfigError with the path and the parser's line and column.
+
+    A file over MAX_CONFIG_BYTES is refused before it is read, and one nested so deeply that the
+    parser would run out of stack is an error too, not a crash.
+    """
     import tomllib
 
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+            if len(data) > MAX_CONFIG_BYTES:
+                size = path.stat().st_size
+                raise ConfigError(
+                    f"{path}: {size / 1_048_576:.1f} MB is more than the "
+                    f"{MAX_CONFIG_BYTES // 1_048_576} MB a configuration file may hold"
+                )
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: arrays or tables nest too deeply to read") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 

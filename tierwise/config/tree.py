@@ -16,7 +16,7 @@ class ProviderConfig:
     base_url: str | None = None
     api_key_env: str | None = None  # None: no key needed (a local server)
     local: bool = False  # marginal cost $0, never leaves the machine
-    max_retries: int = 2
+    max_retries: int = 1  # 0 or 1: one retry, then the next model of the tier (routing.md)
 
 
 @attrs.define

@@ -59,6 +59,11 @@ def _check_values(config: Config) -> list[str]:
             problems.append(
                 f"providers.{name}.kind: {provider.kind!r} is not 'anthropic' or 'openai'"
             )
+        if provider.max_retries not in (0, 1):
+            problems.append(
+                f"providers.{name}.max_retries: {provider.max_retries!r} is not 0 or 1 (a model "
+                "is retried at most once, then the next model of the tier is tried)"
+            )
     for tier_name, tier in config.tiers.items():
         if tier_name not in TIER_NAMES or tier_name == "static":
             problems.append(f"tiers.{tier_name}: not a model tier (local, budget, mid, frontier)")
