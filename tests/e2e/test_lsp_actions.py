@@ -137,11 +137,13 @@ async def test_context_only_filters_code_action_kinds(editor: EditorClient) -> N
 async def test_a_docstring_edit_in_a_crlf_file_keeps_crlf_line_ends(
     editor: EditorClient,
 ) -> None:
+    # parse_order: a function no other test documents, so no cached answer (CRLF and LF copies
+    # of a function share a cache key) changes what another test sees.
     crlf = SHOP.replace("\n", "\r\n")
     path = editor.root / "shop_crlf.py"  # type: ignore[operator]
     path.write_bytes(crlf.encode("utf-8"))
     uri = editor.open(path, crlf)
-    here = editor.position(uri, "cleaned = name.strip()")
+    here = editor.position(uri, "parts = line.split")
 
     result = await editor.command(
         "tierwise.run",
@@ -149,8 +151,9 @@ async def test_a_docstring_edit_in_a_crlf_file_keeps_crlf_line_ends(
     )
 
     expected = crlf.replace(
-        "def greet(name: str) -> str:\r\n",
-        'def greet(name: str) -> str:\r\n    """Summarise greet for the reader."""\r\n',
+        "def parse_order(line: str) -> dict:\r\n",
+        "def parse_order(line: str) -> dict:\r\n"
+        '    """Summarise parse_order for the reader."""\r\n',
     )
     if supports(editor, "workspace.apply_edit"):
         assert result["applied"] is True

@@ -143,3 +143,17 @@ def test_without_a_ledger_the_engine_remembers_its_own_answers(config: Config) -
     assert escalated(ask(engine, "review"))
     engine.edit_outcome(first, "applied")  # an older answer: the later one still counts
     assert escalated(ask(engine, "review"))
+
+
+def test_only_asks_inside_the_window_count() -> None:
+    from tierwise.engine.asks import Ask, repeats
+
+    def answered(ts: float) -> Ask:
+        return Ask(ts, cache_hit=False, tier="budget", output_tokens=40, outcome="ok", applied=None)
+
+    now, window = 10_000.0, 900.0
+    asks = [answered(now - 5_000), answered(now - 600), answered(now - 30)]
+    # Two asks inside the last 15 minutes, one an hour and more ago.
+    assert repeats(asks, now=now, window_s=window) == 2
+    assert repeats(asks[:1], now=now, window_s=window) == 0
+    assert repeats([answered(now - window)], now=now, window_s=window) == 1  # the edge is in

@@ -276,3 +276,31 @@ def test_indented_decorated_method_reply_is_parsed_as_code() -> None:
         result.docstring
         == "Decode the claims of a session token.\n\nArgs:\n    raw: The encoded token."
     )
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "def charge(\n    amount: int,\n    currency: str = 'EUR',\n) -> str:\n",
+        "async def charge(amount: int,\n                 currency: str) -> str:\n",
+        "def charge(amount: int, currency: str = (\n    'EUR'\n)) -> str:\n",
+    ],
+)
+def test_a_docstring_goes_after_a_multi_line_signature_and_the_code_still_parses(
+    header: str,
+) -> None:
+    from tierwise.context.extract import extract
+
+    source = (
+        f"import os\n\n\n{header}    total = amount * 100\n    return f'{{total}} {{currency}}'\n"
+    )
+    task = Task(Action.DOCSTRING, extract("pay.py", source, 3, 4), options={"style": "google"})
+
+    result = handler.parse(task, "Format an amount in cents with its currency.")
+
+    assert isinstance(result, DocstringResult) and result.edit is not None
+    out = apply_text_edit(source, result.edit)
+    function = ast.parse(out).body[1]  # a docstring inside the signature would not parse
+    assert isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+    assert ast.get_docstring(function) == "Format an amount in cents with its currency."
+    assert out.startswith(f'import os\n\n\n{header}    """')
