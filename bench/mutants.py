@@ -88,10 +88,10 @@ MUTANTS: tuple[Mutant, ...] = (
         ROUTING,
     ),
     Mutant(
-        "local_only paths not capped at local",
+        "local_only paths may fall back to a cloud tier",
         "tierwise/routing/router.py",
-        "    if state.local_only and tier > Tier.LOCAL:\n        tier = Tier.LOCAL",
-        "    if state.local_only and tier > Tier.LOCAL:\n        pass",
+        "        usable = [t for t in usable if t <= Tier.LOCAL]",
+        "        usable = list(usable)",
         ROUTING,
     ),
     Mutant(
@@ -112,8 +112,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "action options dropped from the cache key",
         "tierwise/cache/keys.py",
-        '"options": ',
-        '"options_unused": ',
+        '"options": {str(k): str(v) for k, v in options.items()},',
+        '"options": {},',
         KEYS,
     ),
     # -- privacy -------------------------------------------------------------------------------
@@ -246,11 +246,11 @@ MUTANTS: tuple[Mutant, ...] = (
         PROVIDERS,
     ),
     Mutant(
-        "the deadline bounds each read, not the whole answer",
+        "no deadline for the whole answer (only the SDK's per-read timeout)",
         "tierwise/providers/streaming.py",
         "            try:\n                async with asyncio.timeout_at(self.deadline):\n"
         "                    item = await anext(iterator)",
-        "            try:\n                async with asyncio.timeout(self.request.timeout):\n"
+        "            try:\n                async with asyncio.timeout(None):\n"
         "                    item = await anext(iterator)",
         PROVIDERS,
     ),
@@ -333,10 +333,10 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/unit/test_handler_docstring.py", "tests/unit/test_context_python.py", *RESULTS),
     ),
     Mutant(
-        "a rename applied where the old name no longer is",
+        "a docstring edit sent without the document version it was computed for",
         "tierwise/server/results.py",
-        "if doc.source[a:b] != result.old_name:",
-        "if False:",
+        'server, f"tierwise: {verb} {task.context.target.name}", [(snap.uri, doc.version, [edit])]',
+        'server, f"tierwise: {verb} {task.context.target.name}", [(snap.uri, None, [edit])]',
         RESULTS,
     ),
 )

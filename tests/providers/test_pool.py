@@ -296,15 +296,37 @@ async def test_the_last_failure_says_it_was_retried_and_names_no_cli_flag(
 async def test_a_retry_that_would_not_fit_in_the_tier_timeout_is_skipped(
     fake: FakeProvider,
 ) -> None:
-    # The server asks for 3 s; the tier has 2 s for the whole attempt: go straight to the next
-    # model instead of sleeping past the bound.
-    fake.script(("status", 503, 3))
-    pool = ProviderPool(retrying(fake))
+    import anthropic  # noqa: F401  (imported up front: its first import takes over a second)
 
-    items = await collect(pool.stream_chain(CHAIN, timed_factory(2.0)))
+    # The server asks for 6 s; the tier has 4 s for the whole attempt: go straight to the next
+    # model instead of sleeping past the bound (and then timing out).
+    fake.script(("status", 503, 6))
+    pool = ProviderPool(retrying(fake))
+    loop = asyncio.get_running_loop()
+
+    started = loop.time()
+    items = await collect(pool.stream_chain(CHAIN, timed_factory(4.0)))
+    elapsed = loop.time() - started
     await pool.aclose()
 
     assert [r.path for r in fake.requests] == ["/v1/messages", "/v1/chat/completions"]
+    assert isinstance(items[-1], Completion) and items[-1].model == "gpt-4.1"
+    assert elapsed < 4.0  # at once, not after the 6 s the server asked for
+
+
+async def test_a_provider_configured_in_code_with_more_retries_still_gets_one(
+    fake: FakeProvider,
+) -> None:
+    config = chain_config(fake)
+    config.providers["anthropic"].max_retries = 5  # not from a file: no validation on the way
+    fake.script(*[("status", 429, 0.01)] * 2)  # a third try of the same model would succeed
+    pool = ProviderPool(config)
+
+    items = await collect(pool.stream_chain(CHAIN, factory([])))
+    await pool.aclose()
+
+    paths = [r.path for r in fake.requests]
+    assert paths == ["/v1/messages", "/v1/messages", "/v1/chat/completions"]
     assert isinstance(items[-1], Completion) and items[-1].model == "gpt-4.1"
 
 

@@ -447,3 +447,14 @@ def test_long_adversarial_lines_with_secrets_are_redacted() -> None:
     assert redact(blocks).text.count("<redacted:private-key>") == 3000
     unterminated = "-----BEGIN RSA PRIVATE KEY-----" + "A" * LONG
     assert redact(unterminated).text == "<redacted:private-key>"
+
+
+@pytest.mark.parametrize("prefix", ["AKIA", "ASIA"])
+def test_aws_access_key_ids_are_redacted_wherever_they_appear(prefix: str) -> None:
+    # ASIA ids come with temporary (STS) credentials and are as sensitive as AKIA ones; in a
+    # comment or a log line no name says what they are, only their format does.
+    key = prefix + "Q3EGT5KZ7WXD4MRN"
+    text = f"# rotated {key} on 2026-11-30 after the leak\nlog.info('using %s', '{key}')\n"
+    result = redact(text)
+    assert key not in result.text
+    assert result.text.count("<redacted:aws-access-key>") == 2
