@@ -31,13 +31,14 @@ TIMEOUT_S = 900
 
 @dataclass(frozen=True)
 class Mutant:
-    """One seeded bug."""
+    """One seeded bug; `before` is the same bug spelled in older code, when it was different."""
 
     name: str
     path: str
     original: str
     mutated: str
     tests: tuple[str, ...]
+    before: tuple[str, str] | None = None
 
 
 ROUTING = (
@@ -127,9 +128,10 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "ASIA temporary AWS keys no longer redacted",
         "tierwise/privacy/redaction.py",
-        '_token("(?:AKIA|ASIA)"',
-        '_token("(?:AKIA)"',
+        '("aws-access-key", "(?:AKIA|ASIA)"',
+        '("aws-access-key", "(?:AKIA)"',
         PRIVACY,
+        before=('_token("(?:AKIA|ASIA)"', '_token("(?:AKIA)"'),
     ),
     Mutant(
         "the system prompt no longer redacted",
@@ -180,6 +182,10 @@ MUTANTS: tuple[Mutant, ...] = (
         'self._record_spend(task, decision, started, ref, partial, spent, outcome="cancelled")',
         'self._record_spend(task, decision, started, ref, Usage(), [], outcome="cancelled")',
         ENGINE,
+        before=(
+            "cost_usd=self.pricing.model_cost(ref, partial) if ref else 0.0,",
+            "cost_usd=0.0,",
+        ),
     ),
     Mutant(
         "a failed stream's usage recorded as 0 tokens",
@@ -236,6 +242,17 @@ MUTANTS: tuple[Mutant, ...] = (
         "tierwise/providers/sdk_errors.py",
         "    if kind in BUSY_ERROR_TYPES or not kind:",
         "    if not kind:",
+        PROVIDERS,
+        before=(
+            'overloaded=lambda exc: exc.type in ("overloaded_error", "api_error"),',
+            "overloaded=lambda exc: False,",
+        ),
+    ),
+    Mutant(
+        "a model that streamed text falls over to the next one",
+        "tierwise/providers/pool.py",
+        "                if streamed:\n                    raise\n                failures.append",
+        "                failures.append",
         PROVIDERS,
     ),
     Mutant(
@@ -374,11 +391,14 @@ def run(root: Path, mutants: list[Mutant]) -> list[tuple[Mutant, str, float]]:
         for mutant in mutants:
             target = tree / mutant.path
             text = target.read_text(encoding="utf-8") if target.exists() else ""
-            if text.count(mutant.original) != 1:
+            original, replacement = mutant.original, mutant.mutated
+            if text.count(original) != 1 and mutant.before is not None:
+                original, replacement = mutant.before
+            if text.count(original) != 1:
                 results.append((mutant, "n/a", 0.0))
                 print(f"n/a       {mutant.name}", flush=True)
                 continue
-            mutated = text.replace(mutant.original, mutant.mutated)
+            mutated = text.replace(original, replacement)
             compile(mutated, str(target), "exec")  # a mutant must be valid Python
             target.write_text(mutated, encoding="utf-8")
             try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import string
 from collections.abc import Callable, Iterator
 
 import attrs
@@ -112,29 +113,40 @@ def _private_keys(text: str) -> Iterator[tuple[int, int, str]]:
 # -- prefixed tokens --
 
 
-def _token(prefix: str, body: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w-])(?P<secret>{prefix}(?P<body>{body}))", re.ASCII)
-
-
-_TOKENS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool] | None], ...] = (
-    ("anthropic-key", _token("sk-ant-", r"[\w-]{20,}+"), mixed),
-    ("openai-key", _token(r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?", r"[\w-]{20,}+"), mixed),
-    ("aws-access-key", _token("(?:AKIA|ASIA)", r"[A-Z0-9]{16}(?![A-Za-z0-9])"), None),
-    ("github-token", _token("gh[pousr]_", r"[A-Za-z0-9]{36,}+"), mixed),
-    ("github-token", _token("github_pat_", r"\w{22,}+"), mixed),
-    ("slack-token", _token("xox[abprs]-", r"[A-Za-z0-9-]{10,}+"), mixed),
-    ("google-api-key", _token("AIza", r"[\w-]{35}(?![\w-])"), None),
+# (kind, prefix, body, check of the body).
+_TOKENS: tuple[tuple[str, str, str, Callable[[str], bool] | None], ...] = (
+    ("anthropic-key", "sk-ant-", r"[\w-]{20,}+", mixed),
+    ("openai-key", r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?", r"[\w-]{20,}+", mixed),
+    ("aws-access-key", "(?:AKIA|ASIA)", r"[A-Z0-9]{16}(?![A-Za-z0-9])", None),
+    ("github-token", "gh[pousr]_", r"[A-Za-z0-9]{36,}+", mixed),
+    ("github-token", "github_pat_", r"\w{22,}+", mixed),
+    ("slack-token", "xox[abprs]-", r"[A-Za-z0-9-]{10,}+", mixed),
+    ("google-api-key", "AIza", r"[\w-]{35}(?![\w-])", None),
     # Secret and restricted keys; publishable keys (pk_) are public by design.
-    ("stripe-key", _token(r"[sr]k_(?:live|test)_", r"[A-Za-z0-9]{16,}+"), mixed),
-    ("jwt", _token("eyJ", r"[\w-]++\.eyJ[\w-]++\.[\w-]*+"), None),
+    ("stripe-key", r"[sr]k_(?:live|test)_", r"[A-Za-z0-9]{16,}+", mixed),
+    ("jwt", "eyJ", r"[\w-]++\.eyJ[\w-]++\.[\w-]*+", None),
 )
 
 
+_TOKEN_SPECS = _TOKENS + formats.TOKENS
+# Each pattern starts with its prefix, so the regex engine can search for that literal (or
+# character set) directly instead of testing every position; that a token starts where a run
+# of token characters starts is checked on each match instead of by a leading lookbehind.
+_TOKEN_PATTERNS = tuple(
+    (kind, re.compile(f"{prefix}(?P<body>{body})", re.ASCII), check)
+    for kind, prefix, body, check in _TOKEN_SPECS
+)
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "_-")
+
+
 def _tokens(text: str) -> Iterator[tuple[int, int, str]]:
-    for kind, regex, check in _TOKENS:
+    for kind, regex, check in _TOKEN_PATTERNS:
         for match in regex.finditer(text):
+            start = match.start()
+            if start and text[start - 1] in _TOKEN_CHARS:
+                continue  # inside a longer word: "task-list-..." is no "sk-" key
             if check is None or check(match.group("body")):
-                yield match.start("secret"), match.end("secret"), kind
+                yield start, match.end(), kind
 
 
 _AUTH_HEADER = re.compile(
