@@ -31,14 +31,14 @@ TIMEOUT_S = 900
 
 @dataclass(frozen=True)
 class Mutant:
-    """One seeded bug; `before` is the same bug spelled in older code, when it was different."""
+    """One seeded bug; `before` is (file, snippet, mutated) for the same bug in older code."""
 
     name: str
     path: str
     original: str
     mutated: str
     tests: tuple[str, ...]
-    before: tuple[str, str] | None = None
+    before: tuple[str, str, str] | None = None
 
 
 ROUTING = (
@@ -131,7 +131,7 @@ MUTANTS: tuple[Mutant, ...] = (
         '("aws-access-key", "(?:AKIA|ASIA)"',
         '("aws-access-key", "(?:AKIA)"',
         PRIVACY,
-        before=('_token("(?:AKIA|ASIA)"', '_token("(?:AKIA)"'),
+        before=("tierwise/privacy/redaction.py", '_token("(?:AKIA|ASIA)"', '_token("(?:AKIA)"'),
     ),
     Mutant(
         "the system prompt no longer redacted",
@@ -183,6 +183,7 @@ MUTANTS: tuple[Mutant, ...] = (
         'self._record_spend(task, decision, started, ref, Usage(), [], outcome="cancelled")',
         ENGINE,
         before=(
+            "tierwise/engine/execution.py",
             "cost_usd=self.pricing.model_cost(ref, partial) if ref else 0.0,",
             "cost_usd=0.0,",
         ),
@@ -244,6 +245,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "    if not kind:",
         PROVIDERS,
         before=(
+            "tierwise/providers/anthropic.py",
             'overloaded=lambda exc: exc.type in ("overloaded_error", "api_error"),',
             "overloaded=lambda exc: False,",
         ),
@@ -389,11 +391,13 @@ def run(root: Path, mutants: list[Mutant]) -> list[tuple[Mutant, str, float]]:
         tree = Path(tmp) / "tree"
         _copy(root, tree)
         for mutant in mutants:
-            target = tree / mutant.path
+            path, original, replacement = mutant.path, mutant.original, mutant.mutated
+            target = tree / path
             text = target.read_text(encoding="utf-8") if target.exists() else ""
-            original, replacement = mutant.original, mutant.mutated
             if text.count(original) != 1 and mutant.before is not None:
-                original, replacement = mutant.before
+                path, original, replacement = mutant.before
+                target = tree / path
+                text = target.read_text(encoding="utf-8") if target.exists() else ""
             if text.count(original) != 1:
                 results.append((mutant, "n/a", 0.0))
                 print(f"n/a       {mutant.name}", flush=True)
