@@ -193,6 +193,8 @@ class ProviderPool:
         self, ref: str, request_factory: Callable[[str], ProviderRequest], spent: Spent | None
     ) -> AsyncGenerator[Delta | Completion, None]:
         """One model's attempt: at most one retry, all within one deadline of the tier timeout."""
+        import asyncio  # here, like the pool's other uses: `tierwise route` never streams
+
         model = self._parse(ref)
         provider = self.get(model.provider, ref=ref)
         request = request_factory(ref)
