@@ -39,6 +39,8 @@ class Mutant:
     mutated: str
     tests: tuple[str, ...]
     before: tuple[str, str, str] | None = None
+    # More (snippet, mutated) pairs in the same file, for a rule enforced in several places.
+    also: tuple[tuple[str, str], ...] = ()
 
 
 ROUTING = (
@@ -89,11 +91,27 @@ MUTANTS: tuple[Mutant, ...] = (
         ROUTING,
     ),
     Mutant(
-        "local_only paths may fall back to a cloud tier",
+        "local_only paths no longer kept to the local tier",
         "tierwise/routing/router.py",
-        "        usable = [t for t in usable if t <= Tier.LOCAL]",
-        "        usable = list(usable)",
+        "    if state.local_only and tier > Tier.LOCAL:\n        tier = Tier.LOCAL",
+        "    if state.local_only and tier > Tier.LOCAL:\n        pass",
         ROUTING,
+        # The rule holds in three places on purpose (the cap, the usable tiers, the fallback's
+        # ceiling): one of them alone is an equivalent mutant.
+        also=(
+            (
+                "    if state.local_only:\n        usable = [t for t in usable if t <= Tier.LOCAL]",
+                "    if False:\n        usable = [t for t in usable if t <= Tier.LOCAL]",
+            ),
+            (
+                "        really = [t for t in really if t <= Tier.LOCAL]",
+                "        really = list(really)",
+            ),
+            (
+                "ceiling = Tier.LOCAL if state.local_only else Tier.FRONTIER",
+                "ceiling = Tier.FRONTIER",
+            ),
+        ),
     ),
     Mutant(
         "max_tier clamp dropped",
@@ -219,8 +237,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "an unusable cache directory fails the request",
         "tierwise/engine/stores.py",
-        "            except TierwiseError as exc:\n                self._unusable = directory",
-        "            except ZeroDivisionError as exc:\n                self._unusable = directory",
+        "except TierwiseError as exc:\n                        self._unusable = directory",
+        "except ZeroDivisionError as exc:\n                        self._unusable = directory",
         ("tests/e2e/test_store_faults.py", *ENGINE),
     ),
     Mutant(
@@ -398,11 +416,14 @@ def run(root: Path, mutants: list[Mutant]) -> list[tuple[Mutant, str, float]]:
                 path, original, replacement = mutant.before
                 target = tree / path
                 text = target.read_text(encoding="utf-8") if target.exists() else ""
-            if text.count(original) != 1:
+            pairs = [(original, replacement), *(mutant.also if path == mutant.path else ())]
+            if any(text.count(snippet) != 1 for snippet, _ in pairs):
                 results.append((mutant, "n/a", 0.0))
                 print(f"n/a       {mutant.name}", flush=True)
                 continue
-            mutated = text.replace(original, replacement)
+            mutated = text
+            for snippet, changed in pairs:
+                mutated = mutated.replace(snippet, changed)
             compile(mutated, str(target), "exec")  # a mutant must be valid Python
             target.write_text(mutated, encoding="utf-8")
             try:
