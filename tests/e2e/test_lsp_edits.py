@@ -202,6 +202,7 @@ async def test_an_existing_docstring_is_offered_as_an_update(editor: EditorClien
         await editor.command("tierwise.setTier", {"tier": "auto"})
     assert nothing["title"] == "Update docstring · static · $0"
     assert "nothing to add" in nothing["disabled"]["reason"]
+    assert "--tier" not in nothing["disabled"]["reason"]  # shown in the editor's menu
     assert something["title"] == "Update docstring · static · $0" and "disabled" not in something
     run = await editor.command(
         "tierwise.run",

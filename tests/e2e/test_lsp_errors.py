@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from tests.e2e.conftest import make_workspace
 from tests.e2e.lsp_helpers import CLIENTS, EditorClient, raw_request, start, stop
@@ -119,6 +119,26 @@ async def test_missing_uri_unopened_document_and_bare_values(editor: EditorClien
         await editor.command("tierwise.summon")
     with pytest.raises(JsonRpcInvalidParams, match="nothing to escalate"):
         await editor.command("tierwise.escalate", {"uri": shop(editor)})
+    await still_serving(editor)
+
+
+async def test_a_refusal_says_which_tier_to_pick_in_editor_terms(editor: EditorClient) -> None:
+    # No local server is configured: asked for by name, the local tier is refused, not swapped.
+    with pytest.raises(JsonRpcException) as caught:
+        await editor.command(
+            "tierwise.run",
+            {
+                "action": "explain",
+                "uri": shop(editor),
+                "position": {"line": 5, "character": 4},
+                "tier": "local",
+            },
+        )
+    message = caught.value.message
+    assert caught.value.code == -32803, message  # RequestFailed
+    assert "local tier needs a local server" in message
+    assert "pick the frontier tier" in message
+    assert "--tier" not in message  # a CLI flag: an editor user has a tier picker instead
     await still_serving(editor)
 
 

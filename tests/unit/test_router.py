@@ -273,14 +273,14 @@ def test_a_requested_tier_that_is_not_configured_is_refused_not_swapped() -> Non
     )
     assert frontier.refused == (
         "frontier tier needs ANTHROPIC_API_KEY or OPENAI_API_KEY (or another provider in its "
-        "models); set one, or run with --tier static"
+        "models); set one, or pick the static tier"
     )
     local = route(
         task(Action.EXPLAIN, Tier.LOCAL), signals(), POLICY, CLOUD_ONLY, RouteState(), TOKENS
     )
     assert local.refused is not None
     assert local.refused.startswith("local tier needs a local server")
-    assert local.refused.endswith("run with --tier frontier")
+    assert local.refused.endswith("pick the frontier tier")
     # Routed (not requested) tiers still fall back, with a warning.
     routed = route(task(Action.EXPLAIN), signals(), POLICY, CLOUD_ONLY, RouteState(), TOKENS)
     assert routed.refused is None and routed.tier in (Tier.MID, Tier.FRONTIER)
@@ -337,7 +337,32 @@ def test_a_requested_tier_too_small_for_the_target_is_refused_not_cut() -> None:
         task(Action.EXPLAIN, Tier.BUDGET), signals(), POLICY, ALL, RouteState(), long_target(3000)
     )
     assert decision.tier is Tier.BUDGET and decision.refused is not None
-    assert "run it with --tier mid" in decision.refused
+    assert "pick the mid tier" in decision.refused
+
+
+def test_refusals_say_which_tier_to_pick_and_name_no_cli_flag() -> None:
+    # Editors show these messages too, where `--tier` means nothing; the CLI adds its own hint.
+    refusals = {
+        "requested, not configured": route(
+            task(Action.REVIEW, Tier.FRONTIER), signals(), POLICY, NOTHING, RouteState(), TOKENS
+        ),
+        "requested, too small": route(
+            task(Action.EXPLAIN, Tier.BUDGET),
+            signals(),
+            POLICY,
+            ALL,
+            RouteState(),
+            long_target(3000),
+        ),
+        "nothing configured": route(
+            task(Action.EXPLAIN), signals(), POLICY, NOTHING, RouteState(), TOKENS
+        ),
+    }
+    for case, decision in refusals.items():
+        assert decision.refused is not None, case
+        assert "--tier" not in decision.refused and "run with" not in decision.refused, case
+    assert "pick the static tier" in str(refusals["requested, not configured"].refused)
+    assert "pick the mid tier" in str(refusals["requested, too small"].refused)
 
 
 def test_local_only_with_a_long_target_is_refused() -> None:

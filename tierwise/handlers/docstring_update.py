@@ -108,8 +108,8 @@ def _nothing_note(target: Target) -> str:
     )
     return (
         f"{target.name} already has a docstring that {what}: nothing to add (the static tier "
-        "only adds missing parameters and never rewrites a docstring; a model tier can, "
-        "e.g. --tier budget)"
+        "only adds missing parameters and never rewrites a docstring; a model tier such as "
+        "budget can)"
     )
 
 

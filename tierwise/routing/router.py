@@ -327,7 +327,7 @@ def _fit_target(
         t for t in usable if tier < t <= policy.max_tier and policy.context_tokens.get(t, 0) >= size
     ]
     if tier is task.tier:  # asked for by name: never swapped
-        instead = f"run it with --tier {roomy[0].label}, " if roomy else ""
+        instead = f"pick the {roomy[0].label} tier, " if roomy else ""
         return tier, f"{over}; {instead}select a part of it, or raise that budget"
     if not roomy:
         return tier, (
@@ -339,6 +339,8 @@ def _fit_target(
     return roomy[0], None
 
 
+# Refusals are shown by editors as well as the CLI, so they say "pick the X tier" and name no
+# CLI flag: the CLI adds its own --tier hint (cli/main.py), an editor has its own tier picker.
 def _requested_unavailable(tier: Tier, action: Action, usable: list[Tier]) -> str:
     needs = (
         "a local server: set providers.local.base_url in your user config"
@@ -346,7 +348,7 @@ def _requested_unavailable(tier: Tier, action: Action, usable: list[Tier]) -> st
         else "ANTHROPIC_API_KEY or OPENAI_API_KEY (or another provider in its models)"
     )
     others = [t.label for t in usable if t is not Tier.STATIC or action in STATIC_ACTIONS]
-    instead = f"; set one, or run with --tier {others[-1]}" if others else ""
+    instead = f"; set one, or pick the {others[-1]} tier" if others else ""
     return f"{tier.label} tier needs {needs}{instead}"
 
 
@@ -359,7 +361,7 @@ def _nothing_configured(tier: Tier, action: Action, state: RouteState) -> str:
     return (
         f"{tier.label} tier needs a provider: set ANTHROPIC_API_KEY or OPENAI_API_KEY, "
         "or configure providers.local.base_url for a local server"
-        + (", or run with --tier static" if action in STATIC_ACTIONS else "")
+        + (", or pick the static tier" if action in STATIC_ACTIONS else "")
     )
 
 
