@@ -235,3 +235,50 @@ def test_route_and_stats_list_tiers_in_ladder_order(tmp_path: Path, fake: FakePr
     listed = re.findall(r"^  tier   (\w+)", text, re.M)
     assert listed == sorted(listed, key=["static", "local", "budget", "mid", "frontier"].index)
     assert len(listed) == 4
+
+
+def _frame(message: dict[str, object]) -> bytes:
+    body = json.dumps(message).encode()
+    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+def test_serve_ends_without_a_traceback_after_shutdown_and_exit(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    # pygls closes stdout when the session ends; flushing it afterwards must not be a crash
+    # the editor's log shows (it was: "ValueError: I/O operation on closed file").
+    cli = make_cli(tmp_path, fake, keys=False)
+    server = subprocess.Popen(
+        [*COMMAND, "serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cli.project,
+        env=cli.env(),
+    )
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(
+        _frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+    )
+    server.stdin.flush()
+    assert b"Content-Length" in server.stdout.readline()  # initialize answered
+    for message in (
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
+    ):
+        server.stdin.write(_frame(message))
+    server.stdin.flush()
+    stdout = b""
+    while b'"id": 2' not in stdout and b'"id":2' not in stdout:
+        chunk = server.stdout.read1(65536)
+        assert chunk, "the server closed stdout before answering shutdown"
+        stdout += chunk
+    server.stdin.write(_frame({"jsonrpc": "2.0", "method": "exit"}))
+    server.stdin.close()
+    server.wait(timeout=120)
+    assert server.stderr is not None
+    err = server.stderr.read()
+    done = subprocess.CompletedProcess(server.args, server.returncode, stdout, err)
+    stderr = done.stderr.decode(errors="replace")
+    assert "Traceback" not in stderr and "closed file" not in stderr, stderr
+    assert done.returncode == 0, stderr

@@ -156,7 +156,9 @@ async def test_work_past_its_budget_is_an_error_not_a_hang(
 ) -> None:
     home, root = make_workspace(tmp_path, fake)
     (home / "config.toml").write_text(
-        user_config(fake, "\n[server]\nwork_timeout_s = 0.01\n"), encoding="utf-8"
+        # A bound far below any machine's time to extract a 0.95 MB document it has never seen
+        # (seconds here, hundreds of milliseconds on a fast quiet machine).
+        user_config(fake, "\n[server]\nwork_timeout_s = 0.001\n"), encoding="utf-8"
     )
     client = await start(home, root, CLIENTS["minimal"])
     try:
@@ -164,6 +166,7 @@ async def test_work_past_its_budget_is_an_error_not_a_hang(
         failed = await answer(
             send(client, "workspace/executeCommand", route_params(uri, HOSTILE.count("\n") - 3))[1]
         )
+        assert isinstance(failed, dict), f"answered instead of refused: {failed}"
         assert failed["code"] == -32803, failed  # RequestFailed
         assert "server.work_timeout_s" in failed["message"]
         assert (await answer(send(client, "tierwise/noSuchMethod", {})[1]))["code"] == -32601

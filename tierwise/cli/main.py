@@ -116,7 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         code = _dispatch(args)
-        sys.stdout.flush()  # here, where a closed pipe can still be caught
+        # Here, where a closed pipe can still be caught; `serve` leaves stdout closed when the
+        # client ends the connection, and flushing a closed file is an error, not a pipe.
+        if not sys.stdout.closed:
+            sys.stdout.flush()
         return code
     except BrokenPipeError:
         # The reader went away (`tierwise plan | head`): stop quietly, as Unix tools do, and
