@@ -8,6 +8,7 @@ import attrs
 import pytest
 
 from tierwise.config import Config
+from tierwise.core.errors import ConfigError
 from tierwise.engine import Engine
 
 
@@ -43,3 +44,19 @@ def test_a_user_map_whose_budget_costs_more_than_mid_is_named() -> None:
     config = with_tiers(budget=["openai:gpt-5"], mid=["openai:gpt-5-mini"])
     warnings = Engine(config).pricing.price_warnings()
     assert any("tiers.budget model openai:gpt-5 " in w and "tiers.mid" in w for w in warnings)
+
+
+def test_a_reload_that_fails_on_prices_keeps_all_of_the_running_configuration() -> None:
+    # The server answers a failed reload with "keeping the previous configuration": that must
+    # be true of every part, not only of the part that failed (prices are checked last).
+    engine = Engine(Config())
+    before = (engine.config, engine.pool, engine.policy, engine.pricing, engine.catalogue)
+    broken = attrs.evolve(
+        with_tiers(mid=["openai:no-such-model-anywhere"]),
+        routing=attrs.evolve(Config().routing, base={**Config().routing.base, "review": "budget"}),
+    )
+    with pytest.raises(ConfigError, match="no-such-model-anywhere"):
+        engine.reconfigure(broken)
+    after = (engine.config, engine.pool, engine.policy, engine.pricing, engine.catalogue)
+    assert all(a is b for a, b in zip(before, after, strict=True))
+    assert engine.executor.pricing is engine.pricing

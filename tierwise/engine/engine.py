@@ -75,10 +75,22 @@ class Engine:
     # -- configuration -------------------------------------------------------------------------
 
     def reconfigure(self, config: Config) -> None:
-        """Adopt a new configuration (hot reload); validates model prices up front."""
+        """Adopt a new configuration (hot reload), all of it or none of it.
+
+        Everything new is built before anything is replaced: a price table, tier name or model
+        reference that fails leaves the running configuration whole, which is what the server
+        tells the user ("keeping the previous configuration").
+        """
         catalogue = Catalogue.load(config.models)
+        policy = Policy.from_config(config)
         pool = self._pool_override or ProviderPool(config)
         old = getattr(self, "pool", None)
+        try:
+            pricing = Pricing(config, catalogue, pool)
+        except BaseException:
+            if pool is not old and pool is not self._pool_override:
+                self._close_later(pool)
+            raise
         if old is not None and old is not pool:
             # The old pool's HTTP clients hold sockets; close them once in-flight calls end.
             self._close_later(old)
@@ -86,8 +98,8 @@ class Engine:
         self.stores.config = config
         self.catalogue = catalogue
         self.pool = pool
-        self.policy = Policy.from_config(config)
-        self.pricing = Pricing(config, catalogue, pool)
+        self.policy = policy
+        self.pricing = pricing
         self.executor.reconfigure(config, pool, self.pricing)
         self._prompt_sizes.clear()  # prompt additions and options come from the config
         self._local_only.clear()
