@@ -158,7 +158,8 @@ async def test_work_past_its_budget_is_an_error_not_a_hang(
     (home / "config.toml").write_text(
         # A bound far below any machine's time to extract a 0.95 MB document it has never seen
         # (seconds here, hundreds of milliseconds on a fast quiet machine).
-        user_config(fake, "\n[server]\nwork_timeout_s = 0.001\n"), encoding="utf-8"
+        user_config(fake, "\n[server]\nwork_timeout_s = 0.001\n"),
+        encoding="utf-8",
     )
     client = await start(home, root, CLIENTS["minimal"])
     try:
