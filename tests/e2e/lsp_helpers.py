@@ -324,8 +324,12 @@ async def stop(client: EditorClient) -> None:
         await asyncio.wait_for(client.stop(), timeout=10)
 
 
-async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
-    """Poll until the predicate is truthy (returns its value); fails the test on timeout."""
+async def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
+    """Poll until the predicate is truthy (returns its value); fails the test on timeout.
+
+    The default bound is a hang bound, not a speed check: a first request imports the SDK, and
+    a 2-core machine running other suites can take many seconds for that.
+    """
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = predicate()

@@ -201,6 +201,12 @@ async def test_docstring_is_applied_as_a_versioned_edit_after_an_emoji(
         )
         assert isinstance(reports[-1], types.WorkDoneProgressEnd)
         assert reports[-1].message == f"budget · ${result['cost_usd']:.4f}"
+        # While streaming, tokens and cost are estimates (the provider reports usage only at
+        # the end), and the reports say so; the end message carries the billed figure.
+        streaming = [r.message for r in reports[1:-1]]
+        assert streaming and all(
+            re.fullmatch(r"~\d+ tokens · est\. \$\d+\.\d{4}", m or "") for m in streaming
+        ), streaming
     else:
         assert not new_tokens
 

@@ -235,7 +235,7 @@ def test_review_gives_diagnostics_and_the_statusline_shows_the_spend(
     assert spent > 0
     assert run["progress"][-1]["message"] == f"frontier · ${spent:.4f}"
     assert run["statusline_during"] and all(
-        re.fullmatch(r"tw:auto \$0 · review \d+ tokens · ~\$\d+\.\d{4}", line)
+        re.fullmatch(r"tw:auto \$0 · review ~\d+ tokens · est\. \$\d+\.\d{4}", line)
         for line in run["statusline_during"]
     ), run["statusline_during"]
 

@@ -99,7 +99,10 @@ class Progress:
             now = time.monotonic()
             if now - self._last_report >= REPORT_EVERY_S:
                 self._last_report = now
-                self._report(f"{event.output_tokens} tokens · ~${self._running_cost(event):.4f}")
+                # Estimates until the provider's usage arrives with the end: labelled so that
+                # a running figure above the final one is not read as a charge.
+                cost = self._running_cost(event)
+                self._report(f"~{event.output_tokens} tokens · est. ${cost:.4f}")
         elif event.kind == "warning":
             self._begin(event.message) if not self.begun else self._report(event.message)
 

@@ -364,8 +364,8 @@ describe("progress and results", () => {
     const p = new ProgressState();
     p.apply({ kind: "begin", title: "tierwise explain", message: "mid · anthropic:claude-sonnet-4-6", cancellable: true });
     assert.equal(p.message, "mid · anthropic:claude-sonnet-4-6");
-    p.apply({ kind: "report", message: "40 tokens · ~$0.0012" });
-    assert.equal(p.message, "mid · anthropic:claude-sonnet-4-6 — 40 tokens · ~$0.0012");
+    p.apply({ kind: "report", message: "~40 tokens · est. $0.0012" });
+    assert.equal(p.message, "mid · anthropic:claude-sonnet-4-6 — ~40 tokens · est. $0.0012");
     p.apply({ kind: "end", message: "cancelled: nothing applied" });
     assert.equal(p.ended, true);
     assert.equal(p.cancellable, true);

@@ -9,7 +9,7 @@ export class ProgressState {
   title = "tierwise";
   /** The first message: "budget · anthropic:claude-haiku-4-5" or "from cache". */
   head = "";
-  /** The latest report: "42 tokens · ~$0.0008". */
+  /** The latest report: "~42 tokens · est. $0.0008". */
   latest = "";
   ended = false;
   cancellable = false;

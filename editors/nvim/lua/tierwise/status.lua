@@ -75,7 +75,7 @@ function M.statusline_for(client)
 end
 
 --- "tw:auto $0.42" for the current buffer's client; "" when no tierwise client is attached.
---- While a request runs: "tw:auto $0.42 · review 120 tokens · ~$0.0040".
+--- While a request runs: "tw:auto $0.42 · review ~120 tokens · est. $0.0040".
 function M.statusline()
   local client = rpc.client(0)
   return client and M.statusline_for(client) or ""
