@@ -123,7 +123,7 @@ def test_repeats_and_reformatted_copies_are_answered_from_the_cache(
     first = cli.json("run", "review", target)
     assert len(fake.requests) == before + 1
     assert first["cache_hit"] is False
-    assert first["tier"] == "frontier" and first["model"] == "anthropic:claude-opus-4-5"
+    assert first["tier"] == "frontier" and first["model"] == "anthropic:claude-opus-5"
     assert any("conn.execute" in reason for reason in first["reasons"])
     assert first["usage"]["input_tokens"] > 0 and first["usage"]["output_tokens"] > 0
     assert first["cost_usd"] > 0

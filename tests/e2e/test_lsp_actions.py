@@ -111,7 +111,7 @@ async def test_code_actions_show_the_routed_tier_and_its_cost(editor: EditorClie
         assert {t["tier"] for t in ladder if t["available"]} == set(route["available"])
         by_tier = {t["tier"]: t for t in ladder}
         assert by_tier["local"]["why_not"] == "needs providers.local.base_url in your user config"
-        assert by_tier["frontier"]["model"] == "anthropic:claude-opus-4-5"
+        assert by_tier["frontier"]["model"] == "anthropic:claude-opus-5"
         assert by_tier[route["tier"]]["estimate_usd"] == route["estimate_usd"]
         if action in ("docstring", "review"):
             assert by_tier["static"]["available"] and by_tier["static"]["model"] is None

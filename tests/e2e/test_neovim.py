@@ -120,7 +120,7 @@ def test_neovim_review_and_docstring_code_actions(tmp_path: Path) -> None:
     end = lines.index(next(x for x in lines if x.startswith('    return {"id"')))
     assert start <= diagnostic["lnum"] <= end
     assert diagnostic["data"]["tier"] == "frontier"
-    assert diagnostic["data"]["model"] == "anthropic:claude-opus-4-5"
+    assert diagnostic["data"]["model"] == "anthropic:claude-opus-5"
     fixed_line = observed["lines_after"][diagnostic["lnum"]]
     assert fixed_line == '    return {"id": row[0], "email": row[1]}  # checked'
 

@@ -315,7 +315,7 @@ def test_a_range_sends_the_selection(tmp_path: Path, fake: FakeProvider) -> None
 
 
 # frontier only through Anthropic, and no Anthropic key: the server says frontier is unusable.
-NO_FRONTIER = '\n[tiers.frontier]\nmodels = ["anthropic:claude-opus-4-5"]\n'
+NO_FRONTIER = '\n[tiers.frontier]\nmodels = ["anthropic:claude-opus-5"]\n'
 
 
 def test_tab_completes_actions_then_the_tiers_the_server_can_use(

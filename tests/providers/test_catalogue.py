@@ -140,3 +140,20 @@ def test_an_override_wins_over_an_alias_of_the_same_name() -> None:
 def test_an_invalid_override_is_a_config_error_at_load(row: ModelPrice) -> None:
     with pytest.raises(ConfigError, match="my-model"):
         Catalogue.load({"my-model": row})
+
+
+def test_defaults_and_aliases_avoid_models_the_sdk_deprecates(catalogue: Catalogue) -> None:
+    """The SDK warns on every call to a model in its own deprecation list: no default tier
+    model and no alias may be one of them, and each must still have a price row."""
+    from anthropic._data import DEPRECATED_MODELS  # the SDK's own list (it warns from it)
+
+    assert "claude-opus-4-5" in DEPRECATED_MODELS  # the list is the one the lead saw warn
+    defaults = [ModelRef.parse(ref) for tier in Config().tiers.values() for ref in tier.models]
+    anthropic = [ref.model for ref in defaults if ref.provider == "anthropic"]
+    assert anthropic, "the default tiers name Anthropic models"
+    for model in [*anthropic, *catalogue.aliases().values()]:
+        assert model not in DEPRECATED_MODELS, f"{model} is deprecated by the SDK"
+    for ref in defaults:
+        if ref.provider != "local":
+            assert catalogue.price(ref.model).input > 0
+    assert Config().tiers["frontier"].models[0] == "anthropic:claude-opus-5"

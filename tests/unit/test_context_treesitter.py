@@ -54,6 +54,30 @@ def test_javascript_arrow_function_assigned_to_const() -> None:
     assert ctx.target.doc_slot is not None and ctx.target.doc_slot.existing is None
 
 
+def test_javascript_commonjs_assignments_are_definitions() -> None:
+    """`exports.sign = function`, `res.send = function send`, `Foo.prototype.bar = ...` and
+    `module.exports = function`: how most npm packages define their functions."""
+    source = (
+        "/** Sign it. */\n"
+        "exports.sign = function(val, secret) {\n  return val + secret;\n};\n"
+        "res.send = function send(body) {\n  return body;\n};\n"
+        "View.prototype.lookup = function lookup(name) {\n  return name;\n};\n"
+        "module.exports = function (token, key) {\n  return token;\n};\n"
+        "counter = 1;\n"
+    )
+    targets = list_targets("lib.js", source)
+    assert [(t.name, t.params) for t in targets] == [
+        ("sign", ("val", "secret")),
+        ("send", ("body",)),
+        ("lookup", ("name",)),
+        ("exports", ("token", "key")),
+    ]
+    assert targets[0].signature == "exports.sign = function(val, secret)"
+    assert targets[0].doc_slot is not None and targets[0].doc_slot.existing is not None
+    ctx = extract("lib.js", source, 2, 4)
+    assert ctx.target.name == "sign" and ctx.target.kind == "function"
+
+
 def test_javascript_nested_callback_picks_the_enclosing_function() -> None:
     ctx = at("sample_client.js", 'execFile("tool", args', 4)
     assert ctx.target.name == "runTool"

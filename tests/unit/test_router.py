@@ -18,7 +18,7 @@ OPTIONS = {
     Tier.LOCAL: ModelOption("local:qwen", 0.0, 0.0),
     Tier.BUDGET: ModelOption("anthropic:claude-haiku-4-5", 1.0, 5.0),
     Tier.MID: ModelOption("anthropic:claude-sonnet-4-6", 3.0, 15.0),
-    Tier.FRONTIER: ModelOption("anthropic:claude-opus-4-5", 5.0, 25.0),
+    Tier.FRONTIER: ModelOption("anthropic:claude-opus-5", 5.0, 25.0),
 }
 ALL = Availability(chains={t: (o,) for t, o in OPTIONS.items()}, reference=OPTIONS)
 CLOUD_ONLY = Availability(
@@ -168,7 +168,7 @@ def test_summary_reads_like_the_design() -> None:
     d = route(task(Action.REVIEW), signals(risks=JWT), POLICY, ALL, RouteState(), TOKENS)
     assert d.summary.startswith("review → frontier: ")
     assert "calls jwt.decode; builds SQL" in d.summary
-    assert d.models == ("anthropic:claude-opus-4-5",)
+    assert d.models == ("anthropic:claude-opus-5",)
 
 
 def test_estimates_cover_every_tier_and_follow_prices() -> None:
@@ -225,7 +225,7 @@ def test_assume_available_prices_unconfigured_tiers_for_plan() -> None:
         TOKENS,
     )
     assert d.tier is Tier.FRONTIER and d.refused is None
-    assert d.models == ("anthropic:claude-opus-4-5",)
+    assert d.models == ("anthropic:claude-opus-5",)
     assert d.estimate_usd > 0
     # Routing as if every tier were there never claims they are: one truth for text and JSON.
     assert d.available == ("static",)
@@ -298,7 +298,7 @@ def test_every_tier_is_listed_with_its_model_and_why_it_is_unusable() -> None:
     assert rows["local"].available and rows["local"].model == "local:qwen"
     assert rows["static"].why_not == "explain has no static (model-free) implementation"
     assert rows["frontier"] == attrs.evolve(
-        rows["frontier"], model="anthropic:claude-opus-4-5", why_not="needs ANTHROPIC_API_KEY"
+        rows["frontier"], model="anthropic:claude-opus-5", why_not="needs ANTHROPIC_API_KEY"
     )
     assert not rows["frontier"].available
     assert rows["mid"].estimate_usd == d.estimates["mid"]

@@ -180,7 +180,10 @@ def _default_tiers() -> dict[str, TierConfig]:
             max_output_tokens=3000,
         ),
         "frontier": TierConfig(
-            models=["anthropic:claude-opus-4-5", "openai:gpt-5"],
+            # Not claude-opus-4-5: the anthropic SDK (2.14.0, _data/deprecated_models.py) lists
+            # it as deprecated, end of life 2027-01-22. claude-opus-5 is in the SDK's model list
+            # and priced like it ($5/$25 per M, prices.md read 2026-11-22); checked 2026-12-01.
+            models=["anthropic:claude-opus-5", "openai:gpt-5"],
             timeout=180.0,
             context_tokens=8000,
             max_output_tokens=4000,

@@ -161,6 +161,8 @@ class _Builder:
             single = node.parent is not None and node.parent.named_child_count == 1
             outer = node.parent if single and node.parent is not None else node
             return [self._make("function", outer, value, name, parent)]
+        if js and kind == "expression_statement":
+            return self._assigned_function(node, parent)
         if js and kind in ("field_definition", "public_field_definition"):
             value = node.child_by_field_name("value")
             name = node.child_by_field_name("property") or node.child_by_field_name("name")
@@ -193,6 +195,24 @@ class _Builder:
             return [self._make("class", node, node, node.child_by_field_name("type"), parent)]
         return []
 
+    def _assigned_function(self, node: tree_sitter.Node, parent: int | None) -> list[Definition]:
+        """CommonJS definitions: `exports.sign = function (...)`, `Foo.prototype.bar = ...`,
+        `module.exports = function (...)` (named after what it is assigned to)."""
+        assignment = node.named_children[0] if node.named_child_count == 1 else None
+        if assignment is None or assignment.type != "assignment_expression":
+            return []
+        value = assignment.child_by_field_name("right")
+        left = assignment.child_by_field_name("left")
+        if value is None or value.type not in _FUNCTION_VALUES or left is None:
+            return []
+        if left.type == "identifier":
+            name = left
+        elif left.type == "member_expression":
+            name = left.child_by_field_name("property")
+        else:
+            return []
+        return [self._make("function", node, value, name, parent)]
+
     def _make(
         self,
         kind: str,
@@ -202,7 +222,12 @@ class _Builder:
         parent: int | None,
     ) -> Definition:
         """Build a Definition; `outer` is the statement (with export/attributes), `func` the def."""
-        declarations = ("lexical_declaration", "variable_declaration", "type_declaration")
+        declarations = (
+            "lexical_declaration",
+            "variable_declaration",
+            "type_declaration",
+            "expression_statement",
+        )
         sig_node = outer if outer.type in declarations else func
         if outer.parent is not None and outer.parent.type == "export_statement":
             outer = outer.parent

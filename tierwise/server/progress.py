@@ -89,7 +89,7 @@ class Progress:
         if self.token is None:
             return
         if event.kind == "start":
-            # "review · frontier · anthropic:claude-opus-4-5" -> "frontier · anthropic:..."
+            # "review · frontier · anthropic:claude-opus-5" -> "frontier · anthropic:..."
             head, _, rest = event.message.partition(" · ")
             self.model = rest.rpartition(" · ")[2] or None
             self._begin(rest or head)

@@ -244,8 +244,8 @@ describe("the real tierwise server over stdio", { timeout: 120000 }, () => {
   it("escalate re-runs the last action one tier up", async () => {
     const result = await command<RunResult>("tierwise.escalate", {});
     assert.equal(result.tier, "frontier");
-    assert.equal(result.model, "anthropic:claude-opus-4-5");
-    assert.equal(models.at(-1), "claude-opus-4-5");
+    assert.equal(result.model, "anthropic:claude-opus-5");
+    assert.equal(models.at(-1), "claude-opus-5");
   });
 
   it("rename returns candidates to a client with its own picker, and applyRename applies one", async () => {
