@@ -19,7 +19,7 @@ def test_layers_merge_deeply_in_order() -> None:
     config, warnings = build_config([user, ws, editor])
     assert config.routing.base["review"] == "frontier"  # kept from the user file
     assert config.routing.base["docstring"] == "local"  # workspace
-    assert config.routing.base["design"] == "frontier"  # default survives
+    assert config.routing.base["design"] == "mid"  # default survives
     assert (config.budget.daily_usd, config.budget.mode) == (5.0, "hard")
     assert warnings == []
 

@@ -53,6 +53,7 @@ JWT = (RiskHit("auth", "calls jwt.decode"), RiskHit("sql", "builds SQL"))
 POLICY = Policy.from_config(Config())
 
 
+# The rules without a local tier (CLOUD_ONLY): with one, low-stakes requests go local (below).
 @pytest.mark.parametrize(
     ("action", "sig", "state", "expected", "reason_part"),
     [
@@ -60,7 +61,7 @@ POLICY = Policy.from_config(Config())
         (Action.RENAME, signals(), RouteState(), Tier.BUDGET, "rename starts at budget"),
         (Action.EXPLAIN, signals(), RouteState(), Tier.MID, "explain starts at mid"),
         (Action.REVIEW, signals(), RouteState(), Tier.MID, "review starts at mid"),
-        (Action.DESIGN, signals(), RouteState(), Tier.FRONTIER, "design starts at frontier"),
+        (Action.DESIGN, signals(), RouteState(), Tier.MID, "design starts at mid"),
         # Risk is action-aware: a review of JWT + SQL code is high stakes, its docstring is not.
         (
             Action.REVIEW,
@@ -69,11 +70,23 @@ POLICY = Policy.from_config(Config())
             Tier.FRONTIER,
             "calls jwt.decode; builds SQL",
         ),
+        (Action.DESIGN, signals(risks=JWT), RouteState(), Tier.FRONTIER, "calls jwt.decode"),
         (Action.DOCSTRING, signals(risks=JWT), RouteState(), Tier.BUDGET, "no promotion"),
         (Action.RENAME, signals(risks=JWT), RouteState(), Tier.BUDGET, "low stakes for rename"),
+        # Test code carries its risks as reasons, without promotion.
+        (Action.REVIEW, signals(risks=JWT, test_code=True), RouteState(), Tier.MID, "test code"),
         # Size and complexity promote one step; low-stakes actions only when huge.
         (Action.REVIEW, signals(lines=120), RouteState(), Tier.FRONTIER, "120 lines"),
-        (Action.EXPLAIN, signals(cyclomatic=12), RouteState(), Tier.FRONTIER, "complexity 12"),
+        (
+            Action.EXPLAIN,
+            signals(cyclomatic=12, lines=45),
+            RouteState(),
+            Tier.FRONTIER,
+            "complexity 12",
+        ),
+        # Complexity alone promotes only at twice its threshold: a short function is a short read.
+        (Action.EXPLAIN, signals(cyclomatic=12), RouteState(), Tier.MID, "explain starts at mid"),
+        (Action.EXPLAIN, signals(cyclomatic=20), RouteState(), Tier.FRONTIER, "complexity 20"),
         (
             Action.DOCSTRING,
             signals(lines=120),
@@ -82,15 +95,8 @@ POLICY = Policy.from_config(Config())
             "docstring starts at budget",
         ),
         (Action.DOCSTRING, signals(lines=300), RouteState(), Tier.MID, "300 lines"),
-        (Action.REVIEW, signals(nesting=5), RouteState(), Tier.FRONTIER, "nesting 5"),
+        (Action.REVIEW, signals(nesting=5, lines=45), RouteState(), Tier.FRONTIER, "nesting 5"),
         # Trivial code demotes, unless it is risky.
-        (
-            Action.DOCSTRING,
-            signals(lines=3, cyclomatic=1, trivial=True),
-            RouteState(),
-            Tier.LOCAL,
-            "trivial",
-        ),
         (
             Action.REVIEW,
             signals(lines=3, cyclomatic=1, trivial=True),
@@ -109,7 +115,6 @@ POLICY = Policy.from_config(Config())
             "escalated budget → frontier",
         ),
         # Overrides: directive beats sticky; both beat the rules.
-        (Action.REVIEW, signals(directive="local"), RouteState(), Tier.LOCAL, "inline directive"),
         (
             Action.REVIEW,
             signals(risks=JWT),
@@ -131,6 +136,41 @@ POLICY = Policy.from_config(Config())
             Tier.MID,
             "ignored inline directive",
         ),
+    ],
+)
+def test_route_table(
+    action: Action, sig: Signals, state: RouteState, expected: Tier, reason_part: str
+) -> None:
+    decision = route(task(action), sig, POLICY, CLOUD_ONLY, state, TOKENS)
+    assert decision.tier is expected, decision.reasons
+    assert any(reason_part.lower() in r.lower() for r in decision.reasons), decision.reasons
+    assert decision.refused is None
+
+
+# With a local tier configured (ALL): low-stakes requests of every action but design go local.
+@pytest.mark.parametrize(
+    ("action", "sig", "state", "expected", "reason_part"),
+    [
+        (Action.DOCSTRING, signals(), RouteState(), Tier.LOCAL, "a local tier is configured"),
+        (Action.RENAME, signals(), RouteState(), Tier.LOCAL, "a local tier is configured"),
+        (Action.EXPLAIN, signals(), RouteState(), Tier.LOCAL, "a local tier is configured"),
+        (Action.REVIEW, signals(), RouteState(), Tier.LOCAL, "a local tier is configured"),
+        (Action.DESIGN, signals(), RouteState(), Tier.MID, "design starts at mid"),
+        (Action.REVIEW, signals(risks=JWT), RouteState(), Tier.FRONTIER, "calls jwt.decode"),
+        # Risky docstrings are low stakes, but not low-risk: they stay on budget.
+        (Action.DOCSTRING, signals(risks=JWT), RouteState(), Tier.BUDGET, "no promotion"),
+        (Action.REVIEW, signals(lines=45), RouteState(), Tier.MID, "review starts at mid"),
+        (Action.REVIEW, signals(cyclomatic=10), RouteState(), Tier.MID, "review starts at mid"),
+        (
+            Action.DOCSTRING,
+            signals(lines=3, cyclomatic=1, trivial=True),
+            RouteState(),
+            Tier.LOCAL,
+            "trivial",
+        ),
+        # A repeat moves up from local, as from any tier.
+        (Action.REVIEW, signals(), RouteState(repeats=1), Tier.BUDGET, "escalated local → budget"),
+        (Action.REVIEW, signals(directive="local"), RouteState(), Tier.LOCAL, "inline directive"),
         # Privacy: a local_only path never goes to the cloud, whatever the rules say.
         (Action.REVIEW, signals(risks=JWT), RouteState(local_only=True), Tier.LOCAL, "local_only"),
         (
@@ -142,13 +182,20 @@ POLICY = Policy.from_config(Config())
         ),
     ],
 )
-def test_route_table(
+def test_route_table_with_a_local_tier(
     action: Action, sig: Signals, state: RouteState, expected: Tier, reason_part: str
 ) -> None:
     decision = route(task(action), sig, POLICY, ALL, state, TOKENS)
     assert decision.tier is expected, decision.reasons
     assert any(reason_part.lower() in r.lower() for r in decision.reasons), decision.reasons
     assert decision.refused is None
+
+
+def test_local_first_is_configurable() -> None:
+    policy = attrs.evolve(POLICY, local_first=frozenset({Action.DOCSTRING}))
+    review = route(task(Action.REVIEW), signals(), policy, ALL, RouteState(), TOKENS)
+    docstring = route(task(Action.DOCSTRING), signals(), policy, ALL, RouteState(), TOKENS)
+    assert (review.tier, docstring.tier) == (Tier.MID, Tier.LOCAL)
 
 
 def test_request_override_beats_directive_and_sticky() -> None:
@@ -172,7 +219,7 @@ def test_summary_reads_like_the_design() -> None:
 
 
 def test_estimates_cover_every_tier_and_follow_prices() -> None:
-    d = route(task(Action.REVIEW), signals(), POLICY, ALL, RouteState(), TOKENS)
+    d = route(task(Action.REVIEW), signals(), POLICY, CLOUD_ONLY, RouteState(), TOKENS)
     assert set(d.estimates) == {t.label for t in Tier}
     assert d.estimates["static"] == 0.0 and d.estimates["local"] == 0.0
     assert d.estimates["mid"] == pytest.approx((2000 * 3.0 + 500 * 15.0) / 1e6)
@@ -251,7 +298,8 @@ def test_budget_guard(
     mode: str, on_hard: str, spent: float, tier: Tier, refused: bool, warned: str | None
 ) -> None:
     policy = attrs.evolve(POLICY, daily_usd=1.0, budget_mode=mode, on_hard=on_hard)
-    d = route(task(Action.DESIGN), signals(), policy, ALL, RouteState(spent_today=spent), TOKENS)
+    state = RouteState(spent_today=spent)
+    d = route(task(Action.DESIGN), signals(risks=JWT), policy, ALL, state, TOKENS)
     assert d.tier is tier
     assert (d.refused is not None) is refused
     if warned:
@@ -262,7 +310,7 @@ def test_budget_guard(
 
 def test_clamp_to_max_tier_is_explained() -> None:
     policy = attrs.evolve(POLICY, max_tier=Tier.MID)
-    d = route(task(Action.DESIGN), signals(), policy, ALL, RouteState(), TOKENS)
+    d = route(task(Action.DESIGN), signals(risks=JWT), policy, ALL, RouteState(), TOKENS)
     assert d.tier is Tier.MID
     assert any("clamped to mid" in r for r in d.reasons)
 

@@ -306,15 +306,18 @@ def test_near_miss_does_not_fire(category: str, code: str, path: str) -> None:
 def test_plain_code_has_no_risks_and_categories_are_ordered() -> None:
     assert risks("def add(a, b):\n    return a + b\n") == {}
     everything = """
-        import jwt, hashlib, shutil, subprocess, threading
+        import jwt, hashlib, shutil, subprocess, threading, pickle, html
 
         def chaos(t, cur, path):
             jwt.decode(t, "k")
             hashlib.md5(b"x")
             cur.execute("DROP TABLE users")
             shutil.rmtree(path)
+            shutil.copyfileobj(t, path)
+            pickle.loads(t)
             subprocess.run(["ls"])
             threading.Thread(target=print).start()
+            html.escape(t)
             return charge_card(t)
     """
     found = risks(everything)

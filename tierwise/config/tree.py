@@ -51,7 +51,9 @@ class RoutingConfig:
             "rename": "budget",
             "explain": "mid",
             "review": "mid",
-            "design": "frontier",
+            # Design of plain code is mid; risk promotes it (below). An all-frontier design was
+            # a quarter of the spend at a twentieth of the actions (issue 10's replay).
+            "design": "mid",
         }
     )
     # Risk is action-aware: the tier a risky target is promoted to, per action (absent: none).
@@ -59,6 +61,11 @@ class RoutingConfig:
         factory=lambda: {"review": "frontier", "explain": "mid", "design": "frontier"}
     )
     demote_trivial: bool = True
+    # With a local tier configured, these actions send their low-stakes requests (no risk, under
+    # half of large_lines, not complex) to it; the answer's check escalates what it gets wrong.
+    local_first: list[str] = attrs.field(
+        factory=lambda: ["docstring", "rename", "explain", "review"]
+    )
     escalate_window_s: float = 900.0
     min_tier: str = "static"
     max_tier: str = "frontier"

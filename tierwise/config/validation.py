@@ -51,6 +51,11 @@ def _check_values(config: Config) -> list[str]:
                 problems.append(
                     f"routing.{table}.{action}: {tier!r} is not a tier ({', '.join(TIER_NAMES)})"
                 )
+    for action in config.routing.local_first:
+        if action not in ACTIONS:
+            problems.append(
+                f"routing.local_first: {action!r} is not an action; expected {', '.join(ACTIONS)}"
+            )
     for action in config.prompts:
         if action not in ACTIONS:
             problems.append(f"prompts.{action}: unknown action; expected {', '.join(ACTIONS)}")

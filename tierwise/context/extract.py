@@ -30,10 +30,12 @@ from tierwise.context.languages import (
     slice_span,
     split_lines,
 )
-from tierwise.core.code import CodeContext, Span, Target, budget_tokens
+from tierwise.core.code import CodeContext, Helper, Span, Target, budget_tokens
 from tierwise.core.errors import UsageError
 from tierwise.core.text import plural
 
+# Same-file definitions a target calls (and they call) that the routing signals look into.
+MAX_HELPERS = 12
 # Roots that reach other modules without an import (Rust paths).
 _PATH_ROOTS = frozenset({"crate", "super"})
 _LEADING_COMMENT = ("#", "//", "/*", "*", "--", ";")
@@ -374,10 +376,12 @@ def _build(
         self_names.update(definitions[i].self_names)
         owner = definitions[i].owner or owner
     callees: list[str] = []
+    called: list[int] = []
     for call in calls:
         found = _resolve(definitions, call.name, self_names, owner, _by_name(file))
         if found is None or _inside(definitions[found].span, span):
             continue
+        called.append(found)
         signature = definitions[found].signature.strip()
         if signature not in callees:
             callees.append(signature)
@@ -386,6 +390,7 @@ def _build(
         called_names=tuple(dict.fromkeys(c.name for c in calls)),
         cross_file_calls=_cross_file(file, calls),
         leading_comment="" if target.kind == "selection" else _leading(file, span.start_line),
+        helpers=_helpers(file, called, span),
     )
     items: list[tuple[str, str]] = []
     if enclosing:
@@ -394,6 +399,39 @@ def _build(
     items += [("callee", text) for text in callees]
     items += [("import", text) for text in imports_other]
     return _fit(context, items, budget, import_order=[i.text for i in parsed.imports])
+
+
+def _helpers(file: SourceFile, called: list[int], span: Span) -> tuple[Helper, ...]:
+    """The definitions the target calls, then the ones those call (two levels: enough for a
+    method that deletes through a helper of a helper), each once, the target's own excluded."""
+    definitions = file.parsed.definitions
+    seen: set[int] = set()
+    out: list[Helper] = []
+    level: list[tuple[int, str]] = [(index, "") for index in dict.fromkeys(called)]
+    for _depth in range(2):
+        following: list[tuple[int, str]] = []
+        for index, via in level:
+            definition = definitions[index]
+            if index in seen or _inside(definition.span, span) or len(out) >= MAX_HELPERS:
+                continue
+            if definition.kind == "class":
+                continue  # a class body is not what calling it runs
+            seen.add(index)
+            calls = [file.parsed.calls[i] for i in _in_span(file, "calls", definition.span)]
+            names = tuple(dict.fromkeys(c.name for c in calls))
+            text = slice_span(file.lines, definition.span)
+            out.append(Helper(definition.name, text, names, via))
+            for call in calls:
+                self_names = set(definition.self_names)
+                if definition.parent is not None:
+                    self_names.update(definitions[definition.parent].self_names)
+                found = _resolve(
+                    definitions, call.name, self_names, definition.owner, _by_name(file)
+                )
+                if found is not None and found not in seen:
+                    following.append((found, definition.name))
+        level = following
+    return tuple(out)
 
 
 def _inside(inner: Span, outer: Span) -> bool:

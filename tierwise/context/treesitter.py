@@ -205,6 +205,7 @@ class _Builder:
         left = assignment.child_by_field_name("left")
         if value is None or value.type not in _FUNCTION_VALUES or left is None:
             return []
+        name: tree_sitter.Node | None
         if left.type == "identifier":
             name = left
         elif left.type == "member_expression":

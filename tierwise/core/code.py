@@ -48,6 +48,18 @@ class Target:
 
 
 @attrs.frozen
+class Helper:
+    """A same-file definition the target calls (directly, or through one other helper): what
+    it does counts for routing (a two-line method can drop a table through one), though it is
+    never sent to the model."""
+
+    name: str
+    text: str
+    called_names: tuple[str, ...] = ()
+    via: str = ""  # the helper that calls this one, when it is a helper's helper
+
+
+@attrs.frozen
 class CodeContext:
     """The target plus what the model needs to understand it, fitted to a token budget."""
 
@@ -58,6 +70,7 @@ class CodeContext:
     enclosing: str | None = None  # e.g. the signature of the enclosing class
     cross_file_calls: int = 0  # calls to names imported from other modules
     leading_comment: str = ""  # comment lines directly above the target (inline directives)
+    helpers: tuple[Helper, ...] = ()  # same-file definitions it calls, for the routing signals
 
     def render(self) -> str:
         """The context block sent to the model (everything but the target itself)."""

@@ -30,6 +30,8 @@ class Policy:
     on_hard: str = "demote"
     # Per model tier: the most tokens of target plus context it is sent (tiers.*.context_tokens).
     context_tokens: dict[Tier, int] = attrs.field(factory=dict)
+    # Actions whose low-stakes requests go to the local tier when one is configured.
+    local_first: frozenset[Action] = frozenset()
 
     @classmethod
     def from_config(cls, config: Config) -> Policy:
@@ -51,6 +53,7 @@ class Policy:
             context_tokens={
                 Tier.parse(label): tier.context_tokens for label, tier in config.tiers.items()
             },
+            local_first=frozenset(Action(a) for a in r.local_first),
         )
 
     def base_tier(self, action: Action) -> Tier:

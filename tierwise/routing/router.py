@@ -8,9 +8,9 @@ from __future__ import annotations
 import attrs
 
 from tierwise.core.task import Action, Task
-from tierwise.core.text import plural
 from tierwise.core.tiers import Tier
 from tierwise.routing.policy import STATIC_ACTIONS, Policy
+from tierwise.routing.rules import RouteState, apply_rules
 from tierwise.routing.signals import Signals
 
 
@@ -47,18 +47,6 @@ class Availability:
         """The model that prices this tier: the first usable one, else the catalogue default."""
         chain = self.chains.get(tier)
         return chain[0] if chain else self.reference.get(tier)
-
-
-@attrs.frozen
-class RouteState:
-    """Session facts the router needs, passed in so that route() stays pure."""
-
-    sticky: Tier | None = None
-    repeats: int = 0  # earlier asks for the same target within the escalation window
-    spent_today: float = 0.0
-    spent_month: float = 0.0
-    local_only: bool = False  # the path is marked local-only in the privacy config
-    assume_available: bool = False  # plan/dry runs: route as if every tier were configured
 
 
 @attrs.frozen
@@ -117,66 +105,6 @@ def _tier_cost(tier: Tier, availability: Availability, tokens: TokenEstimate) ->
     return option.cost(tokens.input_tokens, tokens.output_tokens)
 
 
-def _rules(
-    task: Task, signals: Signals, policy: Policy, state: RouteState
-) -> tuple[Tier, list[str]]:
-    """The policy tier with a reason for every step, before availability and budget."""
-    action = task.action
-    reasons: list[str] = []
-    if task.tier is not None:
-        return task.tier, [f"requested tier {task.tier.label}"]
-    if signals.directive is not None:
-        try:
-            return Tier.parse(signals.directive), [
-                f"inline directive 'tierwise: {signals.directive}'"
-            ]
-        except Exception:
-            reasons.append(f"ignored inline directive 'tierwise: {signals.directive}' (not a tier)")
-    if state.sticky is not None:
-        return state.sticky, [*reasons, f"session tier {state.sticky.label}"]
-
-    tier = policy.base_tier(action)
-    reasons.append(f"{action.value} starts at {tier.label}")
-    risk_target = policy.risk_promotes_to.get(action)
-    evidence = "; ".join(hit.evidence for hit in signals.risks[:3])
-    if signals.risks and risk_target is not None and risk_target > tier:
-        tier = risk_target
-        reasons.append(evidence)
-    elif signals.risks:
-        reasons.append(f"{evidence} (low stakes for {action.value}: no promotion)")
-
-    t = policy.signals
-    low_stakes = action in (Action.DOCSTRING, Action.RENAME)
-    huge = signals.lines >= t.huge_lines or signals.cyclomatic >= 2 * t.complex_cyclomatic
-    big = (
-        signals.lines >= t.large_lines
-        or signals.cyclomatic >= t.complex_cyclomatic
-        or signals.nesting >= t.deep_nesting
-        or signals.cross_file_calls >= t.cross_file_calls
-    )
-    if (huge or (big and not low_stakes)) and tier < Tier.FRONTIER:
-        tier = tier.up()
-        reasons.append(
-            f"{plural(signals.lines, 'line')}, complexity {signals.cyclomatic}, nesting"
-            f" {signals.nesting}, {plural(signals.cross_file_calls, 'cross-file call')}"
-            f" → {tier.label}"
-        )
-    elif policy.demote_trivial and signals.trivial and not signals.risks and tier > Tier.LOCAL:
-        tier = tier.down()
-        reasons.append(f"trivial code ({plural(signals.lines, 'line')}) → {tier.label}")
-
-    if state.repeats > 0 and tier < Tier.FRONTIER:
-        before = tier
-        tier = Tier(min(tier + state.repeats, Tier.FRONTIER))
-        reasons.append(f"asked again within the window: escalated {before.label} → {tier.label}")
-
-    clamped = min(max(tier, policy.min_tier), policy.max_tier)
-    if clamped != tier:
-        reasons.append(f"clamped to {clamped.label} by routing.min_tier/max_tier")
-        tier = clamped
-    return tier, reasons
-
-
 def _fallback(
     tier: Tier, task: Task, availability: Availability, state: RouteState, policy: Policy
 ) -> tuple[Tier | None, str | None]:
@@ -211,7 +139,12 @@ def route(
 ) -> Decision:
     """Choose the tier and model chain for a task, with a reason for every step."""
     action = task.action
-    tier, reasons = _rules(task, signals, policy, state)
+    local_ready = (
+        not state.local_only
+        and (state.assume_available or availability.available(Tier.LOCAL, action))
+        and policy.context_tokens.get(Tier.LOCAL, 0) >= tokens.target_tokens
+    )
+    tier, reasons = apply_rules(task, signals, policy, state, local_ready)
     wanted = tier
     warnings: list[str] = []
     refused: str | None = None

@@ -1,0 +1,320 @@
+"""Risk evidence for the routing signals: which high-stakes categories a target touches, and why.
+
+Pure and lexical: the target is split into code, strings and comments once (context.lexer),
+and every rule reads those pieces. Choices that keep false positives down:
+- Calls are resolved through the imports ("run" bound by `from subprocess import run` is
+  subprocess.run). Generic method names (execute, query, delete) count only on a receiver that
+  looks like a database or file handle (cursor, conn, db, session, pool, objects, ...), so a JS
+  `Map.delete` or `RegExp.exec` is not a risk.
+- Identifiers are split into snake/camel words and matched as whole words: "author" is not
+  auth, "payload" is not pay, "tokenize" is not an auth token. Error type names (AuthError)
+  do not count: naming an error is not handling the thing.
+- Strings count for SQL only when they look like statements; docstrings and comments never
+  count, so "Delete stale rows" in a docstring is not data deletion.
+- Money words that are common outside payments (price, amount, total, fee, tax, ...) count only
+  next to a money marker (Decimal, quantize, currency, cents, or a currency code in a string).
+- Names are evidence too, because high-stakes code is often recognisable only by them: a
+  signature check that calls no crypto function (`verify_signature`, `secret_keys`), a
+  constant-time comparison written by hand (`safeStringCompare`), a deletion through a class's
+  SQL template (`self.sql_delete_table`), a method of a signing or locking class (the words of
+  the enclosing class count, as "a method of TimestampSigner").
+- Short wrappers are not low stakes: the same-file helpers a target calls (two levels deep,
+  context.extract) are checked too, and their evidence is reported "through" them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import attrs
+
+from tierwise.context.imports import import_bindings
+from tierwise.context.lexer import Lexed, lex
+from tierwise.core.code import CodeContext
+from tierwise.routing import vocabulary as v
+
+
+@attrs.frozen
+class RiskHit:
+    """One risk category with short, human-readable evidence ("calls jwt.decode")."""
+
+    category: str
+    evidence: str
+
+
+_MODULES = v.table("module")
+_EXACT = v.table("exact")
+_LAST = v.table("last")
+_WORD = v.table("word")
+_AMBIGUOUS_ROOTS = frozenset(v.table("ambiguous"))
+_DB_RECEIVERS = frozenset(v.table("receiver", "db"))
+_RECEIVER_RULES: tuple[tuple[frozenset[str], frozenset[str], str], ...] = (
+    (_DB_RECEIVERS, frozenset(v.table("method", "sql")), "sql"),
+    (
+        _DB_RECEIVERS | frozenset(v.table("receiver", "store")),
+        frozenset(v.table("method", "deletion")),
+        "deletion",
+    ),
+)
+_VERBS = frozenset(v.table("verb"))
+_OBJECTS = frozenset(v.table("object"))
+_MONEY_WORDS = frozenset(v.table("money", "amount"))
+_MONEY_MARKERS = frozenset(v.table("money", "marker"))
+_TEMPLATES = {
+    "auth": "handles auth data ({})",
+    "crypto": "does cryptography ({})",
+    "payments": "handles payments ({})",
+    "deserialization": "deserialises data ({})",
+    "concurrency": "locks or shares state ({})",
+    "validation": "validates or sanitises input ({})",
+    "filesystem": "guards or writes paths ({})",
+}
+_SEPARATOR = re.compile(r"\.|::|/")
+_ERROR_SUFFIXES = ("Error", "Exception", "Warning")
+_CONCURRENCY_TYPES = re.compile(
+    r"(?<![\w$])(?:R?Lock|Mutex|RwLock|(?:Bounded)?Semaphore|Condition|Barrier|WaitGroup|"
+    r"(?:Thread|Process)PoolExecutor|Atomic(?:Bool|Usize|Isize|U64|I64|U32|I32)|"
+    r"SharedArrayBuffer)(?![\w$])"
+)
+_CURRENCY_CODE = re.compile(r"\b(?:USD|EUR|GBP|JPY|CHF|CAD|AUD)\b|[€£¥]")
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_WORDS = re.compile(r"[A-Z]+(?![a-z])\d*|[A-Z]?[a-z]+\d*|\d+")
+_SQL_UPPER = re.compile(
+    r"\bSELECT\b[\s\S]+?\bFROM\b|\bINSERT\s+(?:OR\s+\w+\s+)?INTO\b|\bUPDATE\s+\S+\s+SET\b"
+    r"|\bDELETE\s+FROM\b|\b(?:CREATE|DROP|ALTER|TRUNCATE)\s+(?:TABLE|INDEX|VIEW|SCHEMA)\b"
+)
+_SQL_LOWER = re.compile(
+    r"\bselect\s+(?:\*|[\w.]+(?:\s*,\s*[\w.]+)+)\s+from\s+\w|\binsert\s+into\s+[\w.\"`]+\s*\("
+    r"|\bupdate\s+[\w.\"`]+\s+set\s+[\w.\"`]+\s*=|\bdelete\s+from\s+[\w.\"`]+\s+where\b"
+    r"|\b(?:drop|truncate)\s+table\b",
+    re.I,
+)
+_SQL_DESTRUCTIVE = re.compile(
+    r"\b(DELETE\s+FROM|DROP\s+(?:TABLE|SCHEMA)|TRUNCATE(?:\s+TABLE)?)\b", re.I
+)
+_GO_STATEMENT = re.compile(r"^[ \t]*go[ \t]+(?:func\b|[\w.]+\()", re.M)
+_WRITE_MODE = re.compile(r"[rb]?[wax]b?\+?|r\+b?|rb\+")
+_PARENT_DIR = re.compile(r"(?:^|[/\\])\.\.(?:[/\\]|$)")
+_UNDER_ROOT = re.compile(
+    r"\b(?:join|resolve|Join)\s*\(\s*(?:self\.|this\.|s\.)?_?"
+    r"(root|base_?dir|base|directory|dest(?:ination)?|upload_?dir|folder|path)\b"
+)
+_MIGRATION_PATH = re.compile(r"(?:^|[/\\])migrations[/\\]|[/\\]alembic[/\\]versions[/\\]")
+
+
+@functools.lru_cache(maxsize=8192)
+def words_of(identifier: str) -> tuple[str, ...]:
+    """The lower-cased snake/camel-case words of an identifier."""
+    return tuple(w.lower() for w in _WORDS.findall(identifier))
+
+
+@functools.lru_cache(maxsize=256)
+def _context_bindings(language: str, imports: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """What the context's imports bind: the same for every target of a file, so kept."""
+    return tuple(import_bindings(language, "\n".join(imports)))
+
+
+def find_risks(ctx: CodeContext, lexed: Lexed, text: str) -> dict[str, str]:
+    """category -> evidence for the target, its enclosing class and its same-file helpers."""
+    language = ctx.target.language
+    bindings = dict(_context_bindings(language, ctx.imports))
+    bindings.update(import_bindings(language, text))
+    found = _direct(ctx.called_names, lexed, bindings, ctx.target.path, ctx.target.name, True)
+    for category, evidence in _enclosing(ctx.enclosing, ctx.target.name).items():
+        found.setdefault(category, evidence)
+    for helper in ctx.helpers:
+        if len(found) == len(v.RISK_CATEGORIES):
+            break
+        path = f"{helper.via} → {helper.name}" if helper.via else helper.name
+        inner = _direct(helper.called_names, lex(language, helper.text), bindings, "", "", False)
+        for category, evidence in inner.items():
+            found.setdefault(category, f"through {path}: {evidence}")
+    return found
+
+
+def _classify(plain: str, resolved: bool) -> str | None:
+    """The risk category of a qualified call or reference, if any."""
+    category = _EXACT.get(plain)
+    if category is not None:
+        return category
+    parts = _SEPARATOR.split(plain)
+    if resolved or parts[0] not in _AMBIGUOUS_ROOTS:
+        category = _MODULES.get(plain)
+        for separator in _SEPARATOR.finditer(plain):
+            category = category or _MODULES.get(plain[: separator.start()])
+        if category is not None:
+            return category
+    if len(parts) >= 2:
+        for receivers, methods, rule_category in _RECEIVER_RULES:
+            if parts[-1] in methods and parts[-2] in receivers:
+                return rule_category
+    return _LAST.get(parts[-1])
+
+
+def _direct(
+    called_names: tuple[str, ...],
+    lexed: Lexed,
+    bindings: dict[str, str],
+    path: str,
+    name: str,
+    mentions: bool,
+) -> dict[str, str]:
+    """The evidence in one piece of code (a target or a helper). `mentions`: imported names
+    the code only mentions (a type in an annotation) count too, for the target, not helpers."""
+    found: dict[str, str] = {}
+    for called in called_names:
+        root = _IDENT.match(called)
+        resolved = root is not None and root.group(0) in bindings
+        if root is not None and resolved:
+            called = bindings[root.group(0)] + called[root.end() :]
+        category = _classify(called.replace("()", "").replace("[]", ""), resolved)
+        if category is not None:
+            evidence = f"{'uses' if category == 'concurrency' else 'calls'} {called}"
+            if len(evidence) < len(found.get(category, evidence + " ")):
+                found[category] = evidence  # the shortest call reads best
+    code = lexed.code
+    for qualified in _used_origins(code, bindings) if mentions else ():
+        category = _classify(qualified, True)
+        if category is not None:
+            found.setdefault(category, f"uses {qualified}")
+    identifiers = [
+        i for i in dict.fromkeys(_IDENT.findall(code)) if not i.endswith(_ERROR_SUFFIXES)
+    ]
+    _names(found, identifiers, name, called_names)
+    _money(found, identifiers, lexed.strings)
+    _strings(found, lexed.strings, called_names, path)
+    _code_shapes(found, code)
+    return found
+
+
+def _names(
+    found: dict[str, str], identifiers: list[str], name: str, calls: tuple[str, ...]
+) -> None:
+    """The name rules: words, compounds, safe comparisons and path guards, deletions, SQL
+    names and the loaders of unsafe deserialisation."""
+    for identifier in identifiers:
+        words = words_of(identifier)
+        if not words:
+            continue
+        squashed = "".join(words)
+        for word in words:
+            category = _WORD.get(word)
+            if category is not None and category not in found:
+                found[category] = _TEMPLATES[category].format(identifier)
+        for category, compounds in v.COMPOUNDS:
+            if (
+                category not in found
+                and any(c in squashed for c in compounds)  # a cheap test first
+                and any(squashed == c or _joins(words, c) for c in compounds)
+            ):
+                found[category] = _TEMPLATES[category].format(identifier)
+        bag = set(words)
+        if "crypto" not in found and bag & v.SAFE_WORDS and bag & v.COMPARE_WORDS:
+            found["crypto"] = f"compares in constant time ({identifier})"
+        if "filesystem" not in found and bag & {"safe", "secure"} and bag & v.PATH_WORDS:
+            found["filesystem"] = f"guards paths ({identifier})"
+        if "deletion" not in found and bag & _VERBS and bag & _OBJECTS:
+            found["deletion"] = f"deletes data ({identifier})"
+        if "sql" not in found and "sql" in bag:
+            found["sql"] = f"builds SQL ({identifier})"
+        unsafe = "unsafe" in bag or {"full", "loader"} <= bag or {"full", "load"} <= bag
+        if "deserialization" not in found and unsafe and bag & v.LOADER_WORDS:
+            found["deserialization"] = f"deserialises data ({identifier})"
+    if "deserialization" not in found and name in v.LOAD_FUNCTIONS:
+        loader = next((i for i in identifiers if "loader" in words_of(i)), None)
+        if loader is not None:
+            found["deserialization"] = f"loads objects with a {loader}"
+
+
+def _joins(words: tuple[str, ...], compound: str) -> bool:
+    """Whether adjacent words spell the compound ("log", "out" -> "logout")."""
+    return any("".join(words[i : i + 2]) == compound for i in range(len(words) - 1))
+
+
+def _money(found: dict[str, str], identifiers: list[str], strings: tuple[str, ...]) -> None:
+    if "payments" in found:
+        return
+    amount = next((i for i in identifiers if set(words_of(i)) & _MONEY_WORDS), None)
+    marker = next((i for i in identifiers if set(words_of(i)) & _MONEY_MARKERS), None)
+    currency = next((m for s in strings for m in _CURRENCY_CODE.findall(s)), None)
+    marker = marker or (f'"{currency}"' if currency else None)
+    if amount is not None and marker is not None:
+        detail = amount if amount == marker else f"{amount} with {marker}"
+        found["payments"] = f"handles money ({detail})"
+
+
+def _strings(
+    found: dict[str, str], strings: tuple[str, ...], calls: tuple[str, ...], path: str
+) -> None:
+    """SQL statements, destructive ones, write modes of open() and '..' path segments."""
+    for literal in strings:
+        if _SQL_UPPER.search(literal) or _SQL_LOWER.search(literal):
+            found.setdefault("sql", "builds SQL")
+            destructive = _SQL_DESTRUCTIVE.search(literal)
+            if destructive:
+                statement = re.sub(r"\s+", " ", destructive.group(1)).upper()
+                found.setdefault("deletion", f"runs {statement}")
+        if "filesystem" not in found and _PARENT_DIR.search(literal):
+            found["filesystem"] = "checks paths for '..'"
+    if "filesystem" not in found and any(c in ("open", "io.open", "os.fdopen") for c in calls):
+        mode = next((s for s in strings if _WRITE_MODE.fullmatch(s)), None)
+        if mode is not None:
+            found["filesystem"] = f"opens a file for writing ({mode!r})"
+    if "sql" not in found and path and _MIGRATION_PATH.search(path):
+        found["sql"] = "is a database migration"
+
+
+def _code_shapes(found: dict[str, str], code: str) -> None:
+    """Concurrency types and goroutines, and paths joined under a root directory."""
+    if "concurrency" not in found:
+        typed = _CONCURRENCY_TYPES.search(code)
+        if _GO_STATEMENT.search(code):
+            found["concurrency"] = "starts goroutines"
+        elif typed is not None:
+            found["concurrency"] = f"uses {typed.group(0)}"
+    if "filesystem" not in found:
+        joined = _UNDER_ROOT.search(code)
+        if joined is not None:
+            found["filesystem"] = f"joins paths under {joined.group(1)}"
+
+
+_CLASS_CATEGORIES = frozenset(
+    {"auth", "crypto", "payments", "concurrency", "deserialization", "validation"}
+)
+
+
+def _enclosing(enclosing: str | None, name: str) -> dict[str, str]:
+    """The words of the enclosing classes' names: a method of a signer signs, and a `delete`
+    of a QuerySet or a file store deletes data."""
+    found: dict[str, str] = {}
+    deletes = bool(words_of(name)) and set(words_of(name)) <= _VERBS
+    for line in (enclosing or "").split("\n"):
+        match = re.match(r"\s*(?:class|type|struct|impl|interface)\s+([A-Za-z_$][\w$]*)", line)
+        if match is None or match.group(1).endswith(_ERROR_SUFFIXES):
+            continue
+        owner = match.group(1)
+        for word in words_of(owner):
+            category = _WORD.get(word)
+            if category in _CLASS_CATEGORIES and category not in found:
+                found[category] = f"a method of {owner} ({word})"
+        if deletes and "deletion" not in found and set(words_of(owner)) & _OBJECTS:
+            found["deletion"] = f"{name} of {owner}"
+    return found
+
+
+def _used_origins(code: str, bindings: dict[str, str]) -> list[str]:
+    """Qualified names of imported things the code mentions ("threading.Lock"), errors aside."""
+    if not bindings:
+        return []
+    names = "|".join(re.escape(n) for n in sorted(bindings, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w$.])(?:{names})(?:\s*(?:\.|::)\s*[A-Za-z_$][\w$]*)?(?![\w$])")
+    found: set[str] = set()
+    for mention in set(pattern.findall(code)):
+        root = _IDENT.match(mention)
+        if root is None:
+            continue
+        qualified = bindings[root.group(0)] + "".join(mention[root.end() :].split())
+        if not qualified.endswith(_ERROR_SUFFIXES):
+            found.add(qualified)
+    return sorted(found)

@@ -1,0 +1,112 @@
+"""The policy's rules, in order: override, directive, sticky tier, base tier, risk, size,
+trivial code, local-first, repeats, clamp. Pure: `route()` calls them before availability,
+privacy and the budget move the tier."""
+
+from __future__ import annotations
+
+import attrs
+
+from tierwise.core.task import Action, Task
+from tierwise.core.text import plural
+from tierwise.core.tiers import Tier
+from tierwise.routing.policy import Policy
+from tierwise.routing.signals import Signals
+
+
+@attrs.frozen
+class RouteState:
+    """Session facts the router needs, passed in so that route() stays pure."""
+
+    sticky: Tier | None = None
+    repeats: int = 0  # earlier asks for the same target within the escalation window
+    spent_today: float = 0.0
+    spent_month: float = 0.0
+    local_only: bool = False  # the path is marked local-only in the privacy config
+    assume_available: bool = False  # plan/dry runs: route as if every tier were configured
+
+
+def size_class(signals: Signals, policy: Policy) -> str:
+    """ "huge", "big" or "" for a target's size and complexity (the thresholds in
+    routing.signals): complexity alone promotes only at twice its threshold, because a short
+    function with many branches is still a short read."""
+    t = policy.signals
+    if signals.lines >= t.huge_lines or signals.cyclomatic >= 2 * t.complex_cyclomatic:
+        return "huge"
+    if (
+        signals.lines >= t.large_lines
+        or (signals.cyclomatic >= t.complex_cyclomatic and signals.lines >= t.large_lines // 2)
+        or (signals.nesting >= t.deep_nesting and signals.lines >= t.large_lines // 2)
+        or signals.cross_file_calls >= t.cross_file_calls
+    ):
+        return "big"
+    return ""
+
+
+def apply_rules(
+    task: Task, signals: Signals, policy: Policy, state: RouteState, local_ready: bool = False
+) -> tuple[Tier, list[str]]:
+    """The policy tier with a reason for every step, before availability and budget."""
+    action = task.action
+    reasons: list[str] = []
+    if task.tier is not None:
+        return task.tier, [f"requested tier {task.tier.label}"]
+    if signals.directive is not None:
+        try:
+            return Tier.parse(signals.directive), [
+                f"inline directive 'tierwise: {signals.directive}'"
+            ]
+        except Exception:
+            reasons.append(f"ignored inline directive 'tierwise: {signals.directive}' (not a tier)")
+    if state.sticky is not None:
+        return state.sticky, [*reasons, f"session tier {state.sticky.label}"]
+
+    tier = policy.base_tier(action)
+    reasons.append(f"{action.value} starts at {tier.label}")
+    risk_target = policy.risk_promotes_to.get(action)
+    evidence = "; ".join(hit.evidence for hit in signals.risks[:3])
+    if signals.risks and signals.test_code:
+        reasons.append(f"{evidence} (test code: no promotion)")
+    elif signals.risks and risk_target is not None and risk_target > tier:
+        tier = risk_target
+        reasons.append(evidence)
+    elif signals.risks:
+        reasons.append(f"{evidence} (low stakes for {action.value}: no promotion)")
+
+    low_stakes = action in (Action.DOCSTRING, Action.RENAME)
+    size = size_class(signals, policy)
+    if (size == "huge" or (size == "big" and not low_stakes)) and tier < Tier.FRONTIER:
+        tier = tier.up()
+        reasons.append(
+            f"{plural(signals.lines, 'line')}, complexity {signals.cyclomatic}, nesting"
+            f" {signals.nesting}, {plural(signals.cross_file_calls, 'cross-file call')}"
+            f" → {tier.label}"
+        )
+    elif policy.demote_trivial and signals.trivial and not signals.risks and tier > Tier.LOCAL:
+        tier = tier.down()
+        reasons.append(f"trivial code ({plural(signals.lines, 'line')}) → {tier.label}")
+    if (
+        local_ready
+        and tier > Tier.LOCAL
+        and action in policy.local_first
+        and not signals.risks
+        and not size
+        and signals.lines < policy.signals.large_lines // 2
+        and signals.cyclomatic < policy.signals.complex_cyclomatic
+        and signals.nesting < policy.signals.deep_nesting
+    ):
+        tier = Tier.LOCAL
+        reasons.append(
+            f"low-stakes code ({plural(signals.lines, 'line')}, no risk) and a local tier"
+            " is configured → local"
+        )
+
+    if state.repeats > 0 and tier < Tier.FRONTIER:
+        before = tier
+        tier = Tier(min(tier + state.repeats, Tier.FRONTIER))
+        reasons.append(f"asked again within the window: escalated {before.label} → {tier.label}")
+
+    clamped = min(max(tier, policy.min_tier), policy.max_tier)
+    if clamped != tier:
+        reasons.append(f"clamped to {clamped.label} by routing.min_tier/max_tier")
+        tier = clamped
+    return tier, reasons
