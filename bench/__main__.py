@@ -1,4 +1,5 @@
-"""Every benchmark in one command: `python -m bench` (under 10 minutes on 2 cores).
+"""Every benchmark in one command: `python -m bench` (under 10 minutes on 2 cores, plus the cost
+replay's own few minutes).
 
 Each script runs in its own process, one after the other, and prints its tables; the figures
 in docs/benchmarks.md come from this command. `--quick` shortens every script (a smoke run).
@@ -22,6 +23,7 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
     ("bench.hostile", [], ["--quick"]),
     ("bench.routing", ["--repeat", "300"], ["--repeat", "20"]),
     ("bench.cache", ["--repeat", "300"], ["--repeat", "20"]),
+    ("bench.replay", [], ["--limit", "60", "--lifetime", "server"]),
 ]
 
 

@@ -190,7 +190,7 @@ class _Exchange:
         read = write = 0
         if self.fake.cache_read_tokens is not None:
             read = min(self.fake.cache_read_tokens, total)
-        elif prefix:
+        elif prefix and tokens(prefix) >= self.fake.min_cache_tokens(self.fmt.model):
             if self.fake._seen_prefix(prefix):
                 read = tokens(prefix)
             else:
@@ -292,6 +292,9 @@ class FakeProvider:
         # None: simulate a prompt cache (first sight of a prefix writes it, later ones read it);
         # an int: report that many cache-read tokens on every request.
         self.cache_read_tokens: int | None = None
+        # The shortest prefix a simulated prompt cache holds, per model (the real APIs cache
+        # nothing shorter: 1,024 to 4,096 tokens by model); 0 caches any prefix.
+        self.min_cache_tokens: Callable[[str], int] = lambda _model: 0
         # True: behave like a compatible server that ignores stream_options.include_usage.
         self.ignore_include_usage = False
         self.disconnected = threading.Event()

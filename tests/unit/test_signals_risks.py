@@ -323,3 +323,18 @@ def test_plain_code_has_no_risks_and_categories_are_ordered() -> None:
     found = risks(everything)
     assert list(found) == list(RISK_CATEGORIES)
     assert found["deletion"] == "calls shutil.rmtree"
+
+
+def test_a_definition_named_like_a_risky_call_is_that_call() -> None:
+    """A copy of passlib's pure-Python `consteq` in a file without its original's imports
+    (the cost replay's copies across files) is still a constant-time comparison."""
+    found = risks(
+        """
+        def consteq(left, right):
+            result = 0 if len(left) == len(right) else 1
+            for l, r in zip(left, right):
+                result |= ord(l) ^ ord(r)
+            return result == 0
+        """
+    )
+    assert found == {"crypto": "is named consteq (a crypto call)"}

@@ -121,6 +121,11 @@ def find_risks(ctx: CodeContext, lexed: Lexed, text: str) -> dict[str, str]:
     bindings = dict(_context_bindings(language, ctx.imports))
     bindings.update(import_bindings(language, text))
     found = _direct(ctx.called_names, lexed, bindings, ctx.target.path, ctx.target.name, True)
+    # A definition named like a risky call is that call: a copy of `consteq` pasted into a
+    # file without the imports its original leaned on is still a constant-time comparison.
+    named = _LAST.get(ctx.target.name)
+    if named is not None:
+        found.setdefault(named, f"is named {ctx.target.name} (a {named} call)")
     for category, evidence in _enclosing(ctx.enclosing, ctx.target.name).items():
         found.setdefault(category, evidence)
     for helper in ctx.helpers:

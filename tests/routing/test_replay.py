@@ -1,0 +1,56 @@
+"""The cost replay in CI: the first actions of bench/replay.jsonl through the real engine and
+the provider fakes, checking behaviour only (no timings, no dollar targets): the savings
+ordering of the configurations, and that no labelled high-stakes request is routed below
+frontier. `python -m bench.replay` measures the whole workload (docs/routing.md)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bench.replay import SETUPS, Summary, load_workload, replay, summarise
+
+ACTIONS = 110  # enough for re-runs, a moved function and labelled high-stakes reviews
+NAMES = ("all-frontier", "routed, no cache", "routed + cache", "the same with a local tier")
+
+
+@pytest.fixture(scope="module")
+def summaries() -> dict[str, Summary]:
+    """The chosen setups, one long-lived engine each, as the server runs."""
+    workload = load_workload(ACTIONS)
+    out = {}
+    for setup in SETUPS:
+        if setup.name in NAMES:
+            rows = asyncio.run(replay(workload, setup, "server"))
+            out[setup.name] = summarise(setup, "server", rows, 0.0)
+    return out
+
+
+def test_the_slice_holds_what_the_checks_need() -> None:
+    workload = load_workload(ACTIONS)
+    assert sum(e["stakes"] == "high" for e in workload) >= 10
+    assert {e["kind"] for e in workload} >= {"first", "rerun"}
+    assert {e["action"] for e in workload} == {"docstring", "rename", "explain", "review", "design"}
+
+
+def test_every_action_is_answered(summaries: dict[str, Summary]) -> None:
+    for s in summaries.values():
+        assert s.actions == ACTIONS and not s.failed, (s.setup.name, s.failed)
+
+
+def test_routing_then_the_cache_then_a_local_tier_each_cost_less(
+    summaries: dict[str, Summary],
+) -> None:
+    costs = [summaries[name].cost for name in NAMES]
+    assert costs[0] > costs[1] >= costs[2] > costs[3] >= 0.0, costs
+    assert summaries["routed + cache"].hit_rate > 0.0
+    assert summaries["routed, no cache"].hit_rate == 0.0
+
+
+def test_no_labelled_high_stakes_request_is_routed_below_frontier(
+    summaries: dict[str, Summary],
+) -> None:
+    for name in NAMES[1:]:
+        s = summaries[name]
+        assert s.high >= 10 and not s.high_below, (name, s.high_below)
