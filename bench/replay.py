@@ -361,19 +361,20 @@ def table(summaries: list[Summary]) -> str:
     lines: list[str] = []
     for lifetime in dict.fromkeys(s.lifetime for s in summaries):
         rows = [s for s in summaries if s.lifetime == lifetime]
-        baseline = next(s.cost for s in rows if s.setup.name == "all-frontier")
+        # A slice of the setups without all-frontier has no baseline: no savings column.
+        baseline = next((s.cost for s in rows if s.setup.name == "all-frontier"), 0.0)
         how = "one long-lived engine" if lifetime == "server" else "an engine per action"
         lines += [
             f"\n{lifetime} ({how}), {rows[0].actions} actions",
             "",
             "| configuration | $ | saved vs all-frontier | cache hit rate | input tokens/request "
-            "(whole file) | high-stakes on frontier | failed |",
+            "(whole file) | high-stakes on frontier | refused |",
             "|---|---|---|---|---|---|---|",
         ]
         for s in rows:
-            saved = 1 - s.cost / baseline if baseline else 0.0
+            saved = f"{1 - s.cost / baseline:.1%}" if baseline else "-"
             lines.append(
-                f"| {s.setup.name} | {s.cost:.4f} | {saved:.1%} | {s.hit_rate:.1%} | "
+                f"| {s.setup.name} | {s.cost:.4f} | {saved} | {s.hit_rate:.1%} | "
                 f"{s.input_per_request:,.0f} ({s.file_per_request:,.0f}) | "
                 f"{s.high_on_frontier}/{s.high} | {len(s.failed)} |"
             )
@@ -403,7 +404,7 @@ def main() -> None:
         for miss in s.high_below if routed else ():
             print(f"  below frontier ({s.lifetime}, {s.setup.name}): {miss}")
         for failure in s.failed:
-            print(f"  failed ({s.lifetime}, {s.setup.name}): {failure}")
+            print(f"  refused ({s.lifetime}, {s.setup.name}): {failure}")
         if routed and s.cost:
             top = ", ".join(f"{k} ${v:.3f} ({v / s.cost:.0%})" for k, v in s.spend.items() if v)
             print(f"  spend ({s.lifetime}, {s.setup.name}): {top}")
