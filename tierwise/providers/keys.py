@@ -48,9 +48,12 @@ def api_key(name: str, config: ProviderConfig) -> str:
 
 
 def scrub(text: str, config: ProviderConfig) -> str:
-    """Remove the provider's key from text that came back from a server, should it echo it."""
+    """Remove the provider's key, and every key of the environment, from text that came back
+    from a server, should it echo one: a local server has no key of its own, yet its errors
+    reach the ledger and the editor like any other (routing sends plain code to it)."""
     key = os.environ.get(config.api_key_env, "").strip() if config.api_key_env else ""
-    return text.replace(key, "[key]") if len(key) >= 4 else text
+    text = text.replace(key, "[key]") if len(key) >= 4 else text
+    return scrub_environment_keys(text)
 
 
 # Environment variables whose values are keys by their name (ANTHROPIC_API_KEY, GITHUB_TOKEN,
