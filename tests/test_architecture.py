@@ -57,7 +57,8 @@ INNER: dict[str, list[list[str]]] = {
         ["pool"],
     ],
     "tierwise.engine": [
-        ["asks", "outcome", "pricing", "memo"],
+        ["asks", "outcome", "pricing", "memo", "team"],
+        ["sharing"],
         ["stores", "answers"],
         ["execution"],
         ["engine"],

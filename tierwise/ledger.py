@@ -89,6 +89,7 @@ class LedgerRow:
     target: str = ""  # Ledger.target_id of the target: repeats are found by it, never by path
     applied: bool | None = None  # for edits: applied (True) or not (False); None otherwise
     wanted_tier: str = ""  # the tier the routing rules chose; `tier` below it is a downgrade
+    shared: bool = False  # a cache hit served by the team's shared cache (L2), waited for or not
 
 
 def _m001_requests(con: sqlite3.Connection) -> None:
@@ -135,12 +136,18 @@ def _m004_wanted_tier(con: sqlite3.Connection) -> None:
     con.execute("ALTER TABLE requests ADD COLUMN wanted_tier TEXT NOT NULL DEFAULT ''")
 
 
+def _m005_shared(con: sqlite3.Connection) -> None:
+    """Whether a cache hit came from the team's shared cache (L2) rather than this machine's."""
+    con.execute("ALTER TABLE requests ADD COLUMN shared INTEGER NOT NULL DEFAULT 0")
+
+
 # Append-only: applied in order, each exactly once per database.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m001_requests,
     _m002_indexes,
     _m003_target_and_applied,
     _m004_wanted_tier,
+    _m005_shared,
 )
 
 COLUMNS = (
@@ -166,12 +173,14 @@ COLUMNS = (
     "target",
     "applied",
     "wanted_tier",
+    "shared",
 )
 _SERVED = "outcome IN ('ok', 'declined', 'apply_failed')"
 _RANK = "(CASE {0} " + " ".join(f"WHEN '{t.label}' THEN {int(t)}" for t in Tier) + " ELSE -1 END)"
 _DOWNGRADE = f"({_SERVED} AND {_RANK.format('tier')} < {_RANK.format('wanted_tier')})"
 # requests (served), refused, failed, spent, served spend, baseline, downgrade savings,
-# cache hits, answers a model tier served (the hit rate's base), saved by the cache.
+# cache hits, answers a model tier served (the hit rate's base), saved by the cache, hits from
+# the shared cache.
 _AGGREGATES = (
     f"COALESCE(SUM({_SERVED}), 0), COALESCE(SUM(outcome = 'refused'), 0),"
     " COALESCE(SUM(outcome IN ('error', 'cancelled')), 0), COALESCE(SUM(cost_usd), 0),"
@@ -180,7 +189,8 @@ _AGGREGATES = (
     f" COALESCE(SUM(CASE WHEN {_DOWNGRADE} THEN baseline_usd - cost_usd ELSE 0 END), 0),"
     f" COALESCE(SUM({_SERVED} AND cache_hit), 0),"
     f" COALESCE(SUM({_SERVED} AND tier != 'static'), 0),"
-    " COALESCE(SUM(saved_usd), 0)"
+    " COALESCE(SUM(saved_usd), 0),"
+    f" COALESCE(SUM({_SERVED} AND cache_hit AND shared), 0)"
 )
 _INSERT = f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
@@ -379,7 +389,8 @@ class Ledger:
 
 
 def _as_totals(row: Sequence[Any]) -> dict[str, Any]:
-    served, refused, failed, cost, served_cost, baseline, downgrade, hits, answered, saved = row
+    served, refused, failed, cost, served_cost, baseline, downgrade, hits, answered = row[:9]
+    saved, shared_hits = row[9], row[10]
     savings = float(baseline) - float(served_cost)
     return {
         "requests": int(served),
@@ -394,6 +405,7 @@ def _as_totals(row: Sequence[Any]) -> dict[str, Any]:
         "model_answers": int(answered),
         "hit_rate": int(hits) / int(answered) if answered else 0.0,
         "cache_saved_usd": float(saved),
+        "shared_hits": int(shared_hits),
     }
 
 
@@ -434,6 +446,7 @@ def _values(row: LedgerRow) -> tuple[Any, ...]:
         row.target,
         None if row.applied is None else int(row.applied),
         row.wanted_tier,
+        int(row.shared),
     )
 
 

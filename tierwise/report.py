@@ -310,6 +310,8 @@ def stats_text(stats: dict[str, Any]) -> str:
             )
     if "cache" in stats:
         out.append(cache_text(stats["cache"], with_rate=False))
+    if "team" in stats:
+        out.append(team_text(stats["team"]))
     return "\n".join(out) or "no requests recorded yet"
 
 
@@ -321,15 +323,73 @@ def _rank(tier: str) -> int:
 
 
 def cache_text(stats: dict[str, Any], *, with_rate: bool = True) -> str:
-    """Cache statistics for a terminal: counters of cache lookups since it was last cleared."""
+    """Cache statistics for a terminal: counters of cache lookups since it was last cleared,
+    with the hits per level (L1 this machine, L2 the team's shared cache) when L2 is used."""
     total = stats["hits"] + stats["misses"]
     rate = f" ({stats['hits'] / total:.0%} of lookups)" if with_rate and total else ""
-    return (
+    shared = stats.get("shared") or {}
+    l2_hits = int(shared.get("shared_hits", 0))
+    levels = f" (L1 {stats['hits'] - l2_hits}, L2 {l2_hits})" if "shared_cache" in stats else ""
+    lines = [
         f"cache: {plural(stats['entries'], 'answer')}, {stats['size_bytes'] / 1024:.0f} KiB"
-        f" in {stats['directory']}\n"
-        f"       lookups since it was last cleared: {plural(stats['hits'], 'hit')},"
-        f" {plural(stats['misses'], 'miss', 'misses')}{rate}; saved {usd(stats['saved_usd'])}"
-    )
+        f" in {stats['directory']}",
+        f"       lookups since it was last cleared: {plural(stats['hits'], 'hit')}{levels},"
+        f" {plural(stats['misses'], 'miss', 'misses')}{rate}; saved {usd(stats['saved_usd'])}",
+    ]
+    l2 = stats.get("shared_cache")
+    if l2 is not None:
+        where = f"{l2['url']} (team {l2['team']})"
+        if not l2["enabled"]:
+            lines.append(f"shared cache: {where}: off: {l2['error']}")
+        elif not l2["reachable"]:
+            lines.append(f"shared cache: {where}: unreachable: {l2['error']}")
+        else:
+            lines.append(
+                f"shared cache: {where}: {plural(l2['answers'], 'answer')},"
+                f" {plural(l2['locks'], 'lock')}, {plural(l2['spend_days'], 'day')} of spend"
+                f" counters; entries expire after {l2['ttl_days']:g} days"
+            )
+        refused = {
+            "a wrong MAC": shared.get("shared_mac_failures", 0),
+            "not our JSON": shared.get("shared_invalid", 0),
+            "over the size cap": shared.get("shared_too_large", 0),
+        }
+        if any(refused.values()):
+            lines.append(
+                "       refused here (never used): "
+                + ", ".join(f"{int(n)} with {why}" for why, n in refused.items() if n)
+            )
+    return "\n".join(lines)
+
+
+def team_text(team: dict[str, Any]) -> str:
+    """The team's spend today from the shared cache's counters (stats --team)."""
+    if not team["reachable"]:
+        return f"team {team['namespace']}: the shared cache did not answer ({team['error']})"
+    today = team["today"]
+    out = [
+        f"team {team['namespace']} today (UTC): {plural(today['requests'], 'request')} served"
+        f" · spent {usd(today['cost_usd'])} · saved {usd(today['savings_usd'])} against"
+        f" all-frontier · {plural(today['cache_hits'], 'cache hit')}"
+        f" ({today['shared_hits']} from teammates' answers)"
+    ]
+    for dimension in ("user", "action", "tier"):
+        rows = today[f"by_{dimension}"].items()
+        if dimension == "tier":
+            rows = sorted(rows, key=lambda kv: _rank(kv[0]))
+        for name, row in rows:
+            out.append(
+                f"  {dimension:<6} {name:<14} {plural(row['requests'], 'request'):>12}"
+                f"  {usd(row['cost_usd']):>9}  saved {usd(row['savings_usd'])}"
+            )
+    budget = team["budget"]
+    if budget["daily_usd"]:
+        known = f" ({budget['as_of']})" if budget["as_of"] else ""
+        out.append(
+            f"  team budget: {usd(budget['spent_today_usd'])} of {usd(budget['daily_usd'])}"
+            f" today ({budget['mode']}){known}"
+        )
+    return "\n".join(out)
 
 
 def doctor_text(checks: list[dict[str, Any]]) -> str:

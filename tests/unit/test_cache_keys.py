@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tierwise.cache.keys import cache_key, digest, normalise
+from tierwise.cache.keys import KEY_VERSION, cache_key, digest, normalise
 
 PY_BASE = '''\
 def total(items, rate):
@@ -298,19 +298,23 @@ def test_unknown_language_collapses_whitespace_but_keeps_comments() -> None:
 
 
 KEY_FIELDS: dict[str, object] = {
+    "namespace": "acme-payments",
     "action": "review",
     "prompt_version": "3",
     "model": "anthropic:claude-sonnet-4-6",
-    "tier": "mid",
+    "params": {"max_output_tokens": 3000, "temperature": 0.0},
+    "language": "python",
     "normalised_target": "def f ( ) : pass",
     "context_digest": digest("imports"),
     "options": {"style": "google", "candidates": "3"},
 }
 KEY_CHANGES: dict[str, object] = {
+    "namespace": "acme-billing",
     "action": "explain",
     "prompt_version": "4",
-    "model": "openai:gpt-4.1",
-    "tier": "frontier",
+    "model": "anthropic:claude-haiku-4-5",
+    "params": {"max_output_tokens": 2048, "temperature": 0.0},
+    "language": "javascript",
     "normalised_target": "def g ( ) : pass",
     "context_digest": digest("imports!"),
     "options": {"style": "numpy", "candidates": "3"},
@@ -322,16 +326,40 @@ def key(**changes: Any) -> str:
     return cache_key(**fields)
 
 
-def test_key_is_a_stable_sha256_hex_independent_of_option_order() -> None:
+def test_key_is_namespaced_versioned_and_independent_of_dict_order() -> None:
+    """`tierwise:v{N}:{namespace}:{action}:{sha256}`, the same whatever order the dicts are in."""
     first = key()
-    assert len(first) == 64 and int(first, 16) >= 0
+    prefix, _, hexdigest = first.rpartition(":")
+    assert prefix == f"tierwise:v{KEY_VERSION}:acme-payments:review"
+    assert len(hexdigest) == 64 and int(hexdigest, 16) >= 0
     assert key() == first
     assert key(options={"candidates": "3", "style": "google"}) == first
+    assert key(params={"temperature": 0.0, "max_output_tokens": 3000}) == first
+    assert key(params={"temperature": 0, "max_output_tokens": 3000.0}) == first  # same numbers
 
 
 @pytest.mark.parametrize("field", sorted(KEY_CHANGES))
 def test_key_changes_with_every_field(field: str) -> None:
     assert key(**{field: KEY_CHANGES[field]}) != key()
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "openai:claude-sonnet-4-6",  # the same model id on another provider
+        "anthropic:claude-sonnet-4-5",  # a near-identical model id
+        "anthropic:claude-sonnet-4-6-20260101",
+    ],
+)
+def test_the_concrete_provider_and_model_are_part_of_the_key(model: str) -> None:
+    """An answer is a model's answer: another provider or model id never shares its key."""
+    assert key(model=model) != key()
+
+
+def test_every_generation_parameter_counts() -> None:
+    assert key(params={"max_output_tokens": 3000, "temperature": 0.7}) != key()
+    assert key(params={"max_output_tokens": 3000}) != key()
+    assert key(params={"max_output_tokens": 3000, "temperature": 0.0, "top_p": 1}) != key()
 
 
 def test_key_changes_when_an_option_is_added_or_removed() -> None:
@@ -342,6 +370,17 @@ def test_key_changes_when_an_option_is_added_or_removed() -> None:
 def test_fields_cannot_bleed_into_each_other() -> None:
     # Moving text from one field to its neighbour must not give the same key.
     assert key(action="review", prompt_version="3") != key(action="review3", prompt_version="")
+    assert key(options={"style": "google", "candidates": "3"}) != key(
+        options={"style": "google,candidates=3"}
+    )
+
+
+@pytest.mark.parametrize("namespace", ["", "Acme", "a:b", "a*", "a b", "x" * 65])
+def test_a_namespace_that_could_reach_another_prefix_is_refused(namespace: str) -> None:
+    """Clearing matches `{prefix}*`: a namespace with a separator or a glob could touch
+    another team's keys, so it never makes a key."""
+    with pytest.raises(ValueError):
+        key(namespace=namespace)
 
 
 def test_digest_is_deterministic_and_sensitive() -> None:

@@ -15,14 +15,16 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 import tokenize
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from tierwise.cache import python_norm
 
 # Part of every key: bump it when normalisation or the key layout changes, so old entries
-# (computed under other rules) can never be served for a new key.
-KEY_VERSION = "1"
+# (computed under other rules) can never be served for a new key. 3: the namespaced layout
+# shared with L2, the concrete provider, generation parameters and language as fields.
+KEY_VERSION = "3"
 
 
 def normalise(language: str, code: str, *, drop_docstrings: bool = False) -> str:
@@ -71,27 +73,61 @@ def context_digest(
 
 def cache_key(
     *,
+    namespace: str,
     action: str,
     prompt_version: str,
     model: str,
-    tier: str,
+    params: Mapping[str, str | int | float],
+    language: str,
     normalised_target: str,
     context_digest: str,
-    options: dict[str, str],
+    options: Mapping[str, str],
 ) -> str:
-    """SHA-256 hex over a canonical JSON of every field that can change an answer."""
+    """The one key of an answer, in L1 and L2 alike: `tierwise:v{N}:{namespace}:{action}:{hex}`.
+
+    The hex is a SHA-256 over a canonical JSON (sorted keys, one explicit field each, never a
+    concatenation) of everything that can change an answer: the key version, the namespace,
+    the action and its prompt version, the concrete provider and model (`model` is the
+    "provider:model" ref), the generation parameters, the language, the normalised target's
+    hash, the context digest and the action options. Nothing in it depends on dict order, on a
+    path or on who asks, so two developers with the same code and settings share a key.
+    """
+    if not _PREFIX_PART.fullmatch(namespace) or not _PREFIX_PART.fullmatch(action):
+        raise ValueError(f"a key's namespace and action are plain names: {namespace!r}, {action!r}")
+    provider, _, _ = model.partition(":")
     fields = {
         "key_version": KEY_VERSION,
+        "namespace": namespace,
         "action": action,
         "prompt_version": prompt_version,
+        "provider": provider,
         "model": model,
-        "tier": tier,
-        "target": normalised_target,
+        "params": {str(k): _param(v) for k, v in params.items()},
+        "language": language,
+        "target": digest(normalised_target),
         "context": context_digest,
         "options": {str(k): str(v) for k, v in options.items()},
     }
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+    hexdigest = hashlib.sha256(canonical.encode("ascii")).hexdigest()
+    return f"{key_prefix(namespace)}{action}:{hexdigest}"
+
+
+def key_prefix(namespace: str) -> str:
+    """What every key of a namespace starts with (clearing and scanning match on it)."""
+    return f"tierwise:v{KEY_VERSION}:{namespace}:"
+
+
+# The personal namespace, when no team is configured: L1 only.
+LOCAL_NAMESPACE = "local"
+_PREFIX_PART = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+def _param(value: str | int | float) -> str | int | float:
+    """Numbers stay numbers in the canonical JSON; 2048 and 2048.0 are one parameter."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _join(tokens: Iterable[str]) -> str:

@@ -87,6 +87,9 @@ class CacheStats:
     misses: int
     saved_usd: float
     directory: Path
+    # The shared cache's counters on this machine: hits served from L2 (part of `hits`), and
+    # the L2 values refused (MAC failures, not our JSON, over the size cap) since the last clear.
+    shared: dict[str, float] = attrs.field(factory=dict)
 
 
 class _Counters:
@@ -105,6 +108,9 @@ class _Counters:
                 " hits INTEGER NOT NULL, misses INTEGER NOT NULL, saved_usd REAL NOT NULL)"
             )
             self._con.execute("INSERT OR IGNORE INTO counters VALUES (1, 0, 0, 0.0)")
+            self._con.execute(
+                "CREATE TABLE IF NOT EXISTS named (name TEXT PRIMARY KEY, value REAL NOT NULL)"
+            )
         except sqlite3.Error:
             self._con.close()
             raise
@@ -117,6 +123,21 @@ class _Counters:
                 " saved_usd = saved_usd + ? WHERE id = 1",
                 (hits, misses, saved_usd),
             )
+
+    def bump(self, name: str, amount: float) -> None:
+        """Add to a named counter (created at 0)."""
+        with self._lock:
+            self._con.execute(
+                "INSERT INTO named VALUES (?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                (name, amount),
+            )
+
+    def named(self) -> dict[str, float]:
+        """Every named counter."""
+        with self._lock:
+            rows = self._con.execute("SELECT name, value FROM named ORDER BY name").fetchall()
+        return {str(name): float(value) for name, value in rows}
 
     def read(self) -> tuple[int, int, float]:
         """(hits, misses, saved_usd)."""
@@ -132,6 +153,7 @@ class _Counters:
             self._con.execute(
                 "UPDATE counters SET hits = 0, misses = 0, saved_usd = 0.0 WHERE id = 1"
             )
+            self._con.execute("DELETE FROM named")
 
     def close(self) -> None:
         """Close the connection."""
@@ -340,6 +362,16 @@ class ResponseCache:
         """Count a miss."""
         self._count(0, 1, 0.0)
 
+    def count(self, name: str, amount: float = 1) -> None:
+        """Add to a named counter (the shared cache's hits and refusals)."""
+        cache, counters = self._cache, self._counters
+        try:
+            counters.bump(name, amount)
+        except sqlite3.DatabaseError as exc:
+            self._recover(cache, exc)
+        except sqlite3.Error:
+            pass  # a lost count must never fail a request
+
     def _count(self, hits: int, misses: int, saved_usd: float) -> None:
         cache, counters = self._cache, self._counters
         try:
@@ -354,7 +386,9 @@ class ResponseCache:
         cache, counters = self._cache, self._counters
         try:
             hits, misses, saved = counters.read()
-            return CacheStats(len(cache), int(cache.volume()), hits, misses, saved, self.directory)
+            size = int(cache.volume())
+            named = counters.named()
+            return CacheStats(len(cache), size, hits, misses, saved, self.directory, named)
         except sqlite3.DatabaseError as exc:
             self._recover(cache, exc)
             return CacheStats(0, 0, 0, 0, 0.0, self.directory)

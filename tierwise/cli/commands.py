@@ -20,9 +20,10 @@ from tierwise.cli.common import (
     read_file,
     write_source,
 )
-from tierwise.core.errors import UsageError
+from tierwise.core.errors import TierwiseError, UsageError
 from tierwise.core.results import DocstringResult
 from tierwise.core.task import Action
+from tierwise.core.text import plural
 
 SKIP_DIRS = {".git", ".hg", "node_modules", "__pycache__", ".venv", "venv", "dist", "build", ".tox"}
 PLAN_SUFFIXES = {".py", ".js", ".jsx", ".mjs", ".ts", ".tsx", ".go", ".rs"}
@@ -218,10 +219,19 @@ async def cmd_plan(args: argparse.Namespace) -> int:
 
 
 async def cmd_stats(args: argparse.Namespace) -> int:
-    """tierwise stats: spend by tier and action, savings against all-frontier, cache hit rate."""
+    """tierwise stats: spend by tier and action, savings against all-frontier, cache hit rate;
+    with --team, the team's spend today from the shared cache."""
     engine = load_engine(args, None)
     try:
         stats = engine.stats(session=False)
+        if args.team:
+            team = await engine.team_stats(patient=True)
+            if team is None:
+                raise UsageError(
+                    "no shared cache is configured: --team reads the team's counters from it "
+                    "(set [cache.shared] url and team in your user config; docs/team.md)"
+                )
+            stats["team"] = team
         emit_json(stats) if args.json else print(report.stats_text(stats))
         return EXIT_OK
     finally:
@@ -229,11 +239,17 @@ async def cmd_stats(args: argparse.Namespace) -> int:
 
 
 async def cmd_cache(args: argparse.Namespace) -> int:
-    """tierwise cache stats|clear."""
+    """tierwise cache stats|clear [--shared [--yes]]."""
+    from tierwise.engine.team import shared_section
+
     engine = load_engine(args, None)
     try:
         if engine.cache is None:
             raise UsageError("the response cache is disabled (cache.enabled = false)")
+        if args.op == "clear" and args.shared:
+            return await _clear_shared(engine, args)
+        if args.shared:
+            raise UsageError("--shared goes with `cache clear`; `cache stats` shows both levels")
         if args.op == "clear":
             removed = engine.clear_cache()
             emit_json({"removed": removed}) if args.json else print(
@@ -241,10 +257,49 @@ async def cmd_cache(args: argparse.Namespace) -> int:
             )
         else:
             stats = report.jsonable(engine.cache.stats())
+            shared = await shared_section(engine.stores, engine.config)
+            if shared is not None:
+                stats["shared_cache"] = shared
             emit_json(stats) if args.json else print(report.cache_text(stats))
         return EXIT_OK
     finally:
         await engine.aclose()
+
+
+async def _clear_shared(engine: Any, args: argparse.Namespace) -> int:
+    """Remove every key of the team's namespace from L2 (SCAN + UNLINK), after a yes."""
+    from tierwise.cache.shared import safe_url
+
+    settings = engine.config.cache.shared
+    shared = engine.stores.shared
+    if settings.url is None:
+        raise UsageError("no shared cache is configured ([cache.shared] url in your user config)")
+    if shared is None:
+        raise UsageError(engine.stores.shared_off or "the shared cache is off")
+    keys = await shared.keys()
+    if keys is None:
+        raise TierwiseError(f"the shared cache did not answer: {shared.health.last_error}")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"`cache clear --shared` removes {plural(len(keys), 'key')} of team "
+                f"{settings.team!r} for everyone: confirm with --yes (no terminal to ask on)"
+            )
+        answer = input(
+            f"remove {plural(len(keys), 'key')} (answers, locks, spend counters) of team "
+            f"{settings.team!r} from {safe_url(settings.url)} for the whole team? [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            print("tierwise: nothing removed", file=sys.stderr)
+            return EXIT_OK
+    removed = await shared.clear()
+    if removed is None:
+        raise TierwiseError(f"the shared cache did not answer: {shared.health.last_error}")
+    if args.json:
+        emit_json({"removed": removed, "team": settings.team})
+    else:
+        print(f"removed {plural(removed, 'key')} of team {settings.team!r} from the shared cache")
+    return EXIT_OK
 
 
 async def cmd_doctor(args: argparse.Namespace) -> int:

@@ -129,6 +129,7 @@ async def run_checks(args: argparse.Namespace) -> list[dict[str, Any]]:
         )
     else:
         checks.append({"name": "cache", "ok": True, "detail": "disabled (cache.enabled = false)"})
+    checks += await _shared_checks(engine)
     if engine.config.ledger.enabled:
         ledger = engine.ledger_path
         state = "" if ledger.exists() else " (created on the first request)"
@@ -139,3 +140,34 @@ async def run_checks(args: argparse.Namespace) -> list[dict[str, Any]]:
         checks.append({"name": "ledger", "ok": True, "detail": "disabled (ledger.enabled = false)"})
     await engine.aclose()
     return checks
+
+
+async def _shared_checks(engine: Any) -> list[dict[str, Any]]:
+    """The shared cache: its secret is set (never printed) and its server answers."""
+    settings = engine.config.cache.shared
+    if settings.url is None:
+        return []
+    from tierwise.cache.shared import safe_url
+
+    where = f"{safe_url(settings.url)} (team {settings.team})"
+    shared = engine.stores.shared
+    secret = {"name": "shared cache secret", "ok": shared is not None}
+    if shared is None:
+        secret["detail"] = engine.stores.shared_off or "off"
+        secret["fix"] = (
+            f"export the team's secret in {settings.secret_env} in the environment that starts "
+            "tierwise (ask whoever set up the team's cache; it is never read from a file)"
+        )
+        return [secret, {"name": "shared cache", "ok": False, "detail": f"{where}: off"}]
+    secret["detail"] = f"{settings.secret_env} is set"
+    answer = await shared.ping()
+    check: dict[str, Any] = {"name": "shared cache", "ok": isinstance(answer, float)}
+    if isinstance(answer, float):
+        check["detail"] = f"{where} answered PING in {answer * 1000:.1f} ms"
+    else:
+        check["detail"] = f"cannot reach {where}: {answer}"
+        check["fix"] = (
+            "check cache.shared.url in your user config, the network, and that the server "
+            "runs; until it answers, tierwise uses this machine's cache and the models"
+        )
+    return [secret, check]

@@ -29,7 +29,8 @@ positions are 1-based like an editor's status bar: FILE:LINE[:COL]. Without a li
 file is the target. Exit codes: 0 ok, 2 usage error, 3 provider or config error, 130 interrupted,
 141 output pipe closed (e.g. `| head`).
 Environment: ANTHROPIC_API_KEY / OPENAI_API_KEY (keys, never read from files), TIERWISE_CONFIG
-(user config file), TIERWISE_DATA_DIR (ledger), TIERWISE_CACHE_DIR (response cache)."""
+(user config file), TIERWISE_DATA_DIR (ledger), TIERWISE_CACHE_DIR (response cache),
+TIERWISE_TEAM_SECRET (the team's shared-cache secret, or the variable cache.shared.secret_env)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,9 +94,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated actions (default: docstring,review)",
     )
 
-    command("stats", "spend, savings and cache hits: today and all time", [common])
+    stats = command("stats", "spend, savings and cache hits: today and all time", [common])
+    stats.add_argument(
+        "--team",
+        action="store_true",
+        help="also the team's spend today from the shared cache (by user, action and tier)",
+    )
     cache = command("cache", "the response cache: its stats, or clear it", [common])
     cache.add_argument("op", choices=("stats", "clear"))
+    cache.add_argument(
+        "--shared",
+        action="store_true",
+        help="clear: the team's shared cache (every key of the team's namespace, nothing else)",
+    )
+    cache.add_argument(
+        "--yes", action="store_true", help="clear --shared without asking for confirmation"
+    )
     command("doctor", "check config, keys (never printed) and providers", [common])
 
     serve = command("serve", "run the language server (stdio by default)", [files])

@@ -26,7 +26,9 @@ from tierwise.config.tree import (
     ProviderConfig,
     RoutingConfig,
     ServerConfig,
+    SharedCacheConfig,
     SignalConfig,
+    TeamBudgetConfig,
     TierConfig,
 )
 from tierwise.config.validation import ENUMS, defaults_dict, structure_config
@@ -48,7 +50,9 @@ __all__ = [
     "ProviderConfig",
     "RoutingConfig",
     "ServerConfig",
+    "SharedCacheConfig",
     "SignalConfig",
+    "TeamBudgetConfig",
     "TierConfig",
     "build_config",
     "cache_dir",

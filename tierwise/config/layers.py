@@ -20,6 +20,10 @@ TRUSTED_ONLY: tuple[tuple[str, ...], ...] = (
     ("providers",),
     ("models",),
     ("cache", "dir"),
+    # The team's server, namespace, secret variable and budget: a cloned repository must never
+    # send answers (or spend counters) to a server of its choosing.
+    ("cache", "shared"),
+    ("budget", "team"),
     ("ledger",),
     ("privacy", "redact"),
     # A repository must not lift the bounds that keep the server answering.
@@ -149,7 +153,7 @@ def _strip_untrusted(layer: Layer) -> tuple[dict[str, Any], list[str]]:
             detail = _leaf_keys(refused, ".".join(keypath))
             warnings.append(
                 f"{layer.name}: ignored {detail}: provider endpoints, key variables, prices, "
-                "file locations and redaction come only from your user config "
+                "file locations, redaction and the shared cache come only from your user config "
                 f"({user_config_path()})"
             )
     return data, warnings

@@ -75,6 +75,15 @@ class RoutingConfig:
 
 
 @attrs.define
+class TeamBudgetConfig:
+    """The team's daily cap in USD over everyone's spend in the shared cache's counters (user
+    file only); 0 means no cap. A hard cap demotes or refuses as `budget.on_hard` says."""
+
+    daily_usd: float = 0.0
+    mode: str = "soft"  # "soft" | "hard"
+
+
+@attrs.define
 class BudgetConfig:
     """Spending caps in USD; 0 means no cap. soft warns, hard refuses or demotes."""
 
@@ -82,16 +91,33 @@ class BudgetConfig:
     monthly_usd: float = 0.0
     mode: str = "soft"  # "soft" | "hard"
     on_hard: str = "demote"  # "demote" | "refuse"
+    team: TeamBudgetConfig = attrs.field(factory=TeamBudgetConfig)
+
+
+@attrs.define
+class SharedCacheConfig:
+    """The team's shared answer cache (L2) on Redis or Valkey (user file only: a repository
+    must never point the cache at a server). Off while `url` is unset."""
+
+    url: str | None = None  # "redis://host:6379/0", "rediss://…" (TLS) or "unix:///path"
+    team: str = ""  # the namespace every key and counter lives under, e.g. "acme-payments"
+    secret_env: str = "TIERWISE_TEAM_SECRET"  # the variable holding the team's MAC secret
+    ttl_days: float = 30.0  # every entry expires (answers, locks, spend counters)
+    timeout_ms: int = 50  # per operation; past it the request goes on without L2
+    max_entry_kb: int = 64  # larger answers stay in L1; larger stored values are refused
+    lock_wait_s: float = 15.0  # how long a request waits for a teammate computing the answer
+    user: str | None = None  # the name team spend is counted under (default: the login name)
 
 
 @attrs.define
 class CacheConfig:
-    """The response cache."""
+    """The response cache: L1 on this machine, and L2 shared by a team when configured."""
 
     enabled: bool = True
     dir: str | None = None  # default: the platform cache dir
     max_mb: int = 256
     serve_from_higher: bool = True
+    shared: SharedCacheConfig = attrs.field(factory=SharedCacheConfig)
 
 
 @attrs.define

@@ -3,6 +3,7 @@ the checks that types alone cannot express."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tierwise.config.tree import ACTIONS, TIER_NAMES, Config
@@ -11,6 +12,7 @@ from tierwise.core.errors import ConfigError
 ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("budget", "mode"): ("soft", "hard"),
     ("budget", "on_hard"): ("demote", "refuse"),
+    ("budget", "team", "mode"): ("soft", "hard"),
     ("actions", "docstring_style"): ("google", "numpy", "sphinx", "pep257"),
     ("server", "display"): ("document", "message", "none"),
     ("server", "log_level"): ("debug", "info", "warning", "error"),
@@ -90,10 +92,54 @@ def _check_values(config: Config) -> list[str]:
         problems.append("budget: caps must be 0 (no cap) or positive USD")
     if config.cache.max_mb <= 0:
         problems.append("cache.max_mb: must be a positive number of megabytes")
+    problems += _shared_problems(config)
     if config.server.max_file_bytes <= 0:
         problems.append("server.max_file_bytes: must be a positive number of bytes")
     if config.server.work_timeout_s <= 0:
         problems.append("server.work_timeout_s: must be positive seconds")
+    return problems
+
+
+# A namespace is part of every key (`tierwise:v3:{team}:…`): no separators, no glob characters
+# (clearing matches `{prefix}*`), nothing that differs only in case from another team's.
+_TEAM_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+def _shared_problems(config: Config) -> list[str]:
+    """The shared cache's settings: checked only when it is turned on (a url is set)."""
+    shared = config.cache.shared
+    problems: list[str] = []
+    if config.budget.team.daily_usd < 0:
+        problems.append("budget.team.daily_usd: must be 0 (no cap) or positive USD")
+    if shared.url is None:
+        if config.budget.team.daily_usd > 0:
+            problems.append(
+                "budget.team.daily_usd: a team budget needs the shared cache's counters: "
+                "set cache.shared.url and cache.shared.team"
+            )
+        return problems
+    scheme = shared.url.partition("://")[0]
+    if scheme not in ("redis", "rediss", "unix"):
+        problems.append(
+            "cache.shared.url: must start with redis://, rediss:// (TLS) or unix:// "
+            "(a Redis or Valkey server)"
+        )
+    if not _TEAM_NAME.fullmatch(shared.team):
+        problems.append(
+            f"cache.shared.team: {shared.team!r} must be 1-64 lower-case letters, digits, '.',"
+            " '_' or '-' (e.g. \"acme-payments\"): it names the team's part of the server"
+        )
+    if not shared.secret_env.strip():
+        problems.append("cache.shared.secret_env: name the variable that holds the team secret")
+    for name, value in (
+        ("ttl_days", shared.ttl_days),
+        ("timeout_ms", shared.timeout_ms),
+        ("max_entry_kb", shared.max_entry_kb),
+    ):
+        if value <= 0:
+            problems.append(f"cache.shared.{name}: must be positive")
+    if shared.lock_wait_s < 0:
+        problems.append("cache.shared.lock_wait_s: must be 0 (never wait) or positive seconds")
     return problems
 
 

@@ -70,6 +70,7 @@ class Engine:
         self.stores = Stores(config)
         self.notices: list[str] = self.stores.notices  # one-off messages (e.g. a rebuilt cache)
         self.executor = Executor(self.stores, self.session)
+        self.executor.never_shared = self.never_shared
         self.reconfigure(config)
 
     # -- configuration -------------------------------------------------------------------------
@@ -94,6 +95,8 @@ class Engine:
         if old is not None and old is not pool:
             # The old pool's HTTP clients hold sockets; close them once in-flight calls end.
             self._close_later(old)
+        if getattr(self, "config", config).cache != config.cache:
+            self.stores.forget_shared()  # another server, team or secret variable: reopen
         self.config = config
         self.stores.config = config
         self.catalogue = catalogue
@@ -136,6 +139,20 @@ class Engine:
             path,
             lambda: privacy.is_excluded(
                 path, self.config.privacy.exclude, root=self.workspace_root
+            ),
+        )
+
+    def never_shared(self, path: str) -> str | None:
+        """Why answers for this path must stay on this machine (never the shared cache)."""
+        if self.is_excluded(path) is not None:
+            return "privacy.exclude"
+        return "privacy.local_only" if self._is_local_only(path) else None
+
+    def _is_local_only(self, path: str) -> bool:
+        return self._local_only.get(
+            path,
+            lambda: privacy.matches_any(
+                path, self.config.privacy.local_only, root=self.workspace_root
             ),
         )
 
@@ -337,18 +354,16 @@ class Engine:
         """Route a task: pure routing over in-memory state (spend is read only with a cap set)."""
         signals = signals or self.signals(task.context)
         today, month = self._spent()
-        path = task.context.target.path
-        local_only = self._local_only.get(
-            path,
-            lambda: privacy.matches_any(
-                path, self.config.privacy.local_only, root=self.workspace_root
-            ),
-        )
+        team = self.stores.team if self.policy.team_daily_usd > 0 else None
+        team_today, team_as_of = team.spent_today() if team is not None else (0.0, "")
+        local_only = self._is_local_only(task.context.target.path)
         state = RouteState(
             sticky=sticky,
             repeats=self._repeats(task, signals),
             spent_today=today,
             spent_month=month,
+            team_spent_today=team_today,
+            team_as_of=team_as_of,
             local_only=local_only,
             assume_available=assume_available,
         )
@@ -388,6 +403,14 @@ class Engine:
         """Run a task end to end; cancelling the awaiting task closes the provider stream.
 
         `prepared` is `prepare(task, sticky=sticky)` done already (off the event loop)."""
+        team = self.stores.team if self.policy.team_daily_usd > 0 else None
+        if team is not None:
+            if prepared is None:
+                await team.refresh_if_stale()  # one round trip: the CLI's figure is fresh
+            else:  # the server routed it off the loop already: the next request gets the figure
+                import asyncio
+
+                self.stores.track(asyncio.get_running_loop().create_task(team.refresh_if_stale()))
         ran, decision = prepared if prepared is not None else self.prepare(task, sticky=sticky)
         return await self.executor.execute(ran, decision, on_event or (lambda _e: None))
 
@@ -452,6 +475,13 @@ class Engine:
         """Empty the response cache; returns the number of entries removed."""
         return self.cache.clear() if self.cache is not None else 0
 
+    async def team_stats(self, *, days: int = 1, patient: bool = False) -> dict[str, Any] | None:
+        """The team section of stats (team counters today, the team budget), or None without
+        a shared cache; `patient`: wait longer than a request would (the CLI)."""
+        from tierwise.engine.team import team_section
+
+        return await team_section(self.stores, self.config, days=days, patient=patient)
+
     def close(self) -> None:
         """Close cache and ledger without an event loop: for runs that never called a
         provider nor deferred a write (`tierwise route`); otherwise use aclose()."""
@@ -462,6 +492,7 @@ class Engine:
     async def aclose(self) -> None:
         """Wait for deferred writes, then close providers, cache and ledger."""
         await self.stores.drain()
+        await self.stores.aclose_shared()
         await self.pool.aclose()
         self.stores.close()
 

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import attrs
+
 from tierwise import privacy
-from tierwise.cache.keys import cache_key, context_digest, normalise
+from tierwise.cache.keys import LOCAL_NAMESPACE, cache_key, context_digest, normalise
 from tierwise.config import Config
 from tierwise.core.code import estimate_tokens
 from tierwise.core.errors import (
@@ -27,6 +29,7 @@ from tierwise.engine.answers import redact_result
 from tierwise.engine.memo import Memo
 from tierwise.engine.outcome import Event, EventSink, Outcome
 from tierwise.engine.pricing import Pricing
+from tierwise.engine.sharing import Plan, Sharing
 from tierwise.engine.stores import Stores
 from tierwise.handlers.base import Handler, Prompt
 from tierwise.handlers.registry import get_handler
@@ -38,6 +41,8 @@ from tierwise.routing.signals import target_key
 
 # Report streaming progress at most this often, so a fast stream does not flood the editor.
 PROGRESS_EVERY_S = 0.1
+# The sampling temperature every request is sent with (part of the key's generation parameters).
+TEMPERATURE = float(attrs.fields(ProviderRequest).temperature.default or 0.0)
 
 
 def _usage_row(usage: Usage) -> dict[str, int]:
@@ -59,6 +64,10 @@ class Executor:
     def __init__(self, stores: Stores, session: str) -> None:
         self.stores = stores
         self.session = session
+        self.sharing = Sharing(stores)
+        # Why a path's answers must stay on this machine (local_only, excluded), or None; the
+        # engine sets it (it knows the workspace root the globs are relative to).
+        self.never_shared: Callable[[str], str | None] = lambda _path: None
         # Tokenizing the target for its key is a good part of a cache hit: once per input.
         self._normal_forms: Memo[tuple[str, str]] = Memo()
 
@@ -70,6 +79,14 @@ class Executor:
 
     def cache_keys(self, task: Task, handler: Handler, decision: Decision) -> list[str]:
         """Keys for the decided tier first, then (when allowed) every higher tier's models."""
+        return [key for _tier, _ref, key in self.keyed(task, handler, decision)]
+
+    def keyed(
+        self, task: Task, handler: Handler, decision: Decision
+    ) -> list[tuple[Tier, str, str]]:
+        """(tier, model ref, key) of every lookup, in order: the decided tier's chain first,
+        then (when allowed) every higher tier's models. An answer is stored under the key of
+        the model that actually gave it, so it is found again whichever model asks."""
         target = task.context.target
         ctx = task.context
 
@@ -83,24 +100,38 @@ class Executor:
         key = (target.language, target.text, ctx.imports, ctx.enclosing, ctx.callees)
         normalised, context = self._normal_forms.get(key, forms)
         options = {k: v for k, v in task.options.items() if k != "hints"}
+        shared = self.config.cache.shared
+        namespace = shared.team if shared.url is not None else LOCAL_NAMESPACE
         tiers = [decision.tier]
         if self.config.cache.serve_from_higher:
             tiers += [t for t in MODEL_TIERS if t > decision.tier]
-        keys: list[str] = []
+        keys: list[tuple[Tier, str, str]] = []
         for tier in tiers:
             tier_config = self.config.tiers.get(tier.label)
             refs = decision.models if tier is decision.tier else ()
             refs = tuple(dict.fromkeys([*refs, *(tier_config.models if tier_config else [])]))
+            # What the request to these models is sent with (request_for): an answer computed
+            # under another output limit or temperature is another answer.
+            params: dict[str, str | int | float] = {
+                "max_output_tokens": tier_config.max_output_tokens if tier_config else 0,
+                "temperature": TEMPERATURE,
+            }
             for ref in refs:
                 keys.append(
-                    cache_key(
-                        action=task.action.value,
-                        prompt_version=handler.prompt_version,
-                        model=ref,
-                        tier=tier.label,
-                        normalised_target=normalised,
-                        context_digest=context,
-                        options=options,
+                    (
+                        tier,
+                        ref,
+                        cache_key(
+                            namespace=namespace,
+                            action=task.action.value,
+                            prompt_version=handler.prompt_version,
+                            model=ref,
+                            params=params,
+                            language=target.language,
+                            normalised_target=normalised,
+                            context_digest=context,
+                            options=options,
+                        ),
                     )
                 )
         return keys
@@ -152,18 +183,18 @@ class Executor:
                 row_id,
             )
 
-        keys = [] if self.stores.cache is None else self.cache_keys(task, handler, decision)
+        keyed = [] if self.stores.cache is None else self.keyed(task, handler, decision)
+        keys = [key for _tier, _ref, key in keyed]
         store_warnings = tuple(self.stores.take_warnings())  # an unusable cache, said once
         for warning in store_warnings:
             emit(Event("warning", warning))
+        plan = self._plan(task, keyed)
+        for warning in self.sharing.warnings():
+            emit(Event("warning", warning))
         if keys and not task.refresh and self.stores.cache is not None:
-            hit = self.stores.cache.get_first(keys)
-            if hit is not None:
-                outcome = self._from_cache(task, decision, handler, hit[1], started)
-                if outcome is not None:
-                    emit(Event("cached", f"from cache · saved ~${outcome.saved_usd:.4f}"))
-                    return outcome
-            self.stores.cache.record_miss()
+            cached = await self._lookup(task, decision, handler, keys, plan, started, emit)
+            if cached is not None:
+                return cached
 
         emit(Event("start", f"{task.action.value} · {decision.tier.label} · {decision.model}"))
         task = await _with_hints(task, handler)
@@ -233,6 +264,8 @@ class Executor:
                 )
             result = handler.parse(task, completion.text)
         except asyncio.CancelledError:
+            if plan is not None:  # teammates waiting on us ask the model now
+                self.sharing.release(plan)
             partial = Usage(
                 estimate_tokens(prompt.system + prompt.context + prompt.question),
                 estimate_tokens("".join(streamed)),
@@ -241,6 +274,8 @@ class Executor:
             self._record_spend(task, decision, started, ref, partial, spent, outcome="cancelled")
             raise
         except TierwiseError as error:
+            if plan is not None:  # teammates waiting on us ask the model now
+                self.sharing.release(plan)
             if completion is not None:
                 usage, ref = completion.usage, _ref_for(decision, completion.model)
             else:
@@ -278,7 +313,13 @@ class Executor:
                 "cost_usd": cost,
             }
             cache = self.stores.cache
-            self.stores.defer(lambda: cache.set(keys[0], entry))
+            # Under the model that answered (a fallback's answer is its own, not the first's).
+            stored = next((k for t, r, k in keyed if t is decision.tier and r == ref), keys[0])
+            self.stores.defer(lambda: cache.set(stored, entry))
+            if plan is not None and cleaned.count:
+                self.sharing.release(plan)  # the scanner found a secret in the answer: L1 only
+            elif plan is not None:
+                self.sharing.publish(plan, stored, entry)
         notes: tuple[str, ...] = ()
         count = sum(r.count for r in redactions)
         if count:
@@ -370,6 +411,52 @@ class Executor:
             )
         )
 
+    def _plan(self, task: Task, keyed: list[tuple[Tier, str, str]]) -> Plan | None:
+        """The request's L2 plan (None: L2 off, or this request must stay on this machine)."""
+        if not keyed or task.refresh:
+            return None
+        first = [(ref, key) for tier, ref, key in keyed]
+        return self.sharing.plan(
+            task.context,
+            first,
+            never=self.never_shared(task.context.target.path),
+            is_local=self.pool.is_local,
+        )
+
+    async def _lookup(
+        self,
+        task: Task,
+        decision: Decision,
+        handler: Handler,
+        keys: list[str],
+        plan: Plan | None,
+        started: float,
+        emit: EventSink,
+    ) -> Outcome | None:
+        """L1, then L2 (waiting for a teammate who is computing it): a cached outcome, or None
+        (a miss, counted) with the stampede lock taken when L2 is up."""
+        cache = self.stores.cache
+        assert cache is not None
+        hit = cache.get_first(keys)
+        outcome = None
+        if hit is not None:
+            outcome = self._from_cache(task, decision, handler, hit[1], started)
+        where = "cache"
+        if outcome is None and plan is not None:
+            found = await self.sharing.lookup(plan, emit, self.config.cache.shared.lock_wait_s)
+            for warning in self.sharing.warnings():
+                emit(Event("warning", warning))
+            if found is not None:
+                outcome = self._from_cache(task, decision, handler, found[1], started, plan=plan)
+                if outcome is not None:  # a teammate's answer: now on this machine too
+                    self.stores.defer(lambda: cache.set(found[0], found[1]))
+                    where = "the shared cache"
+        if outcome is None:
+            cache.record_miss()
+            return None
+        emit(Event("cached", f"from {where} · saved ~${outcome.saved_usd:.4f}"))
+        return outcome
+
     def _row(self, task: Task, decision: Decision, **fields: Any) -> LedgerRow:
         model = fields.pop("model", None) or decision.model
         target = task.context.target
@@ -394,8 +481,11 @@ class Executor:
         handler: Handler,
         entry: dict[str, Any],
         started: float,
+        *,
+        plan: Plan | None = None,
     ) -> Outcome | None:
-        """Rebuild a cached answer for this task, or None when the entry is unusable (a miss)."""
+        """Rebuild a cached answer for this task, or None when the entry is unusable (a miss).
+        With `plan`, the answer came from the shared cache (L2)."""
         try:
             result: Result = handler.adjust(task, result_from_dict(task.action, entry["result"]))
             cost = float(entry.get("cost_usd", 0.0))
@@ -404,6 +494,9 @@ class Executor:
         saved = cost if entry.get("tier") == decision.tier.label else decision.estimate_usd
         assert self.stores.cache is not None
         self.stores.cache.record_hit(saved)
+        if plan is not None:
+            self.stores.cache.count("shared_hits")
+            self.stores.cache.count("shared_saved_usd", saved)
         elapsed = time.perf_counter() - started
         model = str(entry.get("model") or decision.model or "")
         row_id = self.stores.record(
@@ -413,6 +506,7 @@ class Executor:
                 outcome="ok",
                 model=model or None,
                 cache_hit=True,
+                shared=plan is not None,
                 saved_usd=saved,
                 baseline_usd=decision.estimates["frontier"],
                 latency_ms=int(elapsed * 1000),

@@ -20,7 +20,9 @@ from tierwise.ledger import Ledger, LedgerRow
 if TYPE_CHECKING:
     import asyncio
 
+    from tierwise.cache.shared import SharedCache
     from tierwise.cache.store import ResponseCache
+    from tierwise.engine.team import TeamSpend
 
 # Rows kept in memory for escalation when the ledger is disabled.
 MEMORY_ROWS = 512
@@ -43,6 +45,12 @@ class Stores:
         self._unusable: Path | None = None  # a cache directory that failed to open
         self._unusable_ledger: Path | None = None
         self._warnings: list[str] = []  # for the next request's outcome, once each
+        # The team's shared cache (L2) and spend counters, opened on first use when configured.
+        self._shared: SharedCache | None = None
+        self._shared_tried = False
+        self._shared_notes: list[str] = []
+        self.shared_off: str | None = None  # why a configured L2 is off (no secret)
+        self._team: TeamSpend | None = None
 
     @property
     def cache(self) -> ResponseCache | None:
@@ -77,6 +85,50 @@ class Stores:
         return out
 
     @property
+    def shared(self) -> SharedCache | None:
+        """The team's shared cache (L2), opened on first use; None when off or unusable (the
+        reason is in the shared notes, once)."""
+        if not self._shared_tried:
+            from tierwise.engine.sharing import open_shared
+
+            with self._opening:
+                if not self._shared_tried:
+                    self._shared, self.shared_off = open_shared(self.config)
+                    if self.shared_off:
+                        self._shared_notes.append(self.shared_off)
+                    self._shared_tried = True
+        return self._shared
+
+    def forget_shared(self) -> None:
+        """Drop L2 after its settings changed (reopened on next use with the new ones)."""
+        self._shared, self._team, self._shared_tried = None, None, False
+        self.shared_off = None
+
+    @property
+    def shared_if_open(self) -> SharedCache | None:
+        """L2 if it was opened already (never opens it)."""
+        return self._shared
+
+    def take_shared_notes(self) -> list[str]:
+        """Why L2 is off, handed out once."""
+        out, self._shared_notes = self._shared_notes, []
+        return out
+
+    @property
+    def team(self) -> TeamSpend | None:
+        """The team's spend counters in L2 (None without a shared cache)."""
+        l2 = self.shared  # opened outside the lock below: it takes that lock itself
+        if self._team is None and l2 is not None:
+            from tierwise.engine.team import TeamSpend, user_name
+
+            with self._opening:
+                if self._team is None:
+                    shared = self.config.cache.shared
+                    state = data_dir() / f"team-spend-{shared.team}.json"
+                    self._team = TeamSpend(l2, user_name(shared.user), state)
+        return self._team
+
+    @property
     def ledger_path(self) -> Path:
         """Where the ledger lives (whether or not it exists yet)."""
         return Path(self.config.ledger.path or data_dir() / "ledger.sqlite3")
@@ -104,9 +156,14 @@ class Stores:
         return self.ledger.target_id(raw) if self.ledger is not None else raw
 
     def record(self, row: LedgerRow) -> int | None:
-        """Append a ledger row; its id, or None (never raises: the ledger must not break a
-        request)."""
+        """Append a ledger row (and add it to the team's counters); its id, or None (never
+        raises: the ledger must not break a request)."""
         self._take_notes()
+        team = self.team
+        if team is not None and team.count(row):
+            from tierwise.engine.team import track_flush
+
+            track_flush(team, self.track)
         ledger = self.ledger
         if ledger is None:
             memory_id = next(self._memory_ids)
@@ -185,6 +242,13 @@ class Stores:
     def pending(self) -> int:
         """Deferred writes and tracked jobs not finished yet."""
         return len(self._pending)
+
+    async def aclose_shared(self) -> None:
+        """Send the team's last counters and close L2's connections (on the running loop)."""
+        if self._team is not None:
+            await self._team.flush()
+        if self._shared is not None:
+            await self._shared.aclose()
 
     def close(self) -> None:
         """Close the cache and the ledger (they reopen on next use)."""

@@ -28,6 +28,8 @@ class Policy:
     monthly_usd: float = 0.0
     budget_mode: str = "soft"
     on_hard: str = "demote"
+    team_daily_usd: float = 0.0  # the team's cap over everyone's spend (budget.team)
+    team_mode: str = "soft"
     # Per model tier: the most tokens of target plus context it is sent (tiers.*.context_tokens).
     context_tokens: dict[Tier, int] = attrs.field(factory=dict)
     # Actions whose low-stakes requests go to the local tier when one is configured.
@@ -50,6 +52,8 @@ class Policy:
             monthly_usd=config.budget.monthly_usd,
             budget_mode=config.budget.mode,
             on_hard=config.budget.on_hard,
+            team_daily_usd=config.budget.team.daily_usd,
+            team_mode=config.budget.team.mode,
             context_tokens={
                 Tier.parse(label): tier.context_tokens for label, tier in config.tiers.items()
             },

@@ -309,25 +309,28 @@ def _budget_guard(
     policy: Policy,
     state: RouteState,
 ) -> tuple[Tier, float, str | None, str | None]:
-    """Apply the daily and monthly caps: warn (soft), or demote or refuse (hard)."""
+    """Apply the daily, monthly and team caps: warn (soft), or demote or refuse (hard)."""
     caps = [
-        (cap, spent, label)
-        for cap, spent, label in (
-            (policy.daily_usd, state.spent_today, "daily"),
-            (policy.monthly_usd, state.spent_month, "monthly"),
+        (cap, spent, label, mode)
+        for cap, spent, label, mode in (
+            (policy.daily_usd, state.spent_today, "daily", policy.budget_mode),
+            (policy.monthly_usd, state.spent_month, "monthly", policy.budget_mode),
+            (policy.team_daily_usd, state.team_spent_today, "team daily", policy.team_mode),
         )
         if cap > 0
     ]
-    over = [(cap, spent, label) for cap, spent, label in caps if spent + estimate > cap]
+    over = [(cap, spent, label, mode) for cap, spent, label, mode in caps if spent + estimate > cap]
     if not over or estimate == 0:
         return tier, estimate, None, None
-    cap, spent, label = over[0]
-    note = f"{label} budget ${cap:.2f}: ${spent:.2f} spent, this request ~${estimate:.4f}"
-    if policy.budget_mode == "soft":
+    hard = [entry for entry in over if entry[3] == "hard"]
+    cap, spent, label, _ = hard[0] if hard else over[0]
+    known = f" ({state.team_as_of})" if label == "team daily" and state.team_as_of else ""
+    note = f"{label} budget ${cap:.2f}: ${spent:.2f} spent{known}, this request ~${estimate:.4f}"
+    if not hard:
         return tier, estimate, f"over the {note}", None
     if policy.on_hard == "demote":
         for lower in sorted((t for t in usable if t < tier), reverse=True):
             cost = estimates[lower.label]
-            if all(s + cost <= c for c, s, _ in caps):
+            if all(s + cost <= c for c, s, _, m in caps if m == "hard"):
                 return lower, cost, f"demoted {tier.label} → {lower.label} by the hard {note}", None
     return tier, estimate, None, f"{BUDGET_REFUSAL} {note}"

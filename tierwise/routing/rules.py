@@ -21,6 +21,10 @@ class RouteState:
     repeats: int = 0  # earlier asks for the same target within the escalation window
     spent_today: float = 0.0
     spent_month: float = 0.0
+    # The team's spend today (all members); when the shared cache is unreachable, the last
+    # known total plus this machine's spend since, and team_as_of says from when.
+    team_spent_today: float = 0.0
+    team_as_of: str = ""  # empty: a fresh figure; else e.g. "last known total at 14:02 UTC"
     local_only: bool = False  # the path is marked local-only in the privacy config
     assume_available: bool = False  # plan/dry runs: route as if every tier were configured
 

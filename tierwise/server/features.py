@@ -134,8 +134,12 @@ def register(server: TierwiseServer) -> None:
     async def stats(ls: TierwiseServer) -> dict[str, Any]:
         from tierwise.server import runner
 
-        data: dict[str, Any] = runner.engine_of(ls).stats()
+        engine = runner.engine_of(ls)
+        data: dict[str, Any] = engine.stats()
         data["sticky"] = ls.sticky.label if ls.sticky is not None else "auto"
+        team = await engine.team_stats()  # absent without a shared cache: fields only added
+        if team is not None:
+            data["team"] = team
         return data
 
     @server.command("tierwise.clearCache")
