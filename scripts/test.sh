@@ -15,6 +15,7 @@ fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -e '.[dev]'
 bash scripts/editors.sh  # Emacs with eglot for the eglot e2e test (apt; skipped when present)
+bash scripts/redis.sh  # redis-server for tests/team (apt; the tests start and stop their own)
 echo "== ruff check"; "$VENV/bin/ruff" check .
 echo "== ruff format --check"; "$VENV/bin/ruff" format --check .
 echo "== mypy"; "$VENV/bin/mypy"

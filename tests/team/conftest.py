@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.e2e.lsp_helpers import FAKE_KEY, fake_reply
+from tests.fakes.wire import FakeProvider
+from tests.team.developers import SECRET, SECRET_ENV
 from tests.team.redis_server import RedisServer
 
 
@@ -34,6 +37,19 @@ def l2(redis_server: RedisServer) -> Iterator[redis.Redis]:
         client.close()
 
 
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    return tmp_path
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeProvider]:
+    """The provider fake every developer's cloud tiers point at."""
+    with FakeProvider() as server:
+        server.responder = fake_reply
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keys for the fake, the team secret, and data directories inside the test's tmp."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    monkeypatch.setenv("TIERWISE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TIERWISE_CACHE_DIR", str(tmp_path / "default-cache"))

@@ -118,3 +118,15 @@ def ask(engine: Engine, action: str = "docstring", **kwargs: Any) -> Outcome:
 def model_calls(fake: FakeProvider) -> int:
     """Requests that reached the provider fake (each one a paid model call)."""
     return sum(1 for r in fake.requests if r.path.endswith(("/messages", "/chat/completions")))
+
+
+def lookup_keys(
+    engine: Engine, action: str = "docstring", *, source: str = SOURCE, needle: str = "def total_weight"
+) -> list[str]:
+    """The keys a request would look up, in order (the first is where its answer goes)."""
+    from tierwise.handlers.registry import get_handler
+
+    root = Path(engine.workspace_root or ".")
+    task = engine.build_task(action, str(root / "weights.py"), source, line_of(source, needle), 4)
+    ran, decision = engine.prepare(task)
+    return engine.cache_keys(ran, get_handler(ran.action), decision)

@@ -124,7 +124,7 @@ class Stores:
             with self._opening:
                 if self._team is None:
                     shared = self.config.cache.shared
-                    state = data_dir() / f"team-spend-{shared.team}.json"
+                    state = self.ledger_path.parent / f"team-spend-{shared.team}.json"
                     self._team = TeamSpend(l2, user_name(shared.user), state)
         return self._team
 
