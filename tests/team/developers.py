@@ -46,12 +46,17 @@ def developer(
     extra: str = "",
     cache_extra: str = "",
     workspace: Path | None = None,
+    timeout_ms: int = 1000,
 ) -> Engine:
-    """An engine as one developer has it: L1 and ledger under `home`, L2 at `redis_url`."""
+    """An engine as one developer has it: L1 and ledger under `home`, L2 at `redis_url`.
+
+    The deadline per L2 operation is a second here, not the default 50 ms: tests run many
+    engines on one busy machine, and only the fault tests (which pass timeout_ms=50) are about
+    the deadline."""
     home.mkdir(parents=True, exist_ok=True)
     shared = (
         f'[cache.shared]\nurl = "{redis_url}"\nteam = "{team}"\nsecret_env = "{secret_env}"\n'
-        f'user = "{home.name}"\n{cache_extra}'
+        f'user = "{home.name}"\ntimeout_ms = {timeout_ms}\n{cache_extra}'
         if redis_url
         else ""
     )
@@ -121,12 +126,18 @@ def model_calls(fake: FakeProvider) -> int:
 
 
 def lookup_keys(
-    engine: Engine, action: str = "docstring", *, source: str = SOURCE, needle: str = "def total_weight"
+    engine: Engine,
+    action: str = "docstring",
+    *,
+    source: str = SOURCE,
+    needle: str = "def total_weight",
+    tier: str | None = None,
 ) -> list[str]:
     """The keys a request would look up, in order (the first is where its answer goes)."""
     from tierwise.handlers.registry import get_handler
 
     root = Path(engine.workspace_root or ".")
-    task = engine.build_task(action, str(root / "weights.py"), source, line_of(source, needle), 4)
+    line = line_of(source, needle)
+    task = engine.build_task(action, str(root / "weights.py"), source, line, 4, tier=tier)
     ran, decision = engine.prepare(task)
     return engine.cache_keys(ran, get_handler(ran.action), decision)

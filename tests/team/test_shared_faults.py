@@ -62,8 +62,8 @@ def test_killed_server_requests_answer_with_one_warning_then_l2_comes_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(shared_module, "RETRY_AFTER_S", 0.5)  # the test need not wait 2 s
-    alice = developer(tmp_path / "alice", fake, redis_server.url)
-    bob = developer(tmp_path / "bob", fake, redis_server.url)
+    alice = developer(tmp_path / "alice", fake, redis_server.url, timeout_ms=50)
+    bob = developer(tmp_path / "bob", fake, redis_server.url, timeout_ms=50)
     ask(alice, **_variant(0))
     redis_server.stop()  # a crash mid-run: the engine's connections die with it
     events: list[Event] = []
@@ -87,7 +87,7 @@ def test_killed_server_requests_answer_with_one_warning_then_l2_comes_back(
     later: list[Event] = []
     fresh = ask(bob, **_variant(9), events=later)
     assert not fresh.cache_hit and not _warnings(later)
-    carol = developer(tmp_path / "carol", fake, redis_server.url)
+    carol = developer(tmp_path / "carol", fake, redis_server.url, timeout_ms=50)
     calls = model_calls(fake)
     assert ask(carol, **_variant(9)).cache_hit and model_calls(fake) == calls  # L2 again
 
@@ -106,9 +106,9 @@ def test_a_blocked_server_never_blocks_a_request(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(shared_module, "RETRY_AFTER_S", 0.5)
-    alice = developer(tmp_path / "alice", fake, redis_server.url)
+    alice = developer(tmp_path / "alice", fake, redis_server.url, timeout_ms=50)
     ask(alice, **_variant(0))
-    bob = developer(tmp_path / "bob", fake, redis_server.url)
+    bob = developer(tmp_path / "bob", fake, redis_server.url, timeout_ms=50)
     ask(bob, **_variant(1))  # Bob's connection is open before the fault
     blocker = threading.Thread(target=_raw, args=(redis_server.port, fault + b"\r\n"))
     blocked_at = time.monotonic()

@@ -24,9 +24,10 @@ def _team(
 ) -> list[Engine]:
     # Twenty engines share one event loop here, so a reply can wait on the loop longer than
     # the 50 ms deadline; the deadline is the fault tests' subject, not this file's.
-    extra = "timeout_ms = 2000\n" + extra
     return [
-        developer(tmp_path / f"dev{i:02}", fake, url, cache_extra=extra, extra=config)
+        developer(
+            tmp_path / f"dev{i:02}", fake, url, cache_extra=extra, extra=config, timeout_ms=2000
+        )
         for i in range(n)
     ]
 

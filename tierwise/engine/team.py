@@ -86,6 +86,7 @@ class TeamSpend:
         self._known_total = 0.0
         self._known_at = 0.0  # wall-clock time of the figure (0: never known)
         self._since: dict[str, float] = {}  # by day: this process's spend not in the known total
+        self._fetched = False  # whether this process has had a total from the server
         self._load()
 
     # -- counting ---------------------------------------------------------------------------------
@@ -141,9 +142,11 @@ class TeamSpend:
         return True
 
     async def refresh_if_stale(self) -> None:
-        """Refresh when the known total is older than STALE_S (before a CLI request)."""
-        if time.time() - self._known_at > STALE_S or self._known_day != utc_day():
-            await self.refresh()
+        """Refresh when this process has no figure of its own yet (the file's is another run's)
+        or it is older than STALE_S (before a CLI request)."""
+        stale = time.time() - self._known_at > STALE_S or self._known_day != utc_day()
+        if stale or not self._fetched:
+            self._fetched = await self.refresh() or self._fetched
 
     def _remember(self, day: str, total: float) -> None:
         """Keep a total the server gave. A day's spend only grows, so an answer that arrives

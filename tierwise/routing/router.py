@@ -301,6 +301,12 @@ def _nothing_configured(tier: Tier, action: Action, state: RouteState) -> str:
 BUDGET_REFUSAL = "refused by the hard"  # how a budget refusal starts (engine: BudgetExceeded)
 
 
+def _usd(value: float) -> str:
+    """Dollars as the caps are written: cents above a dollar, four places below (a $0.50 team
+    cap with $0.0007 spent must not read "$0.00 spent")."""
+    return f"${value:.2f}" if value >= 1 or value == 0 else f"${value:.4f}"
+
+
 def _budget_guard(
     tier: Tier,
     estimate: float,
@@ -325,7 +331,7 @@ def _budget_guard(
     hard = [entry for entry in over if entry[3] == "hard"]
     cap, spent, label, _ = hard[0] if hard else over[0]
     known = f" ({state.team_as_of})" if label == "team daily" and state.team_as_of else ""
-    note = f"{label} budget ${cap:.2f}: ${spent:.2f} spent{known}, this request ~${estimate:.4f}"
+    note = f"{label} budget {_usd(cap)}: {_usd(spent)} spent{known}, this request ~${estimate:.4f}"
     if not hard:
         return tier, estimate, f"over the {note}", None
     if policy.on_hard == "demote":
