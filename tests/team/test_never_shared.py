@@ -80,6 +80,7 @@ def test_local_only_redacted_and_secret_answers_never_reach_redis(
     responder(lambda body: f"Connects with the token {GITHUB}.")
     leaky = ask(alice, "explain", needle="return json.dumps", tier="budget")
     responder(fake_reply)
+    assert leaky.model is not None and leaky.model.startswith("anthropic:")
     # 4. a local model's answer for an ordinary path ("local:default" is another model on
     # each machine)
     local = ask(alice, "review", tier="local")
@@ -90,7 +91,8 @@ def test_local_only_redacted_and_secret_answers_never_reach_redis(
 
     stored = _everything(l2)
     answers = {k: v for k, v in stored.items() if ":spend:" not in k}
-    assert set(answers) == {lookup_keys(alice, tier="budget")[0]}, sorted(answers)  # only the ordinary one
+    # Only the ordinary answer is there.
+    assert set(answers) == {lookup_keys(alice, tier="budget")[0]}, sorted(answers)
     everything = repr(stored)
     for fragment in (GITHUB, SECRET_IN_TARGET, "connect", "private", "weights.py", str(root)):
         assert fragment not in everything, fragment
@@ -112,7 +114,7 @@ def test_an_excluded_file_never_reaches_redis(
 ) -> None:
     alice = developer(tmp_path / "alice", fake, redis_server.url)
     root = Path(alice.workspace_root or ".")
-    with pytest.raises(UsageError, match="privacy.exclude"):
+    with pytest.raises(UsageError, match=r"privacy\.exclude"):
         ask(alice, path=str(root / "secrets" / "weights.py"))
     assert alice.never_shared(str(root / "secrets" / "weights.py")) == "privacy.exclude"
     assert l2.dbsize() == 0

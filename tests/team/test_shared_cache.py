@@ -33,7 +33,9 @@ from tierwise.engine import Event
 FORMATTED = SOURCE.replace(
     "def total_weight(items, factor=2):\n",
     "def total_weight(\n    items,\n    factor=2,\n):  # weigh the heavy ones\n",
-).replace("return json.dumps({\"total\": total})", "return json.dumps(\n        {\"total\": total}\n    )")
+).replace(
+    'return json.dumps({"total": total})', 'return json.dumps(\n        {"total": total}\n    )'
+)
 # One character of meaning: the threshold is another number.
 NEAR_MISS = SOURCE.replace("if item.kg > 10:", "if item.kg > 11:")
 
@@ -72,8 +74,9 @@ def test_keys_depend_on_neither_paths_nor_users(
     tmp_path: Path, fake: FakeProvider, l2: redis.Redis, redis_server: RedisServer
 ) -> None:
     """The same code under two home directories, repositories and login names: one key."""
-    alice = developer(tmp_path / "home" / "alice", fake, redis_server.url, workspace=tmp_path / "a")
-    bob = developer(tmp_path / "srv" / "bob", fake, redis_server.url, workspace=tmp_path / "b" / "c")
+    url = redis_server.url
+    alice = developer(tmp_path / "home" / "alice", fake, url, workspace=tmp_path / "a")
+    bob = developer(tmp_path / "srv" / "bob", fake, url, workspace=tmp_path / "b" / "c")
     assert lookup_keys(alice) == lookup_keys(bob)
     assert lookup_keys(alice)[0].startswith("tierwise:v3:team-a:docstring:")
 

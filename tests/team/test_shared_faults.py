@@ -20,7 +20,7 @@ import redis
 from tests.fakes.wire import FakeProvider
 from tests.team.developers import SOURCE, ask, ask_async, developer, model_calls, run
 from tests.team.redis_server import RedisServer
-from tierwise.cache import shared as shared_module
+from tierwise.cache import shared_values
 from tierwise.engine import Event
 
 BLOCK_S = 6  # how long each fault blocks the server
@@ -61,7 +61,7 @@ def test_killed_server_requests_answer_with_one_warning_then_l2_comes_back(
     restore: object,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(shared_module, "RETRY_AFTER_S", 0.5)  # the test need not wait 2 s
+    monkeypatch.setattr(shared_values, "RETRY_AFTER_S", 0.5)  # the test need not wait 2 s
     alice = developer(tmp_path / "alice", fake, redis_server.url, timeout_ms=50)
     bob = developer(tmp_path / "bob", fake, redis_server.url, timeout_ms=50)
     ask(alice, **_variant(0))
@@ -105,7 +105,7 @@ def test_a_blocked_server_never_blocks_a_request(
     fault: bytes,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(shared_module, "RETRY_AFTER_S", 0.5)
+    monkeypatch.setattr(shared_values, "RETRY_AFTER_S", 0.5)
     alice = developer(tmp_path / "alice", fake, redis_server.url, timeout_ms=50)
     ask(alice, **_variant(0))
     bob = developer(tmp_path / "bob", fake, redis_server.url, timeout_ms=50)

@@ -46,7 +46,9 @@ def _ledger_cost(engine: Engine) -> float:
         return float(con.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM requests").fetchone()[0])
 
 
-def _cli(*args: str, config: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _cli(
+    *args: str, config: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tierwise", *args, "--config", str(config)],
         capture_output=True,
@@ -127,7 +129,7 @@ def test_the_team_budget_counts_everyones_spend_and_holds_when_redis_is_down(
     redis_server.stop()
     try:
         later = developer(tmp_path / "bob", fake, redis_server.url, extra=BUDGET)  # a new CLI run
-        with pytest.raises(BudgetExceeded, match="last known team total at .* unreachable"):
+        with pytest.raises(BudgetExceeded, match=r"last known team total at .* unreachable"):
             ask(later, **other)
     finally:
         redis_server.start()

@@ -22,31 +22,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
-import json
 import secrets
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 
 from tierwise.cache.keys import key_prefix
+from tierwise.cache.shared_values import Health, Signer
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 T = TypeVar("T")
 
-# Seconds L2 is left alone after a failure before the next operation tries it again.
-RETRY_AFTER_S = 2.0
 # Deadline of the operations a user asks for (clear, stats, doctor), not on a request's path.
 MAINTENANCE_TIMEOUT_S = 5.0
 SCAN_COUNT = 500
-_MAC_CONTEXT = b"tierwise-l2-v1"
 # Compare-and-delete: only the holder's token releases a lock (an expired lock may already be
 # someone else's). A server that refuses scripts just lets the lock expire.
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\
@@ -58,68 +52,6 @@ class _Failed:
 
 
 FAILED = _Failed()
-
-
-def safe_url(url: str) -> str:
-    """The URL as it may be printed: user and password removed."""
-    parts = urlsplit(url)
-    if parts.password is None and parts.username is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-@attrs.define
-class Health:
-    """Whether L2 answers, with one warning per outage (not one per request)."""
-
-    url: str
-    clock: Callable[[], float] = time.monotonic
-    down_since: float | None = None
-    retry_at: float = 0.0
-    outages: int = 0
-    last_error: str = ""
-    warnings: list[str] = attrs.field(factory=list)
-
-    @property
-    def down(self) -> bool:
-        """Whether the last operation failed."""
-        return self.down_since is not None
-
-    def usable(self) -> bool:
-        """Up, or down long enough that the next operation may try again."""
-        return self.down_since is None or self.clock() >= self.retry_at
-
-    def failed(self, what: str, exc: BaseException) -> None:
-        """An operation failed: the first failure of an outage leaves one warning."""
-        now = self.clock()
-        self.last_error = _describe(exc)
-        self.retry_at = now + RETRY_AFTER_S
-        if self.down_since is None:
-            self.down_since = now
-            self.outages += 1
-            self.warnings.append(
-                f"the shared cache at {safe_url(self.url)} did not answer ({what}: "
-                f"{self.last_error}): going on with the local cache and the models; "
-                f"trying it again every {RETRY_AFTER_S:.0f} s"
-            )
-
-    def ok(self) -> None:
-        """An operation succeeded: an outage, if any, is over."""
-        self.down_since = None
-
-    def take_warnings(self) -> list[str]:
-        """Warnings not yet shown, each handed out once."""
-        out, self.warnings = self.warnings, []
-        return out
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "no answer within the deadline"
-    text = str(exc).strip() or type(exc).__name__
-    return text[:200]
 
 
 @attrs.frozen
@@ -157,7 +89,7 @@ class SharedCache:
         # Refusals and traffic since this process started (the engine persists the ones a
         # user should see in L1's counters).
         self.counts: Counter[str] = Counter()
-        self._secret = secret
+        self._signer = Signer(secret, max_entry_bytes, self.counts)
         self._redis: Redis | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._module: Any = None
@@ -220,49 +152,13 @@ class SharedCache:
 
     # -- values ----------------------------------------------------------------------------------
 
-    def _mac(self, key: str, body: bytes) -> str:
-        message = b"\x00".join((_MAC_CONTEXT, key.encode("utf-8"), body))
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
-
     def encode(self, key: str, value: Mapping[str, Any]) -> bytes | None:
         """The stored form of an answer, or None when it is over the size cap."""
-        body = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        envelope = {"body": body, "mac": self._mac(key, body.encode("utf-8"))}
-        data = json.dumps(envelope, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-        return data if len(data) <= self.max_entry_bytes else None
+        return self._signer.encode(key, value)
 
     def decode(self, key: str, raw: object) -> dict[str, Any] | None:
         """The answer stored under `key`, or None (counted) for anything we did not sign."""
-        if not isinstance(raw, bytes):
-            return None
-        if len(raw) > self.max_entry_bytes:
-            self.counts["too_large"] += 1
-            return None
-        try:
-            envelope = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            self.counts["invalid"] += 1  # a pickle, or other bytes: never decoded further
-            return None
-        if not (
-            isinstance(envelope, dict)
-            and isinstance(envelope.get("body"), str)
-            and isinstance(envelope.get("mac"), str)
-        ):
-            self.counts["invalid"] += 1
-            return None
-        body = envelope["body"].encode("utf-8", "surrogatepass")
-        if not hmac.compare_digest(envelope["mac"], self._mac(key, body)):
-            self.counts["mac_failures"] += 1
-            return None
-        try:
-            value = json.loads(body)
-        except (ValueError, RecursionError):
-            self.counts["invalid"] += 1
-            return None
-        if not isinstance(value, dict):
-            self.counts["invalid"] += 1
-            return None
-        return value
+        return self._signer.decode(key, raw)
 
     def _first(
         self, keys: Sequence[str], raws: Sequence[object]

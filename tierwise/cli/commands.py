@@ -268,7 +268,7 @@ async def cmd_cache(args: argparse.Namespace) -> int:
 
 async def _clear_shared(engine: Any, args: argparse.Namespace) -> int:
     """Remove every key of the team's namespace from L2 (SCAN + UNLINK), after a yes."""
-    from tierwise.cache.shared import safe_url
+    from tierwise.cache.shared_values import safe_url
 
     settings = engine.config.cache.shared
     shared = engine.stores.shared

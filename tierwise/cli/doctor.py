@@ -147,7 +147,7 @@ async def _shared_checks(engine: Any) -> list[dict[str, Any]]:
     settings = engine.config.cache.shared
     if settings.url is None:
         return []
-    from tierwise.cache.shared import safe_url
+    from tierwise.cache.shared_values import safe_url
 
     where = f"{safe_url(settings.url)} (team {settings.team})"
     shared = engine.stores.shared

@@ -272,7 +272,7 @@ async def shared_section(stores: Any, config: Any) -> dict[str, Any] | None:
     settings = config.cache.shared
     if settings.url is None:
         return None
-    from tierwise.cache.shared import safe_url
+    from tierwise.cache.shared_values import safe_url
 
     out: dict[str, Any] = {"url": safe_url(settings.url), "team": settings.team}
     shared = stores.shared
