@@ -24,6 +24,7 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
     ("bench.routing", ["--repeat", "300"], ["--repeat", "20"]),
     ("bench.cache", ["--repeat", "300"], ["--repeat", "20"]),
     ("bench.replay", [], ["--limit", "60", "--lifetime", "server"]),
+    ("bench.team", ["--repeat", "300"], ["--repeat", "20", "--developers", "4", "--requests", "5"]),
 ]
 
 
