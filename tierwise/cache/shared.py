@@ -40,6 +40,10 @@ T = TypeVar("T")
 
 # Deadline of the operations a user asks for (clear, stats, doctor), not on a request's path.
 MAINTENANCE_TIMEOUT_S = 5.0
+# The first operation of a client also opens its connection (TCP, maybe TLS, the handshake):
+# its deadline is at least this, once per client (one per CLI run, one per editor session), so
+# a CLI run against a server a few milliseconds away is not a miss every time.
+CONNECT_TIMEOUT_S = 0.25
 SCAN_COUNT = 500
 # Compare-and-delete: only the holder's token releases a lock (an expired lock may already be
 # someone else's). A server that refuses scripts just lets the lock expire.
@@ -94,6 +98,7 @@ class SharedCache:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._module: Any = None
         self._tokens: dict[str, str] = {}  # lock key -> our token, while we hold it
+        self._opening = False  # the next operation opens the client's connection
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -117,6 +122,7 @@ class SharedCache:
             decode_responses=False,
         )
         self._loop = loop
+        self._opening = True
         return self._redis
 
     async def _run(
@@ -132,7 +138,11 @@ class SharedCache:
             return FAILED
         try:
             client = await self._client()
-            async with asyncio.timeout(timeout_s or self.timeout_s):
+            deadline = timeout_s or self.timeout_s
+            if self._opening:
+                self._opening = False
+                deadline = max(deadline, CONNECT_TIMEOUT_S)
+            async with asyncio.timeout(deadline):
                 result = await op(client)
         except asyncio.CancelledError:
             raise

@@ -23,6 +23,9 @@ import attrs
 
 # Seconds L2 is left alone after a failure before the next operation tries it again.
 RETRY_AFTER_S = 2.0
+# A server that fails again within this long of the last warning is the same trouble to the
+# user (a flapping link, a server answering some commands during a pause): no second warning.
+QUIET_S = 60.0
 _MAC_CONTEXT = b"tierwise-l2-v1"
 
 
@@ -91,7 +94,8 @@ def safe_url(url: str) -> str:
 
 @attrs.define
 class Health:
-    """Whether L2 answers, with one warning per outage (not one per request)."""
+    """Whether L2 answers, with one warning per outage (not one per request, and not one per
+    flap of a server that fails again soon after it answered)."""
 
     url: str
     clock: Callable[[], float] = time.monotonic
@@ -100,6 +104,7 @@ class Health:
     outages: int = 0
     last_error: str = ""
     warnings: list[str] = attrs.field(factory=list)
+    warned_at: float | None = None
 
     @property
     def down(self) -> bool:
@@ -118,6 +123,9 @@ class Health:
         if self.down_since is None:
             self.down_since = now
             self.outages += 1
+            if self.warned_at is not None and now - self.warned_at < QUIET_S:
+                return
+            self.warned_at = now
             self.warnings.append(
                 f"the shared cache at {safe_url(self.url)} did not answer ({what}: "
                 f"{self.last_error}): going on with the local cache and the models; "
