@@ -91,8 +91,10 @@ def test_the_wait_is_bounded_then_the_waiter_asks_a_model(
     tmp_path: Path, fake: FakeProvider, l2: redis.Redis, redis_server: RedisServer
 ) -> None:
     """The lock lives as long as the wait (lock_wait_s): a hung holder holds nobody up longer."""
-    team = _team(tmp_path, fake, redis_server.url, 3, extra="lock_wait_s = 0.5\n")
-    fake.script(("hang", 3.0))  # the holder's model takes far longer than the wait
+    # The waiters must see the lock before it expires (it lives lock_wait_s): two seconds is
+    # ample for them to start on a loaded machine, and the holder's model takes far longer.
+    team = _team(tmp_path, fake, redis_server.url, 3, extra="lock_wait_s = 2\n")
+    fake.script(("hang", 8.0))
     events: list[list[Event]] = [[] for _ in team]
     finished: list[int] = []
     before = model_calls(fake)
