@@ -10,7 +10,7 @@ dollars are what those tokens would cost; a real provider's round trip is second
 fake's is not.
 
 The team simulation: each developer has their own L1 directory and ledger; they take turns
-(round-robin, one request each), drawing targets from every function of examples/shop and
+(round-robin, one request each), drawing targets from every definition of examples/shop and
 tests/data/large_module.py with Zipf-like popularity (a team works on the same hot files) and
 an action from docstring, explain and review. The same seeded draw is replayed twice: every
 developer with L1 only, then with L1 and one shared L2.
