@@ -52,8 +52,8 @@ class SourceFile:
     lines: list[str]
     parsed: ParsedFile
     backend: str = "fallback"  # "python" (ast), "treesitter" or "fallback"
-    # Positional indexes of calls and names, built on first use (see _in_span).
-    memo: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    # Positional indexes of calls and names (see _in_span) and contexts, built on first use.
+    memo: dict[Any, Any] = attrs.field(factory=dict, eq=False, repr=False)
 
 
 def load(path: str, source: str, previous: SourceFile | None = None) -> SourceFile:
@@ -278,9 +278,16 @@ def _ancestors(file: SourceFile, index: int | None) -> list[int]:
 
 
 def _definition_context(file: SourceFile, index: int, budget: int) -> CodeContext:
-    definition = file.parsed.definitions[index]
-    chain = _ancestors(file, index)
-    return _build(file, _target(file, definition), chain[:-1], chain, budget)
+    # A pure function of this file version: every request at a cursor inside the same
+    # definition (listings, a cache hit) gets the same frozen context without fitting it again.
+    key = ("definition", index, budget)
+    found: CodeContext | None = file.memo.get(key)
+    if found is None:
+        definition = file.parsed.definitions[index]
+        chain = _ancestors(file, index)
+        found = _build(file, _target(file, definition), chain[:-1], chain, budget)
+        file.memo[key] = found
+    return found
 
 
 def _selection_context(file: SourceFile, span: Span, budget: int) -> CodeContext:

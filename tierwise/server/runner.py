@@ -222,6 +222,8 @@ async def execute(
     except BaseException as exc:
         progress.end(f"failed: {exc}"[:200])
         raise
+    finally:
+        server.freeze_imports()  # the first provider call imports its SDK
     progress.end(
         "from cache · $0"
         if outcome.cache_hit
