@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -154,7 +154,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         handler = getattr(commands, f"cmd_{args.command}")
         result = handler(args)
-        if inspect.iscoroutine(result):
+        if isinstance(result, types.CoroutineType):  # inspect.iscoroutine, without inspect
             # Imported only for the commands that need an event loop (a model call, closing
             # HTTP clients): `route` and `--help` start faster without it.
             import asyncio

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import cattrs
 
 from tierwise.core.code import Span
 from tierwise.core.task import Action
+
+if TYPE_CHECKING:
+    import cattrs
 
 
 @attrs.frozen
@@ -88,16 +91,23 @@ RESULT_TYPES: dict[Action, type[Any]] = {
     Action.REVIEW: ReviewResult,
 }
 
-_converter = cattrs.Converter()
+
+@functools.cache
+def _converter() -> cattrs.Converter:
+    # Built on first use: importing cattrs (and the inspect and typing machinery it pulls in)
+    # is a fifth of `tierwise route`, which never serialises a result.
+    import cattrs
+
+    return cattrs.Converter()
 
 
 def result_to_dict(result: Result) -> dict[str, Any]:
     """Serialise a result to plain JSON-able data (for the cache, the CLI and the server)."""
-    data: dict[str, Any] = _converter.unstructure(result)
+    data: dict[str, Any] = _converter().unstructure(result)
     return data
 
 
 def result_from_dict(action: Action, data: dict[str, Any]) -> Result:
     """Rebuild a result of the action's type from `result_to_dict` output."""
-    out: Result = _converter.structure(data, RESULT_TYPES[action])
+    out: Result = _converter().structure(data, RESULT_TYPES[action])
     return out
