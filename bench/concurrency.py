@@ -4,7 +4,8 @@
 Run: .venv-dev/bin/python -m bench.concurrency [--runs N]
 
 A burst is measured on a server that has made one provider call already (SDK imported: the
-steady state), and on a fresh one, where the first import of the SDK is in the wall time too.
+steady state), on a fresh one right after the file opens (the first import of the SDK is in the
+wall time too), and on a fresh one 3 s after the file opens (the SDK imported meanwhile).
 The provider is the local wire-protocol fake (official SDK, real HTTP); each of its answers
 waits 1 s first, so the floor for 50 requests in parallel is 1 s of wall time. Every request is
 for another function of a real file, so none is a cache hit. The spread is when the requests
@@ -29,6 +30,9 @@ from tests.e2e.lsp_helpers import fake_reply
 from tests.fakes.wire import FakeProvider
 
 LATENCY_S = 1.0
+# A fresh server whose user reads the file this long before asking: the server imports the
+# provider SDK when the first document opens, so the first burst need not wait for it.
+READING_S = 3.0
 
 
 def function_lines(text: str, count: int) -> list[int]:
@@ -42,12 +46,13 @@ def function_lines(text: str, count: int) -> list[int]:
 
 
 async def burst(
-    fake: FakeProvider, file: realfiles.RealFile, runs: int, *, warm: bool
+    fake: FakeProvider, file: realfiles.RealFile, runs: int, *, warm: bool, reading: float = 0
 ) -> tuple[float, float]:
     """(wall seconds for `runs` simultaneous runs, spread of their arrival at the provider).
 
     `warm`: one provider call first, so the SDK is imported and connected before the burst
-    (a server that has been running a while); else the burst pays the first import too."""
+    (a server that has been running a while); else the burst pays the first import too.
+    `reading`: seconds between opening the file and the burst (a user reading it first)."""
     arrivals: list[float] = []
 
     def reply(body: dict[str, Any]) -> str:
@@ -58,6 +63,7 @@ async def burst(
     async with server(fake, file.path.parent) as client:
         uri = open_document(client, file.path, file.text)
         await client.request("tierwise/noSuchMethod", {})  # the document is in
+        await asyncio.sleep(reading)
         lines = function_lines(file.text, runs)
         if warm:
             await client.request(
@@ -125,14 +131,20 @@ async def measure(args: argparse.Namespace, fake: FakeProvider) -> str:
     rows = []
     spreads = []
     for file in (realfiles.mid_large(), realfiles.large()):
-        for warm in (True, False):
+        for warm, reading in ((True, 0.0), (False, 0.0), (False, READING_S)):
             walls = []
             for _ in range(args.repeat):
-                wall, spread = await burst(fake, file, args.runs, warm=warm)
+                wall, spread = await burst(fake, file, args.runs, warm=warm, reading=reading)
                 walls.append(wall)
                 if warm:
                     spreads.append(f"{file.label}: {fmt(spread)}")
-            state = "SDK warm" if warm else "first call: SDK import too"
+            state = (
+                "SDK warm"
+                if warm
+                else f"first call {reading:.0f} s after opening the file"
+                if reading
+                else "first call at once: SDK import too"
+            )
             rows.append((f"{args.runs} at once, {file.path.name} ({state})", walls))
     floor = [LATENCY_S] * args.repeat
     rows.insert(0, (f"provider latency (floor: {LATENCY_S:.0f} s per answer)", floor))

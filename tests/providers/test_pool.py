@@ -117,6 +117,23 @@ def test_availability_builds_no_provider_and_imports_no_sdk(
     assert out.stdout.strip() == "[]"
 
 
+def test_warm_imports_the_sdks_of_usable_providers_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The server warms the pool when the first document opens: only SDKs a call could use.
+    monkeypatch.delenv("OPENAI_API_KEY")
+    code = (
+        "import asyncio, sys\n"
+        "from tierwise.config import Config\n"
+        "from tierwise.providers.pool import ProviderPool\n"
+        "print(asyncio.run(ProviderPool(Config()).warm()))\n"
+        "print(sorted(m for m in ('anthropic', 'openai') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["['anthropic']", "['anthropic']"]
+
+
 # -- the fallback chain ---------------------------------------------------------------------
 
 

@@ -133,6 +133,27 @@ class ProviderPool:
         self._providers[provider_name] = provider
         return provider
 
+    async def warm(self) -> list[str]:
+        """Import the SDKs of the providers the tiers can use, in a thread, ahead of a call.
+
+        Importing an SDK takes one to two seconds here; done while the user is reading a file,
+        the first request does not wait for it. Providers without a key are left alone.
+        Returns the modules imported.
+        """
+        import asyncio
+        import importlib
+
+        kinds: list[str] = []
+        for tier in self.config.tiers.values():
+            for ref in tier.models:
+                name = self._parse(ref).provider
+                provider = self.config.providers.get(name)
+                if provider is not None and self.available(name) and provider.kind not in kinds:
+                    kinds.append(provider.kind)
+        for kind in kinds:  # the kind is the SDK's module name: anthropic, openai
+            await asyncio.to_thread(importlib.import_module, kind)
+        return kinds
+
     async def stream_chain(
         self,
         models: Sequence[str],

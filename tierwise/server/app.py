@@ -109,9 +109,12 @@ class TierwiseServer(LanguageServer):
         self.refused_documents: set[str] = set()  # too large: told once, not on every listing
         self.published: dict[str, tuple[int | None, list[Any]]] = {}  # uri -> last diagnostics
         self._ready: asyncio.Future[None] | None = None  # the engine built at initialize
+        self._started = False  # initialize arrived
+        self._init_options: Any = None
         self.told_prices: set[str] = set()
         self.log_handler = ClientLogHandler(self)
         self._frozen_at = 0  # len(sys.modules) at the last gc.freeze()
+        self._warming: asyncio.Task[None] | None = None
 
     # -- capabilities -------------------------------------------------------------------------
 
@@ -173,16 +176,21 @@ class TierwiseServer(LanguageServer):
     # -- configuration ------------------------------------------------------------------------
 
     def start_engine(self, init_options: Any) -> None:
-        """Start building the settings and the engine at initialize, in a worker thread.
+        """Note the initialize options; the engine is built on the first `ready()`, in a worker.
 
-        The initialize answer does not wait for importing the pipeline (about a tenth of a
-        second); every request handler awaits `ready()` first (errors become messages later).
+        The initialize answer waits neither for importing the pipeline nor for a thread doing
+        that import (it would hold the GIL while pygls builds and sends the answer): the build
+        starts when `initialized` arrives, or any request first, and every handler awaits
+        `ready()` (errors become messages later).
         """
-        loop = asyncio.get_running_loop()
-        self._ready = loop.run_in_executor(self.workers, self._build_engine, init_options)
+        self._init_options = init_options
+        self._started = True
 
     async def ready(self) -> None:
         """Wait until the engine built at initialize exists."""
+        if self._ready is None and self._started:
+            loop = asyncio.get_running_loop()
+            self._ready = loop.run_in_executor(self.workers, self._build_engine, self._init_options)
         if self._ready is not None:
             await asyncio.shield(self._ready)
 
@@ -204,6 +212,23 @@ class TierwiseServer(LanguageServer):
             self.startup_problems.append(f"{exc} (running with the built-in defaults)")
             self.engine = Engine(Config(), workspace_root=str(root) if root else None)
         self._set_log_level(self.engine.config.server.log_level)
+        self.freeze_imports()
+
+    def warm_providers(self) -> None:
+        """Once, when the first document opens: import the usable providers' SDKs meanwhile.
+
+        Not at initialize: a server with no file open stays small (about 50 MB; an SDK adds
+        60). A user opens a file seconds before asking for an action, and the first request
+        then does not wait one to two seconds for the import (bench/concurrency.py).
+        """
+        if self._warming is None:
+            self._warming = self.spawn(self._warm())
+
+    async def _warm(self) -> None:
+        await self.ready()
+        imported = await self.engine.pool.warm()
+        if imported:
+            logger.debug("provider SDKs imported ahead of the first call: %s", ", ".join(imported))
         self.freeze_imports()
 
     def freeze_imports(self) -> None:

@@ -70,6 +70,11 @@ def register(server: TierwiseServer) -> None:
             ls.settings.set_editor(ls.settings.client, params.settings)
         ls.apply_settings()
 
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    @logged("didOpen")
+    async def did_open(ls: TierwiseServer, _params: types.DidOpenTextDocumentParams) -> None:
+        ls.warm_providers()
+
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     @logged("didChange")
     async def did_change(ls: TierwiseServer, params: types.DidChangeTextDocumentParams) -> None:
