@@ -117,9 +117,23 @@ def test_availability_builds_no_provider_and_imports_no_sdk(
     assert out.stdout.strip() == "[]"
 
 
-def test_warm_imports_the_sdks_of_usable_providers_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The server warms the pool when the first document opens: only SDKs a call could use.
-    monkeypatch.delenv("OPENAI_API_KEY")
+@pytest.mark.parametrize(
+    ("keys", "imported"),
+    [
+        (("ANTHROPIC_API_KEY", "OPENAI_API_KEY"), "['anthropic']"),  # each tier's first model
+        (("OPENAI_API_KEY",), "['openai']"),  # the first usable one
+        ((), "[]"),
+    ],
+)
+def test_warm_imports_the_sdk_each_tier_tries_first(
+    monkeypatch: pytest.MonkeyPatch, keys: tuple[str, ...], imported: str
+) -> None:
+    # The server warms the pool when the first document opens: only what a call would use.
+    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
+        if name in keys:
+            monkeypatch.setenv(name, "sk-test-not-a-real-key-0000")
+        else:
+            monkeypatch.delenv(name, raising=False)
     code = (
         "import asyncio, sys\n"
         "from tierwise.config import Config\n"
@@ -131,7 +145,7 @@ def test_warm_imports_the_sdks_of_usable_providers_only(monkeypatch: pytest.Monk
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split("\n")[:2] == ["['anthropic']", "['anthropic']"]
+    assert out.stdout.split("\n")[:2] == [imported, imported]
 
 
 # -- the fallback chain ---------------------------------------------------------------------

@@ -98,9 +98,11 @@ class ProviderPool:
     def available_models(self, tier_label: str) -> list[str]:
         """The tier's fallback chain, keeping only the refs whose provider is available."""
         tier = self.config.tiers.get(tier_label)
-        if tier is None:
-            return []
-        return [ref for ref in tier.models if self.available(self._parse(ref).provider)]
+        return [] if tier is None else self.available_models_of(tier.models)
+
+    def available_models_of(self, refs: Sequence[str]) -> list[str]:
+        """The refs whose provider is available, in order."""
+        return [ref for ref in refs if self.available(self._parse(ref).provider)]
 
     @staticmethod
     def _parse(ref: str) -> ModelRef:
@@ -134,22 +136,21 @@ class ProviderPool:
         return provider
 
     async def warm(self) -> list[str]:
-        """Import the SDKs of the providers the tiers can use, in a thread, ahead of a call.
+        """Import, in a thread, the SDK of each tier's first usable model, ahead of a call.
 
         Importing an SDK takes one to two seconds here; done while the user is reading a file,
-        the first request does not wait for it. Providers without a key are left alone.
-        Returns the modules imported.
+        the first request does not wait for it. Only the model a tier tries first counts: a
+        fallback's SDK (60 MB more) is imported if it is ever needed. Returns the modules.
         """
         import asyncio
         import importlib
 
         kinds: list[str] = []
         for tier in self.config.tiers.values():
-            for ref in tier.models:
-                name = self._parse(ref).provider
-                provider = self.config.providers.get(name)
-                if provider is not None and self.available(name) and provider.kind not in kinds:
-                    kinds.append(provider.kind)
+            first = next(iter(self.available_models_of(tier.models)), None)
+            kind = self.config.providers[self._parse(first).provider].kind if first else None
+            if kind is not None and kind not in kinds:
+                kinds.append(kind)
         for kind in kinds:  # the kind is the SDK's module name: anthropic, openai
             await asyncio.to_thread(importlib.import_module, kind)
         return kinds
