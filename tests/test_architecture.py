@@ -57,7 +57,7 @@ INNER: dict[str, list[list[str]]] = {
         ["pool"],
     ],
     "tierwise.engine": [
-        ["asks", "outcome", "pricing", "memo", "team"],
+        ["asks", "outcome", "pricing", "memo", "team", "apart"],
         ["sharing"],
         ["stores", "answers"],
         ["execution"],

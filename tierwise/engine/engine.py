@@ -21,6 +21,7 @@ from tierwise.core.errors import UsageError
 from tierwise.core.models import Usage
 from tierwise.core.task import Action, Task
 from tierwise.core.tiers import Tier
+from tierwise.engine.apart import ApartParser
 from tierwise.engine.asks import repeats
 from tierwise.engine.execution import Executor
 from tierwise.engine.memo import Memo
@@ -55,8 +56,12 @@ class Engine:
         workspace_root: str | None = None,
         pool: ProviderPool | None = None,
         session: str | None = None,
+        parse_apart: bool = False,
     ) -> None:
         self.workspace_root = workspace_root
+        # The server parses big files in a child process (engine/apart.py); the CLI has no
+        # event loop to keep free, so it parses them here.
+        self.apart = ApartParser() if parse_apart else None
         self.session = session or uuid.uuid4().hex[:12]
         self._pool_override = pool
         self._files: OrderedDict[str, SourceFile] = OrderedDict()
@@ -240,7 +245,12 @@ class Engine:
             waiting[1].wait()
             return self._parsed(path, source)
         try:
-            parsed = load(path, source, previous=known)
+            parsed = None
+            fresh = known is None or known.backend != "python" or known.path != path
+            if self.apart is not None and fresh and self.apart.wants(path, source):
+                parsed = self.apart.parse(path, source)
+            if parsed is None:
+                parsed = load(path, source, previous=known)
             with self._files_lock:
                 self._files[path] = parsed
                 self._files.move_to_end(path)
@@ -495,6 +505,8 @@ class Engine:
         await self.stores.aclose_shared()
         await self.pool.aclose()
         self.stores.close()
+        if self.apart is not None:
+            self.apart.close()
 
 
 def _jsonable(_inst: Any, _field: Any, value: Any) -> Any:

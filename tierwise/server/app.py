@@ -204,13 +204,17 @@ class TierwiseServer(LanguageServer):
         self.settings.set_editor(self.settings.init, init_options)
         config, _warnings = self.settings.build()
         try:
-            self.engine = Engine(config, workspace_root=str(root) if root else None)
+            self.engine = Engine(
+                config, workspace_root=str(root) if root else None, parse_apart=True
+            )
         except ConfigError as exc:
             # A price table problem (user file): run with the defaults and say so.
             from tierwise.config import Config
 
             self.startup_problems.append(f"{exc} (running with the built-in defaults)")
-            self.engine = Engine(Config(), workspace_root=str(root) if root else None)
+            self.engine = Engine(
+                Config(), workspace_root=str(root) if root else None, parse_apart=True
+            )
         self._set_log_level(self.engine.config.server.log_level)
         self.freeze_imports()
 
