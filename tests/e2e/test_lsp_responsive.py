@@ -105,6 +105,34 @@ async def test_a_ping_is_answered_while_a_hostile_document_is_routed(
     assert target_name(routed) == "compute_9499", routed
 
 
+async def test_a_big_python_module_is_parsed_in_a_child_process_and_routed(
+    fake: FakeProvider, tmp_path: Path
+) -> None:
+    # Over the size parsed apart (engine/apart.py, 250,000 characters): the server spawns its
+    # child. A generous work bound: this checks the result, not the time, on a loaded machine.
+    home, root = make_workspace(tmp_path, fake)
+    (home / "config.toml").write_text(
+        user_config(fake, "\n[server]\nwork_timeout_s = 120\n"), encoding="utf-8"
+    )
+    big = "".join(
+        f"def handler_{n}(request, value={n}):\n    return request.get(value) or {n}\n\n\n"
+        for n in range(3_400)
+    )
+    assert 250_000 < len(big) < 300_000
+    client = await start(home, root, CLIENTS["minimal"])
+    try:
+        uri = open_doc(client, root, "big.py", big, "python")
+        routed = await answer(
+            send(client, "workspace/executeCommand", route_params(uri, big.count("\n") - 3))[1]
+        )
+        assert "code" not in routed, routed
+        assert target_name(routed) == "handler_3399", routed
+        failed = [m.message for m in client.log_messages if "separate process" in m.message]
+        assert not failed, failed  # the child parsed it: no fallback to parsing in the server
+    finally:
+        await stop(client)
+
+
 async def test_a_cancelled_request_on_a_hostile_document_is_answered_at_once(
     editor: EditorClient,
 ) -> None:

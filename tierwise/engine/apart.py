@@ -45,21 +45,23 @@ class ApartParser:
 
     def parse(self, path: str, source: str) -> SourceFile | None:
         """The full parse of the text, done in the child; None if the child failed."""
-        with self._lock:
-            if self._pool is None:
-                # spawn, not fork: the server has threads, and a forked child may inherit a
-                # lock another thread held.
-                context = multiprocessing.get_context("spawn")
-                self._pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=context)
-            pool = self._pool
+        pool: concurrent.futures.ProcessPoolExecutor | None = None
         try:
+            with self._lock:
+                if self._pool is None:
+                    # spawn, not fork: the server has threads, and a forked child may inherit
+                    # a lock another thread held.
+                    context = multiprocessing.get_context("spawn")
+                    self._pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=context)
+                pool = self._pool
             parsed, backend = pool.submit(parse_in_child, path, source).result()
-        except Exception as exc:  # a broken pool or a child out of memory: parse here instead
+        except Exception as exc:  # no process, a broken pool, a child out of memory: parse here
             logger.warning("parsing %s in a separate process failed (%s): parsing here", path, exc)
             with self._lock:
                 if self._pool is pool:
                     self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
             return None
         return SourceFile(path, source, language_for(path), split_lines(source), parsed, backend)
 
