@@ -1,0 +1,109 @@
+"""CPU time of start-up: what wall times measure, without the waits a busy machine adds.
+
+Run: .venv-dev/bin/python -m bench.cputime [--spawns N]
+
+On a shared 2-core machine a cold start's wall time is mostly time spent waiting for a core
+(load averages of 5 to 12 tripled every start-up figure between runs). The CPU time a process
+used (user + system, from the kernel) is what the code itself costs, and barely moves with the
+load. This script measures it for the CLI's cold starts (from `getrusage` of each finished
+child) and for a server up to its `initialize` answer (utime + stime from /proc, read when the
+answer arrives), alternating each with its floor: `python -c pass`, a bare pygls server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import realfiles
+from bench.rpc import RawClient
+from bench.serve import BARE, TIERWISE, environment, initialize_params
+from bench.timing import table
+from tests.fakes.wire import FakeProvider
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def child_cpu(command: list[str], cwd: Path) -> float:
+    """CPU seconds (user + system) a command used, run to completion."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a running process has used so far, all threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14, 15)
+
+
+async def initialize_cpu(command: list[str], env: dict[str, str], root: Path) -> float:
+    """CPU seconds a server used from its start to its initialize answer."""
+    client = await RawClient.spawn(command, env)
+    try:
+        await client.request("initialize", initialize_params(root))
+        return process_cpu(client.process.pid)
+    finally:
+        await client.close()
+
+
+async def measure_server(spawns: int) -> str:
+    """The server's CPU time to its initialize answer, against a bare pygls server's."""
+    root = realfiles.small().path.parent
+    samples: dict[str, list[float]] = {"bare": [], "tierwise": []}
+    with FakeProvider() as fake:
+        for _ in range(spawns):
+            with tempfile.TemporaryDirectory() as tmp:
+                env = environment(Path(tmp), fake)
+                samples["bare"].append(await initialize_cpu(BARE, env, root))
+                samples["tierwise"].append(await initialize_cpu(TIERWISE, env, root))
+    rows = [
+        ("CPU to initialize: bare pygls (floor)", samples["bare"]),
+        ("CPU to initialize: tierwise serve", samples["tierwise"]),
+    ]
+    return table("server start-up, CPU time (user + system)", rows, rows[0][0])
+
+
+def measure_cli(spawns: int) -> str:
+    """CPU time of CLI cold starts, interleaved with the interpreter's own start."""
+    file = realfiles.small()
+    target = f"{file.path}:{file.line + 1}"
+    commands = {
+        "python -c pass (floor)": [sys.executable, "-c", "pass"],
+        "tierwise --version": [sys.executable, "-m", "tierwise", "--version"],
+        "tierwise route review FILE:LINE --json": [
+            *(sys.executable, "-m", "tierwise", "route", "review", target, "--json"),
+        ],
+    }
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["TIERWISE_DATA_DIR"] = str(Path(tmp) / "data")
+        os.environ["TIERWISE_CACHE_DIR"] = str(Path(tmp) / "cache")
+        for _ in range(spawns):
+            for name, command in commands.items():
+                samples[name].append(child_cpu(command, Path.cwd()))
+    rows = list(samples.items())
+    return table("CLI cold start, CPU time (user + system)", rows, rows[0][0])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the CPU-time tables."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--spawns", type=int, default=10)
+    args = parser.parse_args(argv)
+    print(asyncio.run(measure_server(args.spawns)))
+    print()
+    print(measure_cli(args.spawns * 2))
+
+
+if __name__ == "__main__":
+    main()
