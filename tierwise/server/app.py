@@ -229,8 +229,12 @@ class TierwiseServer(LanguageServer):
             self._warming = self.spawn(self._warm())
 
     async def _warm(self) -> None:
-        await self.ready()
-        imported = await self.engine.pool.warm()
+        try:
+            await self.ready()
+            imported = await self.engine.pool.warm()
+        except Exception as exc:  # best effort: the first real call reports its own problem
+            logger.info("provider SDKs not imported ahead of the first call: %s", exc)
+            return
         if imported:
             logger.debug("provider SDKs imported ahead of the first call: %s", ", ".join(imported))
         self.freeze_imports()
