@@ -64,8 +64,8 @@ INNER: dict[str, list[list[str]]] = {
         ["engine"],
     ],
     "tierwise.server": [
-        ["convert", "args", "settings", "progress"],
-        ["rename", "state", "protocol"],
+        ["convert", "args", "settings", "progress", "framing", "envelope"],
+        ["rename", "state", "protocol", "transport"],
         ["app"],
         ["results"],
         ["runner"],

@@ -28,9 +28,17 @@ EPILOG = """\
 positions are 1-based like an editor's status bar: FILE:LINE[:COL]. Without a line the whole
 file is the target. Exit codes: 0 ok, 2 usage error, 3 provider or config error, 130 interrupted,
 141 output pipe closed (e.g. `| head`).
+`serve` exits 0 after shutdown and exit, 1 when exit (or the end of input) comes without shutdown.
 Environment: ANTHROPIC_API_KEY / OPENAI_API_KEY (keys, never read from files), TIERWISE_CONFIG
 (user config file), TIERWISE_DATA_DIR (ledger), TIERWISE_CACHE_DIR (response cache),
 TIERWISE_TEAM_SECRET (the team's shared-cache secret, or the variable cache.shared.secret_env)."""
+
+
+def _positive_int(value: str) -> int:
+    number = int(value) if value.isdigit() else 0
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of bytes, got {value!r}")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-file", type=Path, help="write logs here instead of stderr")
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+    serve.add_argument(
+        "--max-message-bytes",
+        type=_positive_int,
+        metavar="N",
+        help="refuse LSP messages larger than this (default 64 MiB); a request over it gets "
+        "an error, the server keeps running",
+    )
     return parser
 
 
@@ -148,8 +163,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.command == "serve":
             from tierwise.server import run_server
 
-            run_server(args)
-            return EXIT_OK
+            return run_server(args)
         from tierwise.cli import commands
 
         handler = getattr(commands, f"cmd_{args.command}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -96,17 +97,22 @@ def _parse_tcp(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def run_server(args: argparse.Namespace | None = None) -> None:
-    """Run the server until the client exits (the `tierwise serve` command)."""
+def run_server(args: argparse.Namespace | None = None) -> int:
+    """Run the server until the client exits (the `tierwise serve` command); the exit code."""
+    from tierwise.server.framing import DEFAULT_MAX_MESSAGE_BYTES
+    from tierwise.server.transport import serve_stdio, serve_tcp
+
     tcp = getattr(args, "tcp", None)
     address = _parse_tcp(tcp) if tcp else None
+    limit = getattr(args, "max_message_bytes", None) or DEFAULT_MAX_MESSAGE_BYTES
     _configure_logging(getattr(args, "log_file", None), getattr(args, "log_level", None) or "info")
     server = create_server(
         config_path=getattr(args, "config", None), workspace_root=getattr(args, "workspace", None)
     )
     server.log_handler.addFilter(RedactSecrets())
     logging.getLogger("tierwise").addHandler(server.log_handler)
-    if address is not None:
-        server.start_tcp(*address)
-    else:
-        server.start_io()
+    serve = serve_tcp(server, *address, limit) if address else serve_stdio(server, limit)
+    try:
+        return asyncio.run(serve)
+    finally:
+        server.shutdown()

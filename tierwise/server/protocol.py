@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Generator
 from concurrent.futures import Future
 from typing import Any
 
@@ -100,6 +101,22 @@ class TierwiseProtocol(LanguageServerProtocol):
         super()._handle_cancel_notification(msg_id)
         if child is not None and not child.done():
             child.cancel()
+
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        """pygls' shutdown, cancelling the other requests over a copy of the table.
+
+        Cancelling a thread or generator future runs its done-callbacks at once, and ours
+        (`forget`, above) removes it from `_request_futures`: pygls 2.1.1 iterates the live
+        dict and fails with "dictionary changed size during iteration".
+        """
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current_id = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
