@@ -64,9 +64,10 @@ INNER: dict[str, list[list[str]]] = {
         ["engine"],
     ],
     "tierwise.server": [
-        ["convert", "args", "settings", "progress", "framing", "envelope"],
-        ["rename", "state", "protocol", "transport"],
-        ["app"],
+        ["convert", "settings", "progress", "jsonscan", "validation"],
+        ["args", "envelope"],
+        ["rename", "state", "protocol", "framing"],
+        ["app", "transport"],
         ["results"],
         ["runner"],
         ["actions"],

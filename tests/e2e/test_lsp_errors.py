@@ -69,12 +69,12 @@ BAD_RUN_ARGUMENTS: list[tuple[str, Any, str]] = [
     (
         "wrong type",
         {"action": 5, "position": {"line": 5, "character": 0}},
-        r"argument\.action: expected str, got int",
+        r"argument\.action: expected a string, got a number 5",
     ),
     (
         "wrong flag type",
         {"action": "review", "refresh": "yes", "position": {"line": 5, "character": 0}},
-        r"argument\.refresh: expected bool",
+        r"argument\.refresh: expected a boolean, got a string 'yes'",
     ),
     (
         "misspelt key",
@@ -84,7 +84,7 @@ BAD_RUN_ARGUMENTS: list[tuple[str, Any, str]] = [
     (
         "bad position",
         {"action": "review", "position": {"line": "5", "character": 0}},
-        r"argument\.position\.line: expected int",
+        r"argument\.position\.line: expected an integer, got a string '5'",
     ),
 ]
 

@@ -44,3 +44,12 @@ def server(workspace: tuple[Path, Path]) -> Iterator[RpcServer]:
     rpc.open((root / "shop.py").as_uri(), (root / "shop.py").read_text(encoding="utf-8"))
     yield rpc
     rpc.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many fuzz cases ran, per kind (the figure docs/security.md quotes)."""
+    from tests.protocol.fuzzing import CASES
+
+    if CASES:
+        parts = ", ".join(f"{kind} {n}" for kind, n in sorted(CASES.items()))
+        terminalreporter.write_line(f"fuzz cases: {sum(CASES.values())} ({parts})")

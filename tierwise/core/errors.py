@@ -11,6 +11,16 @@ if TYPE_CHECKING:
     from tierwise.core.models import Usage
 
 
+def clip(value: object, limit: int = 60) -> str:
+    """A short repr of user input for an error message (never the whole of a large value)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    if isinstance(value, str):
+        return f"{text[:limit]}… ({len(value)} characters)"
+    return f"{text[:limit]}…"
+
+
 class TierwiseError(Exception):
     """Base of every error tierwise raises on purpose; its text is shown to the user as is."""
 

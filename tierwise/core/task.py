@@ -7,7 +7,7 @@ import enum
 import attrs
 
 from tierwise.core.code import CodeContext, Target
-from tierwise.core.errors import UsageError
+from tierwise.core.errors import UsageError, clip
 from tierwise.core.tiers import Tier
 
 
@@ -27,7 +27,7 @@ class Action(enum.StrEnum):
             return cls(str(value).strip().lower())
         except ValueError:
             names = ", ".join(a.value for a in cls)
-            raise UsageError(f"unknown action {value!r}; expected one of: {names}") from None
+            raise UsageError(f"unknown action {clip(value)}; expected one of: {names}") from None
 
 
 def display_name(action: Action, target: Target) -> str:

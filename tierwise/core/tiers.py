@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from tierwise.core.errors import UsageError
+from tierwise.core.errors import UsageError, clip
 
 
 class Tier(enum.IntEnum):
@@ -30,7 +30,7 @@ class Tier(enum.IntEnum):
             return cls[str(value).strip().upper()]
         except KeyError:
             names = ", ".join(t.label for t in cls)
-            raise UsageError(f"unknown tier {value!r}; expected one of: {names}") from None
+            raise UsageError(f"unknown tier {clip(value)}; expected one of: {names}") from None
 
     def up(self) -> Tier:
         """One step up the ladder, saturating at frontier."""

@@ -69,7 +69,7 @@ class RedactSecrets(logging.Filter):
 def _configure_logging(log_file: Path | None, level: str) -> logging.Handler:
     """Logs go to stderr or a file, never stdout (stdout carries the protocol)."""
     handler: logging.Handler = (
-        logging.FileHandler(log_file, encoding="utf-8")
+        logging.FileHandler(log_file, encoding="utf-8", errors="backslashreplace")
         if log_file
         else logging.StreamHandler(sys.stderr)
     )

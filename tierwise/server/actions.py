@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from tierwise.core.errors import TierwiseError
+from tierwise.core.errors import TierwiseError, UsageError
 from tierwise.core.results import DocstringResult
 from tierwise.core.task import Action, Task, display_name
 from tierwise.handlers.registry import get_handler
@@ -25,6 +25,7 @@ from tierwise.server.convert import (
     range_dict,
 )
 from tierwise.server.state import Entry, Plan, Snapshot
+from tierwise.server.validation import got
 
 if TYPE_CHECKING:
     from tierwise.core.tiers import Tier
@@ -101,7 +102,7 @@ async def code_actions(
         _say_once(server, snap.uri, str(exc))
         return []  # listing is passive: no error for every cursor move, one message instead
     where = locate(server, snap, params.range, None)
-    only = params.context.only
+    only = _only(params.context.only)
     out: list[types.CodeAction | types.Command] = []
     literal = server.client_supports("text_document.code_action.code_action_literal_support")
     if literal and kind_allowed(KIND_QUICKFIX, only):  # a fix is an edit: CodeAction only
@@ -125,6 +126,16 @@ def _say_once(server: TierwiseServer, uri: str, message: str) -> None:
     if uri not in server.refused_documents:
         server.refused_documents.add(uri)
         server.tell(message)
+
+
+def _only(only: Sequence[Any] | None) -> Sequence[str] | None:
+    """context.only, checked: lsprotocol lets any JSON scalar through in place of a kind."""
+    for i, kind in enumerate(only or ()):
+        if not isinstance(kind, str):
+            raise UsageError(
+                f"context.only[{i}]: expected a code action kind (a string), got {got(kind)}"
+            )
+    return only
 
 
 def _entries(

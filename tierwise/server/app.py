@@ -22,12 +22,14 @@ from pygls.exceptions import (
     JsonRpcRequestCancelled,
 )
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import default_converter
 
 from tierwise import __version__
 from tierwise.core.errors import ConfigError, TierwiseError, UsageError
 from tierwise.server.convert import LineIndex, LineIndexes
 from tierwise.server.protocol import TierwiseProtocol
 from tierwise.server.state import Listings, ReviewStore
+from tierwise.server.validation import make_strict
 
 logger = logging.getLogger("tierwise.server")
 
@@ -41,6 +43,14 @@ T = TypeVar("T")
 # to answer everything else. Two: the machines this runs on have two cores or more, and the
 # work holds the GIL most of the time anyway.
 WORKERS = 2
+
+
+def strict_lsp_converter() -> Any:
+    """pygls' converter, with wrong JSON types for strings, numbers and booleans refused.
+
+    Otherwise a `"line": "5"` or a `"text": 5` from a broken client is quietly converted.
+    """
+    return make_strict(default_converter())
 
 
 class ClientLogHandler(logging.Handler):
@@ -90,6 +100,7 @@ class TierwiseServer(LanguageServer):
             "tierwise",
             __version__,
             protocol_cls=TierwiseProtocol,
+            converter_factory=strict_lsp_converter,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self.config_path = config_path

@@ -14,11 +14,10 @@ from typing import Any
 
 import attrs
 import cattrs
-from cattrs.errors import ForbiddenExtraKeysError
-from cattrs.v import transform_error
 from lsprotocol import types
 
 from tierwise.core.errors import UsageError
+from tierwise.server.validation import describe, got, make_strict, type_name
 
 
 @attrs.define
@@ -70,53 +69,19 @@ class PickNameArgs:
     name: str
 
 
-def _strict(kind: type[Any]) -> Callable[[Any, Any], Any]:
-    def hook(value: Any, _type: Any) -> Any:
-        # bool is an int in Python but not in JSON.
-        if isinstance(value, bool) and kind is not bool:
-            raise TypeError(f"expected {kind.__name__}, got a boolean")
-        if kind is float and isinstance(value, int):
-            return float(value)
-        if not isinstance(value, kind):
-            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    return hook
-
-
 def strict_converter() -> cattrs.Converter:
     """A converter for command arguments that rejects wrong JSON types and unknown keys."""
     # Not a copy of lsprotocol's converter: its attrs hook factory closes over the original
     # converter, so hooks registered on a copy would never be used for nested fields.
-    converter = cattrs.Converter(forbid_extra_keys=True)
-    for kind in (str, int, float, bool):
-        converter.register_structure_hook(kind, _strict(kind))
-    return converter
-
-
-def _problem(exc: BaseException, _type: Any) -> str:
-    if isinstance(exc, KeyError):
-        return "required key missing"
-    if isinstance(exc, ForbiddenExtraKeysError):
-        return "unknown key(s) " + ", ".join(sorted(exc.extra_fields))
-    return str(exc) or type(exc).__name__
-
-
-def describe(exc: Exception, name: str) -> str:
-    """cattrs' validation errors as 'key: problem' phrases."""
-    if not isinstance(exc, cattrs.BaseValidationError | ForbiddenExtraKeysError):
-        return str(exc)
-    out = []
-    for line in transform_error(exc, path=name, format_exception=_problem):
-        problem, _, where = line.rpartition(" @ ")
-        out.append(f"{where}: {problem}")
-    return "; ".join(out)
+    return make_strict(cattrs.Converter(forbid_extra_keys=True))
 
 
 def _fields(kind: Any) -> str:
-    if attrs.has(kind):
-        return "{" + ", ".join(f.name for f in attrs.fields(kind)) + "}"
-    return getattr(kind, "__name__", str(kind))
+    """An argument's keys as a hint: "{action, uri, …}"."""
+    kinds = [k for k in typing.get_args(kind) if k is not type(None)] or [kind]
+    if attrs.has(kinds[0]):
+        return "{" + ", ".join(f.name for f in attrs.fields(kinds[0])) + "}"
+    return type_name(kind)
 
 
 def prepare_arguments(
@@ -134,6 +99,8 @@ def prepare_arguments(
     params = list(inspect.signature(target).parameters.values())[1:]  # the server comes first
     values = list(arguments or [])
     if len(values) > len(params):
+        if not params:
+            raise UsageError(f"{command} takes no arguments, got {len(values)}")
         raise UsageError(
             f"{command} takes {len(params)} argument(s), got {len(values)}: pass one object "
             + " ".join(_fields(hints.get(p.name)) for p in params)
@@ -151,11 +118,10 @@ def prepare_arguments(
             continue
         if attrs.has(kind) and not isinstance(value, dict):
             raise UsageError(
-                f"{command}: argument {i + 1} must be an object {_fields(kind)}, "
-                f"got {type(value).__name__}"
+                f"{command}: argument {i + 1} must be an object {_fields(kind)}, got {got(value)}"
             )
         try:
             out.append(converter.structure(value, kind))
         except Exception as exc:
-            raise UsageError(f"{command}: {describe(exc, 'argument')}") from None
+            raise UsageError(f"{command}: {describe(exc, 'argument', value)}") from None
     return out

@@ -12,6 +12,8 @@ from typing import Any
 
 import attrs
 
+from tierwise.server.validation import clip, json_type
+
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 INVALID_PARAMS = -32602
@@ -22,30 +24,6 @@ MAX_DEPTH = 64
 INITIALIZE = "initialize"
 SHUTDOWN = "shutdown"
 EXIT = "exit"
-
-
-def clip(value: Any, limit: int = 60) -> str:
-    """A short repr of client input for an error message (never the whole of a large value)."""
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    size = len(value) if isinstance(value, str | list | dict) else len(text)
-    return f"{text[:limit]}… ({size} {'chars' if isinstance(value, str) else 'long'})"
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of a value's type, for "expected X, got Y" messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 def is_id(value: Any) -> bool:

@@ -19,11 +19,12 @@ body ended and the next message starts there.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import attrs
+
+from tierwise.server.jsonscan import BodyError, decode_body, json_end, top_level_fields
 
 # Large enough for a big document sent whole (server.max_file_bytes refuses those with a clear
 # message later); small enough that a hostile length cannot exhaust memory.
@@ -79,100 +80,6 @@ def _size(n: int) -> str:
 def _clip(raw: bytes, limit: int = 40) -> str:
     text = raw.decode("utf-8", "backslashreplace")
     return repr(text if len(text) <= limit else text[:limit] + "…")
-
-
-class BodyError(ValueError):
-    """A body that is not a JSON message (the text says why)."""
-
-
-def decode_body(body: bytes) -> Any:
-    """The JSON value of a body: UTF-8 (a BOM is tolerated)."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BodyError(
-            f"the body is not UTF-8 (byte 0x{body[exc.start]:02x} at offset {exc.start})"
-        ) from None
-    try:
-        value = json.loads(text.removeprefix("\ufeff"))
-    except RecursionError:
-        raise BodyError("the JSON is nested too deeply to parse") from None
-    except json.JSONDecodeError as exc:
-        raise BodyError(f"invalid JSON: {exc.msg} at offset {exc.pos}") from None
-    except ValueError as exc:  # e.g. an integer with more digits than Python converts
-        raise BodyError(f"invalid JSON: {str(exc)[:120]}") from None
-    return value
-
-
-def _json_end(buffer: bytes | bytearray, start: int) -> int | None:
-    """Where a complete JSON object starting at `start` (after blanks) ends, else None."""
-    text_start = start
-    while text_start < len(buffer) and buffer[text_start] in b" \t\r\n":
-        text_start += 1
-    if text_start >= len(buffer) or buffer[text_start] not in b"{[":
-        return None
-    # JSON is ASCII-transparent in UTF-8: decoding with surrogateescape keeps offsets in bytes
-    # equal to offsets in characters only for ASCII, so count bytes of the decoded prefix.
-    text = bytes(buffer[text_start:]).decode("utf-8", "surrogateescape")
-    try:
-        _value, end = json.JSONDecoder().raw_decode(text)
-    except (ValueError, RecursionError):
-        return None
-    return text_start + len(text[:end].encode("utf-8", "surrogateescape"))
-
-
-_TOKEN = re.compile(
-    r'\s*(?:("(?:[^"\\]|\\.)*")|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)|([{}\[\]:,]))'
-)
-
-
-def top_level_fields(prefix: bytes) -> tuple[Any, str | None]:
-    """The top-level "id" and "method" of a JSON object from its first bytes (best effort).
-
-    Used for an oversized body that is skipped unread, so that a request still gets an answer.
-    Only keys at the top level count: an "id" inside params is not the message's id.
-    """
-    text = prefix.decode("utf-8", "ignore")
-    found: dict[str, Any] = {}
-    depth, pos = 0, 0
-    key: Any = None
-    value_of: Any = None
-    expecting_key = False
-    while (token := _TOKEN.match(text, pos)) is not None:
-        pos = token.end()
-        string, scalar, punct = token.groups()
-        if punct in ("{", "["):
-            if depth == 0 and punct == "[":
-                break  # a batch: no single id
-            value_of = None
-            depth += 1
-            expecting_key = depth == 1
-        elif punct in ("}", "]"):
-            depth -= 1
-            if depth <= 0:
-                break  # the end of the message: what follows is another one
-        elif depth != 1:
-            continue
-        elif punct == ",":
-            expecting_key = True
-        elif punct == ":":
-            value_of, expecting_key = key, False
-        elif expecting_key:
-            key = _loads(string) if string else None
-        else:
-            if value_of in ("id", "method"):
-                found[value_of] = _loads(string or scalar)
-            value_of = None
-    ident, method = found.get("id"), found.get("method")
-    valid_id = isinstance(ident, int | str) and not isinstance(ident, bool)
-    return (ident if valid_id else None), (method if isinstance(method, str) else None)
-
-
-def _loads(literal: str) -> Any:
-    try:
-        return json.loads(literal)
-    except ValueError:
-        return None
 
 
 def _recovered(raw: bytes) -> Any:
@@ -348,7 +255,7 @@ class FrameParser:
         settle = following is not None or stalled or limit > MAX_HEADERLESS_BYTES
         end = None
         if settle or self._buffer[:limit].rstrip()[-1:] in (b"}", b"]"):
-            end = _json_end(self._buffer[: min(limit, MAX_HEADERLESS_BYTES)], 0)
+            end = json_end(self._buffer[: min(limit, MAX_HEADERLESS_BYTES)], 0)
         if end is not None:
             value = _recovered(bytes(self._buffer[:end]))
             self._drop(end)
@@ -406,15 +313,24 @@ class FrameParser:
         return True
 
     def _settle(self, problem: str, body: bytes, end: int, events: list[Event]) -> None:
-        """Report a bad frame whose message (if any) is `body`, and drop through `end`."""
-        events.append(BadFrame(problem, value=_recovered(body) if body.strip() else None))
+        """Report a bad frame whose message (if any) starts `body`, which ends by `end`.
+
+        With a message recovered, reading goes on right after it: what follows may be
+        another message with broken headers of its own.
+        """
+        assert self._pending is not None
+        whole = json_end(body, 0)
+        value = _recovered(body[:whole]) if whole is not None else None
+        events.append(BadFrame(problem, value=value))
+        if value is not None and whole is not None:
+            end = min(end, self._pending.body_start + whole)
         self._drop(end)
         self._pending = None
 
     def _settle_short_body(self, pending: _Pending, events: list[Event]) -> bool:
         """Quiet with fewer bytes than declared: settle if what came is one whole message."""
         start = pending.body_start
-        end = _json_end(self._buffer, start)
+        end = json_end(self._buffer, start)
         if end is None or self._buffer[end:].strip():
             return False
         self._settle(
@@ -431,11 +347,18 @@ class FrameParser:
         """A body of the declared length that does not parse: cut short, or just bad."""
         assert pending.length is not None
         start, cut = pending.body_start, pending.body_start + pending.length
-        ends_whole = self._buffer[cut:].rstrip()[-1:] in (b"}", b"]")
-        end = _json_end(self._buffer, start) if ends_whole or stalled else None
-        if end is not None and end > cut:
+        following = self._next_header(cut)
+        limit = following if following is not None else len(self._buffer)
+        # Parsing is only tried when it can succeed, so a long body is not re-parsed per read.
+        ends_whole = self._buffer[cut:limit].rstrip()[-1:] in (b"}", b"]")
+        settle = stalled or following is not None
+        end = json_end(self._buffer[:limit], start) if ends_whole or settle else None
+        if end is not None:
+            relation = "shorter" if end > cut else "longer"
             self._settle(
-                f"Content-Length {pending.length} is shorter than the message "
+                problem
+                if end == cut
+                else f"Content-Length {pending.length} is {relation} than the message "
                 f"({end - start} bytes)",
                 bytes(self._buffer[start:end]),
                 end,
@@ -443,7 +366,7 @@ class FrameParser:
             )
             return True
         starts_json = self._buffer[start:cut].lstrip()[:1] in (b"{", b"[")
-        if end is None and starts_json and not stalled and self._next_header(cut) is None:
+        if end is None and starts_json and not settle:
             return False  # the rest of a message cut short may still be on its way
         events.append(BadFrame(problem))
         self._drop(cut)
@@ -457,7 +380,7 @@ class FrameParser:
         last = self._buffer[start:].rstrip()[-1:]
         # Parsing is only tried when it can succeed, so a long body is not re-parsed per read.
         if last in (b"}", b"]") or stalled:
-            end = _json_end(self._buffer, start)
+            end = json_end(self._buffer, start)
             if end is not None:
                 self._settle(pending.problem, bytes(self._buffer[start:end]), end, events)
                 return True

@@ -10,12 +10,13 @@ from typing import Any
 
 import attrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcMethodNotFound
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from tierwise.core.errors import UsageError
 from tierwise.server.args import prepare_arguments, strict_converter
+from tierwise.server.validation import clip, describe
 
 logger = logging.getLogger("tierwise.server")
 
@@ -30,11 +31,9 @@ class _Rejected:
     jsonrpc: str = "2.0"
 
 
-def _validation_message(exc: BaseException) -> str:
-    from tierwise.server.args import describe
-
+def _validation_message(exc: BaseException, data: dict[str, Any]) -> str:
     cause = exc.__cause__
-    return describe(cause, "$") if isinstance(cause, Exception) else str(exc)
+    return describe(cause, "$", data) if isinstance(cause, Exception) else "not valid"
 
 
 class TierwiseProtocol(LanguageServerProtocol):
@@ -59,8 +58,8 @@ class TierwiseProtocol(LanguageServerProtocol):
             if "id" not in data:
                 raise  # a notification: nobody waits for an answer
             method = data.get("method")
-            what = f"invalid params for {method}" if method else "invalid response"
-            return _Rejected(data["id"], method, f"{what}: {_validation_message(exc)}")
+            what = f"invalid params for {clip(method)}" if method else "invalid response"
+            return _Rejected(data["id"], method, f"{what}: {_validation_message(exc, data)}")
 
     def handle_message(self, message: Any) -> None:
         """Answer rejected requests with InvalidParams; fail our requests with bad responses."""
@@ -102,6 +101,13 @@ class TierwiseProtocol(LanguageServerProtocol):
         if child is not None and not child.done():
             child.cancel()
 
+    def _get_handler(self, feature_name: str) -> Any:
+        """pygls' lookup, with an unknown method named short (pygls echoes it whole)."""
+        try:
+            return super()._get_handler(feature_name)
+        except JsonRpcMethodNotFound:
+            raise JsonRpcMethodNotFound(f"unknown method {clip(feature_name)}") from None
+
     @lsp_method(types.SHUTDOWN)
     def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
         """pygls' shutdown, cancelling the other requests over a copy of the table.
@@ -124,7 +130,7 @@ class TierwiseProtocol(LanguageServerProtocol):
         handler = self.fm.commands.get(params.command)
         if handler is None:
             known = ", ".join(sorted(self.fm.commands))
-            raise JsonRpcInvalidParams(f"unknown command {params.command!r}; known: {known}")
+            raise JsonRpcInvalidParams(f"unknown command {clip(params.command)}; known: {known}")
         try:
             args = prepare_arguments(
                 params.command, handler, params.arguments, self._args_converter

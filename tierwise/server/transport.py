@@ -28,10 +28,10 @@ from tierwise.server.envelope import (
     Lifecycle,
     Refusal,
     check,
-    clip,
     is_id,
 )
 from tierwise.server.framing import CHUNK, BadFrame, Event, FrameParser, Message
+from tierwise.server.validation import clip, well_formed
 
 logger = logging.getLogger("tierwise.server")
 
@@ -119,6 +119,9 @@ class Transport:
         self._hand_on(message)
 
     def _hand_on(self, message: dict[str, Any]) -> None:
+        # Everything but the id (which must be echoed exactly) is made encodable here, once,
+        # so no stage after this (prompt, ruff, cache key, ledger, logs) meets a lone surrogate.
+        message = {k: v if k == "id" else well_formed(v) for k, v in message.items()}
         method = message.get("method")
         if method is not None and "params" not in message:
             # Optional in JSON-RPC, but pygls' generic message classes require the field.
