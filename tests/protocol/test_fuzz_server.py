@@ -93,21 +93,6 @@ def test_commands_with_random_arguments_are_answered_cleanly(
     if arguments is not None:
         params["arguments"] = arguments
     reply = call(fuzzed, "workspace/executeCommand", params)
-    import os
-
-    if os.environ.get("FUZZ_DEBUG"):
-        with open("/tmp/proto/replies.txt", "a") as f:
-            f.write(
-                json.dumps(
-                    {
-                        "c": command,
-                        "p": str(params)[:300],
-                        "ok": "result" in reply,
-                        "m": reply.get("error", {}).get("message", "")[:150],
-                    }
-                )
-                + "\n"
-            )
     assert_clean(reply, params)
     fuzzed.ping()
 

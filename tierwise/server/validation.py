@@ -248,8 +248,7 @@ def _leaf(exc: BaseException, path: str, value: Any, kind: Any) -> str:
         name, low, high = bounds.groups()
         key = _key(value, name, camel=True)
         return (
-            f"{path}.{key}: expected an integer from {low} to {high}, "
-            f"got {got(_child(value, key))}"
+            f"{path}.{key}: expected an integer from {low} to {high}, got {got(_child(value, key))}"
         )
     if kind is not None and not (isinstance(kind, type) and attrs.has(kind)):
         return f"{path}: expected {type_name(kind)}, got {got(value)}"
