@@ -251,6 +251,8 @@ class RpcServer:
             result = [None] * len(params.get("items", []))
         elif method == "workspace/applyEdit":
             result = {"applied": False, "failureReason": "the raw test client applies nothing"}
+        elif method == "window/showDocument":
+            result = {"success": False}
         with contextlib.suppress(BrokenPipeError, ValueError):  # the server may be gone
             self.send({"jsonrpc": "2.0", "id": message["id"], "result": result})
 

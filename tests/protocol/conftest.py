@@ -48,8 +48,12 @@ def server(workspace: tuple[Path, Path]) -> Iterator[RpcServer]:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print how many fuzz cases ran, per kind (the figure docs/security.md quotes)."""
-    from tests.protocol.fuzzing import CASES
+    from tests.protocol.fuzzing import CASES, LATENCIES, SUMMARY
 
     if CASES:
         parts = ", ".join(f"{kind} {n}" for kind, n in sorted(CASES.items()))
         terminalreporter.write_line(f"fuzz cases: {sum(CASES.values())} ({parts})")
+    for kind, worst in sorted(LATENCIES.items()):
+        terminalreporter.write_line(f"worst request latency, {kind}: {worst:.2f} s")
+    for line in SUMMARY:
+        terminalreporter.write_line(line)

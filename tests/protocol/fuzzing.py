@@ -12,6 +12,8 @@ from collections import Counter
 from hypothesis import HealthCheck, settings
 
 CASES: Counter[str] = Counter()
+LATENCIES: dict[str, float] = {}  # the worst request latency seen, per kind of test
+SUMMARY: list[str] = []  # other figures for the end of the run (the soak's footprint)
 
 # No example database (CI checkouts are clean) and no per-example deadline: the hang bound is
 # the raw client's answer timeout, not a timing assertion.

@@ -336,6 +336,20 @@ class TierwiseServer(LanguageServer):
         task.add_done_callback(done)
         return task
 
+    def health(self) -> dict[str, int]:
+        """What the server holds now, for leak checks and editor health views."""
+        # Not counting the request asking (its task, and the command's parent future).
+        msg_id = self.protocol.msg_id
+        parent = self.protocol._request_futures.get(msg_id) if msg_id is not None else None
+        asking = {asyncio.current_task(), parent}
+        pending = [f for f in self.protocol._request_futures.values() if not f.done()]
+        return {
+            "tasks": len(asyncio.all_tasks()),
+            "jobs": len(self.jobs - asking),
+            "requests_in_flight": len([f for f in pending if f not in asking]),
+            "documents": len(self.workspace.text_documents),
+        }
+
     async def aclose(self) -> None:
         """Cancel running jobs, stop the watcher, close the engine (and its retired providers)."""
         await self.ready()

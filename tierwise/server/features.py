@@ -145,6 +145,7 @@ def register(server: TierwiseServer) -> None:
         team = await engine.team_stats()  # absent without a shared cache: fields only added
         if team is not None:
             data["team"] = team
+        data["server"] = ls.health()
         return data
 
     @server.command("tierwise.clearCache")

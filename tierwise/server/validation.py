@@ -99,6 +99,8 @@ def type_name(kind: Any) -> str:
     origin = typing.get_origin(kind)
     args = typing.get_args(kind)
     if origin in (typing.Union, pytypes.UnionType):
+        if Any in args:
+            return "any value"
         if str in args and all(a is str or _str_enum(a) or a is type(None) for a in args):
             args = tuple(a for a in args if not _str_enum(a))  # LSP kinds are open strings
         names = list(dict.fromkeys(type_name(a) for a in args))
