@@ -182,3 +182,20 @@ def test_an_oversized_message_is_skipped_unbuffered_and_its_id_read(size: int, i
     assert isinstance(events[0], BadFrame) and events[0].oversized
     assert events[0].ident == ident
     assert events[-1] == Message({"jsonrpc": "2.0", "id": "next", "method": "m"})
+
+
+@examples(500)
+@given(
+    kind=st.sampled_from(sorted(HEADER_DAMAGE)),
+    junk=st.binary(max_size=40).filter(lambda b: b"content-length" not in b.lower()),
+    cuts=st.lists(st.integers(0, 10**6), max_size=6),
+)
+def test_a_damaged_request_then_silence_is_still_answered(
+    kind: str, junk: bytes, cuts: list[int]
+) -> None:
+    # The client sends one broken request (maybe with junk after it) and waits: nothing else
+    # will come, so the quiet period has to settle it.
+    count("framing: damaged, then quiet")
+    body = json.dumps({"jsonrpc": "2.0", "id": 42, "method": "m"}).encode()
+    events = run(FrameParser(LIMIT * 1000), HEADER_DAMAGE[kind](body) + junk, cuts)
+    assert 42 in ids_seen(events), (kind, events)

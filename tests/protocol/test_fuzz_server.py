@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from tests.protocol.conftest import spawn
 from tests.protocol.fuzzing import count, examples
 from tests.protocol.strategies import code_action_params, command_arguments, json_value, weird_text
+from tests.protocol.test_framing_fuzz import HEADER_DAMAGE
 from tests.rpc import RpcServer
 
 COMMANDS = [
@@ -202,3 +203,37 @@ def test_document_notifications_with_random_params_never_break_the_server(
     )
     assert_clean(reply, params)
     documents.ping()
+
+
+@examples(100)  # each may wait out the quiet period; the parser's own fuzz runs thousands
+@given(
+    damage=st.lists(st.sampled_from(sorted(HEADER_DAMAGE)), min_size=1, max_size=3),
+    garbage=st.binary(max_size=200).filter(lambda b: b"content-length" not in b.lower()),
+    split=st.integers(0, 400),
+)
+def test_random_framing_over_stdio_gets_each_request_answered(
+    fuzzed: RpcServer, damage: list[str], garbage: bytes, split: int
+) -> None:
+    count("server: framing")
+    data, sent = b"", []
+    for kind in damage:
+        ident = fuzzed.next_id()
+        body = json.dumps({"jsonrpc": "2.0", "id": ident, "method": "tierwise/probe"}).encode()
+        data += HEADER_DAMAGE[kind](body)
+        sent.append((ident, kind))
+    data = data + garbage
+    fuzzed.send_raw(data[:split])
+    fuzzed.send_raw(data[split:])
+    lost, swallowing = set(), False
+    for ident, kind in sent:
+        if swallowing and kind in ("missing", "no headers"):
+            lost.add(ident)
+        else:
+            swallowing = kind == "oversized"
+    for ident, _kind in sent:
+        if ident in lost:
+            continue
+        reply = fuzzed.response(ident)
+        assert reply["error"]["code"] in (-32601, -32700, -32600), reply
+    fuzzed.ping()
+    assert fuzzed.output_problems == []

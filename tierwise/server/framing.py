@@ -220,20 +220,16 @@ class FrameParser:
         """(lower-case name, value) per header line; junk lines are dropped."""
         out: list[tuple[bytes, bytes]] = []
         for line in _LINE_END.split(block):
+            # Junk glued before a Content-Length: the message starts at the header.
+            inside = _LENGTH_NAME.search(line)
+            if inside is not None and inside.start() > 0:
+                self.garbage_bytes += inside.start()
+                line = line[inside.start() :]
             header = _HEADER.fullmatch(line)
             if header is None:
-                # Junk; a Content-Length at its end is where the message starts.
-                inside = _LENGTH_NAME.search(line)
-                self.garbage_bytes += len(line) if inside is None else inside.start()
-                header = _HEADER.fullmatch(line[inside.start() :]) if inside else None
-                if header is None:
-                    continue
-            name = header.group(1).lower()
-            if name.endswith(b"content-length") and name != b"content-length":
-                # Junk glued to the header line.
-                self.garbage_bytes += len(name) - len(b"content-length")
-                name = b"content-length"
-            out.append((name, header.group(2)))
+                self.garbage_bytes += len(line)
+                continue
+            out.append((header.group(1).lower(), header.group(2)))
         return out
 
     def _resync(self, start: int) -> bool:
@@ -328,11 +324,16 @@ class FrameParser:
         self._pending = None
 
     def _settle_short_body(self, pending: _Pending, events: list[Event]) -> bool:
-        """Quiet with fewer bytes than declared: settle if what came is one whole message."""
+        """Quiet with fewer bytes than declared: settle if what came starts with a whole message.
+
+        A body of the declared length that is valid JSON cannot begin with a complete object
+        and go on, so a whole object at the start means the length was too large (what
+        follows it is junk, dropped with it).
+        """
         start = pending.body_start
         end = json_end(self._buffer, start)
-        if end is None or self._buffer[end:].strip():
-            return False
+        if end is None:
+            return False  # not a whole message yet: a slow client, still sending
         self._settle(
             f"Content-Length {pending.length} is longer than the message ({end - start} bytes)",
             bytes(self._buffer[start:end]),
