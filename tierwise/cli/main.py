@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tierwise import __version__
-from tierwise.cli.common import EXIT_CANCELLED, EXIT_OK, EXIT_PIPE, EXIT_PROVIDER, EXIT_USAGE
+from tierwise.cli.common import EXIT_CANCELLED, EXIT_PIPE, EXIT_PROVIDER, EXIT_USAGE
 from tierwise.core.errors import (
     ConfigError,
     MissingKey,
