@@ -14,19 +14,12 @@ import attrs
 
 @attrs.frozen
 class Hostile:
-    """One hostile document; `stalls` says why it still blocks the server (an xfail)."""
+    """One hostile document."""
 
     name: str
     language: str
     build: Callable[[], str]
     suffix: str = ".py"
-    stalls: str | None = None
-
-
-# Issue 9 item 1 (extraction off the event loop, linear parsing, server.max_file_bytes)
-# belongs to the perf work; until it lands these documents block every request for longer
-# than the hang bound. Strict: once they pass, the marks must go.
-STALL = "blocks the event loop past the hang bound until issue 9 item 1 (perf) lands"
 
 
 def _nested_braces(n: int) -> str:
@@ -59,10 +52,10 @@ def _binary(size: int, seed: int = 7) -> str:
 
 
 HOSTILE: list[Hostile] = [
-    Hostile("50,000 nested braces (C, 100 KB)", "c", lambda: _nested_braces(50_000), ".c", STALL),
+    Hostile("50,000 nested braces (C, 100 KB)", "c", lambda: _nested_braces(50_000), ".c"),
     Hostile("5,000 nested braces (C)", "c", lambda: _nested_braces(5_000), ".c"),
     Hostile("10,000 C functions (0.4 MB)", "c", lambda: _functions(10_000), ".c"),
-    Hostile("Python module, 1 MB", "python", lambda: _python_module(1024), stalls=STALL),
+    Hostile("Python module, 1 MB", "python", lambda: _python_module(1024)),
     Hostile("Python module, 200 KB", "python", lambda: _python_module(200)),
     Hostile("one 1 MB line", "python", lambda: "x = '" + "a" * 1_000_000 + "'\n"),
     Hostile("200,000 empty lines", "python", lambda: "\n" * 200_000 + "def f():\n    pass\n"),
