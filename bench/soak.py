@@ -19,8 +19,7 @@ from bench.timing import fmt
 from tests.e2e.conftest import make_workspace
 from tests.e2e.lsp_helpers import fake_reply, server_env
 from tests.fakes.wire import FakeProvider
-from tests.protocol.soak import Soak, SoakReport
-from tests.protocol.test_soak import CAPABILITIES
+from tests.protocol.soak import CAPABILITIES, Soak, SoakReport
 from tests.rpc import RpcServer
 
 

@@ -32,6 +32,12 @@ FAULTS: list[Behaviour] = [
     ("slow", 8, 0.02),
 ]
 FAULT_RATE = 0.10
+# An editor with progress, documents, edits and configuration pulls.
+CAPABILITIES = {
+    "general": {"positionEncodings": ["utf-16"]},
+    "window": {"workDoneProgress": True, "showDocument": {"support": True}},
+    "workspace": {"applyEdit": True, "configuration": True},
+}
 ACTIONS = ["docstring", "rename", "explain", "review", "design"]
 TIERS = ["budget", "mid", "frontier"]
 # What a cleanly failing run may answer: InvalidParams (e.g. rename outside a definition),

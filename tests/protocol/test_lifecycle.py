@@ -106,3 +106,15 @@ def test_shutdown_right_after_initialized_succeeds(
     assert after["error"]["code"] == INVALID_REQUEST  # marked shut down
     fresh.notify("exit")
     assert fresh.wait() == 0
+
+
+def test_an_initialize_with_bad_params_can_be_sent_again(
+    fresh: RpcServer, workspace: tuple[Path, Path]
+) -> None:
+    bad = fresh.request("initialize", {"processId": "x", "capabilities": {}})
+    assert bad["error"]["code"] == -32602
+    assert "$.params.processId: expected an integer, got a string 'x'" in bad["error"]["message"]
+    still = fresh.request("workspace/executeCommand", {"command": "tierwise.stats"})
+    assert still["error"]["code"] == NOT_INITIALIZED
+    fresh.initialize(workspace[1])
+    assert "result" in fresh.request("workspace/executeCommand", {"command": "tierwise.stats"})

@@ -19,16 +19,11 @@ from tests.e2e.lsp_helpers import fake_reply
 from tests.fakes.wire import FakeProvider
 from tests.protocol.conftest import spawn
 from tests.protocol.fuzzing import SUMMARY
-from tests.protocol.soak import Soak, SoakReport
+from tests.protocol.soak import CAPABILITIES, Soak, SoakReport
 
 SOAK_S = float(os.environ.get("TIERWISE_SOAK_S", "150"))
 SOAK_RSS_GROWTH_KIB = 16 * 1024
 SLACK = {"fds": 4, "threads": 4, "tasks": 3}
-CAPABILITIES = {
-    "general": {"positionEncodings": ["utf-16"]},
-    "window": {"workDoneProgress": True, "showDocument": {"support": True}},
-    "workspace": {"applyEdit": True, "configuration": True},
-}
 
 
 @pytest.fixture(scope="module")

@@ -394,7 +394,9 @@ def guarded(name: str) -> Callable[[Callable[..., Awaitable[T]]], Callable[..., 
             except Exception as exc:
                 logger.exception("%s failed", name)
                 raise JsonRpcInternalError(
-                    f"{name} failed with {type(exc).__name__}: {exc} (details in the server log)"
+                    # A bug, not bad input: the user gets no Python text, the log gets it all.
+                    f"{name} failed: an internal error ({type(exc).__name__}); the details "
+                    "are in the server log"
                 ) from None
             finally:
                 if server is not None and task is not None:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Generator
 from concurrent.futures import Future
 from typing import Any
 
 import attrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcMethodNotFound
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInternalError,
+    JsonRpcInvalidParams,
+    JsonRpcMethodNotFound,
+)
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
@@ -100,6 +106,23 @@ class TierwiseProtocol(LanguageServerProtocol):
         super()._handle_cancel_notification(msg_id)
         if child is not None and not child.done():
             child.cancel()
+
+    def _send_response(
+        self, msg_id: Any, result: Any = None, error: types.ResponseError | None = None
+    ) -> None:
+        """pygls' response, except that an unexpected error carries no Python text.
+
+        pygls 2.1.1 answers an exception in a handler with its text as the message and the
+        traceback as data; the server log keeps both (pygls logs them), the client gets a
+        plain InternalError.
+        """
+        data = getattr(error, "data", None)
+        if error is not None and isinstance(data, dict) and "traceback" in data:
+            kind = re.match(r"[\w.]*", error.message or "")
+            name = (kind.group() if kind else "").rsplit(".", 1)[-1] or "an exception"
+            message = f"an internal error ({name}); the details are in the server log"
+            error = types.ResponseError(code=JsonRpcInternalError.CODE, message=message)
+        super()._send_response(msg_id, result, error)
 
     def _get_handler(self, feature_name: str) -> Any:
         """pygls' lookup, with an unknown method named short (pygls echoes it whole)."""

@@ -23,6 +23,7 @@ from pygls.lsp.server import LanguageServer
 
 from tierwise.server.envelope import (
     EXIT,
+    INITIALIZE,
     INVALID_REQUEST,
     PARSE_ERROR,
     Lifecycle,
@@ -117,6 +118,10 @@ class Transport:
             self.exit_code = self.lifecycle.exit_code
             return
         self._hand_on(message)
+        if message["method"] == INITIALIZE and getattr(self.protocol, "_workspace", None) is None:
+            # Its params were refused (InvalidParams was sent): still not initialized, and
+            # the client may try again.
+            self.lifecycle.initialized = False
 
     def _hand_on(self, message: dict[str, Any]) -> None:
         # Everything but the id (which must be echoed exactly) is made encodable here, once,
