@@ -114,6 +114,21 @@ CASES: list[tuple[str, str, Any, str]] = [
         "argument: unknown key(s) xxxx",
     ),
     (
+        "a 1 MB URI that is not open",
+        "workspace/executeCommand",
+        lambda uri: execute(
+            "tierwise.run",
+            {"action": "review", "uri": f"file:///{MB}", "position": {"line": 0, "character": 0}},
+        ),
+        "(1000008 characters) is not open",
+    ),
+    (
+        "escalate on a 1 MB URI",
+        "workspace/executeCommand",
+        lambda uri: execute("tierwise.escalate", {"uri": f"file:///{MB}"}),
+        "nothing to escalate on file:///xxxx",
+    ),
+    (
         "a 1 MB method",
         MB,
         lambda uri: {},

@@ -21,6 +21,13 @@ def clip(value: object, limit: int = 60) -> str:
     return f"{text[:limit]}…"
 
 
+def cut(text: str, limit: int = 200) -> str:
+    """Text the user sent (a URI, a name), as is when short, else its start and its length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text)} characters)"
+
+
 class TierwiseError(Exception):
     """Base of every error tierwise raises on purpose; its text is shown to the user as is."""
 

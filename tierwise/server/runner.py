@@ -14,7 +14,7 @@ from lsprotocol import types
 from tierwise import report
 from tierwise.context.languages import language_for
 from tierwise.core.code import Span
-from tierwise.core.errors import TierwiseError, UsageError
+from tierwise.core.errors import TierwiseError, UsageError, cut
 from tierwise.core.results import DocstringResult, MarkdownResult, RenameResult, ReviewResult
 from tierwise.core.task import Action, Task
 from tierwise.core.tiers import Tier
@@ -47,7 +47,9 @@ def snapshot(server: TierwiseServer, uri: str) -> Snapshot:
         raise UsageError("uri is empty: pass the document's URI")
     doc = server.workspace.text_documents.get(uri)
     if doc is None:
-        raise UsageError(f"{uri} is not open: tierwise works on documents the editor has opened")
+        raise UsageError(
+            f"{cut(uri)} is not open: tierwise works on documents the editor has opened"
+        )
     return Snapshot(uri, doc.path, doc.version, doc.source)
 
 
@@ -76,7 +78,8 @@ def _check_excluded(engine: Engine, path: str) -> None:
     pattern = engine.is_excluded(path)
     if pattern is not None:
         raise UsageError(
-            f"{path} is excluded by pattern {pattern!r} (privacy.exclude): tierwise never sends it"
+            f"{cut(str(path))} is excluded by pattern {pattern!r} (privacy.exclude): "
+            "tierwise never sends it"
         )
 
 
@@ -153,7 +156,7 @@ async def escalate(server: TierwiseServer, uri: str | None) -> dict[str, Any]:
     key = uri or server.last_run_uri
     last: LastRun | None = server.last_runs.get(key) if key else None
     if last is None:
-        where = f" on {uri}" if uri else ""
+        where = f" on {cut(uri)}" if uri else ""
         raise UsageError(f"nothing to escalate{where}: run an action first")
     tier = Tier(last.tier)
     if tier is Tier.FRONTIER:
