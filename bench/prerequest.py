@@ -54,11 +54,11 @@ def measure(file: realfiles.RealFile, repeat: int, tmp: Path) -> str:
 
     task = engine.build_task(Action.REVIEW, path, text, line, 8)
     signals = compute_signals(task.context)
-    base = load(path, text)
+    parsed = load(path, text)
     edits = [realfiles.edited(file, 10_000 + i) for i in range(repeat + 10)]
 
     def incremental() -> None:
-        fresh = load(path, edits.pop(), previous=base)
+        fresh = load(path, edits.pop(), previous=parsed)
         assert fresh.backend == "python"
 
     rows = [

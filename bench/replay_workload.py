@@ -115,8 +115,8 @@ def build() -> list[dict[str, Any]]:
         ]
         for (project, file), name, line in rng.sample(pool, count - have):
             taken.add((project, file, name, action))
-            case = by_target.get((project, file, name, line, action))
-            firsts.append(_entry(case, project, file, name, line, action))
+            found = by_target.get((project, file, name, line, action))
+            firsts.append(_entry(found, project, file, name, line, action))
     rng.shuffle(firsts)
     for entry in rng.sample(firsts, OVERRIDES):
         entry["tier"] = rng.choice(["mid", "frontier", "budget"])

@@ -4,6 +4,7 @@ was served, positions are 1-based, files keep their encoding, pipes close quietl
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -262,15 +263,16 @@ def test_serve_ends_without_a_traceback_after_shutdown_and_exit(
     )
     server.stdin.flush()
     assert b"Content-Length" in server.stdout.readline()  # initialize answered
-    for message in (
+    messages: list[dict[str, object]] = [
         {"jsonrpc": "2.0", "method": "initialized", "params": {}},
         {"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
-    ):
+    ]
+    for message in messages:
         server.stdin.write(_frame(message))
     server.stdin.flush()
     stdout = b""
     while b'"id": 2' not in stdout and b'"id":2' not in stdout:
-        chunk = server.stdout.read1(65536)
+        chunk = os.read(server.stdout.fileno(), 65536)
         assert chunk, "the server closed stdout before answering shutdown"
         stdout += chunk
     server.stdin.write(_frame({"jsonrpc": "2.0", "method": "exit"}))

@@ -49,6 +49,12 @@ async def editor(
     await stop(client)
 
 
+def workspace(client: EditorClient) -> Path:
+    """The client's workspace root (set by `start`)."""
+    assert client.root is not None
+    return client.root
+
+
 def send(client: EditorClient, method: str, params: Any) -> tuple[str, asyncio.Future[Any]]:
     """Send a raw request now; its id and a future of (result or error dict)."""
     msg_id = f"responsive-{next(_ids)}"
@@ -94,7 +100,7 @@ def route_params(uri: str, line: int) -> dict[str, Any]:
 async def test_a_ping_is_answered_while_a_hostile_document_is_routed(
     editor: EditorClient,
 ) -> None:
-    uri = open_doc(editor, editor.root, "hostile.c", HOSTILE, "c")
+    uri = open_doc(editor, workspace(editor), "hostile.c", HOSTILE, "c")
     last = HOSTILE.count("\n") - 3
     _, slow = send(editor, "workspace/executeCommand", route_params(uri, last))
     _, ping = send(editor, "tierwise/noSuchMethod", {})
@@ -136,7 +142,9 @@ async def test_a_big_python_module_is_parsed_in_a_child_process_and_routed(
 async def test_a_cancelled_request_on_a_hostile_document_is_answered_at_once(
     editor: EditorClient,
 ) -> None:
-    uri = open_doc(editor, editor.root, "hostile2.c", HOSTILE.replace("compute_", "calc_"), "c")
+    uri = open_doc(
+        editor, workspace(editor), "hostile2.c", HOSTILE.replace("compute_", "calc_"), "c"
+    )
     last = HOSTILE.count("\n") - 3
     _, first = send(editor, "workspace/executeCommand", route_params(uri, last))
     cancelled_id, cancelled = send(editor, "workspace/executeCommand", route_params(uri, last))
@@ -155,7 +163,7 @@ async def test_a_document_over_max_file_bytes_is_refused_with_the_setting(
     editor: EditorClient,
 ) -> None:
     big = "def f():\n    return 1\n\n\n" * 60_000  # 1.4 MB of Python
-    uri = open_doc(editor, editor.root, "huge.py", big, "python")
+    uri = open_doc(editor, workspace(editor), "huge.py", big, "python")
     refused = await answer(send(editor, "workspace/executeCommand", route_params(uri, 1))[1])
     assert refused["code"] == -32602, refused
     assert "server.max_file_bytes" in refused["message"]

@@ -10,6 +10,7 @@ of the case id before any tuning (see `split_for`) and is never changed afterwar
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -27,8 +28,8 @@ STAKES = {"H": "high", "K": "lookalike", "P": "plain"}
 
 # package label -> (where it comes from, the directory its `file` paths are relative to)
 _ROOTS: dict[str, tuple[Callable[[], Path], str]] = {
-    **{name: (lambda name=name: realcode.sdist(name), "") for name in realcode.PYPI_PINS},
-    **{name: (lambda name=name: realcode.npm_package(name), "") for name in realcode.NPM_PINS},
+    **{name: (functools.partial(realcode.sdist, name), "") for name in realcode.PYPI_PINS},
+    **{name: (functools.partial(realcode.npm_package, name), "") for name in realcode.NPM_PINS},
     "go-jwt": (
         lambda: realcode.deb_package("golang-github-golang-jwt-jwt-dev"),
         "usr/share/gocode/src/github.com/golang-jwt/jwt",

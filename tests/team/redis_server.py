@@ -39,6 +39,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def text(value: bytes | str) -> str:
+    """A reply of the plain client as text (its type says bytes or str: it is bytes here)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class RedisServer:
     """One redis-server process; `stop()` kills it, `start()` brings it back on the same port."""
 

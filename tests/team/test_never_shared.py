@@ -14,7 +14,7 @@ import redis
 from tests.e2e.lsp_helpers import fake_reply
 from tests.fakes.wire import FakeProvider
 from tests.team.developers import SECRET, SOURCE, ask, developer, lookup_keys, model_calls
-from tests.team.redis_server import RedisServer
+from tests.team.redis_server import RedisServer, text
 from tierwise.cache.shared import SharedCache
 from tierwise.core.errors import UsageError
 from tierwise.engine import Engine
@@ -46,12 +46,12 @@ def _everything(l2: redis.Redis) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for raw in l2.scan_iter():
         key = raw.decode()
-        kind = l2.type(raw).decode()
+        kind = text(l2.type(raw))
         if kind == "hash":
-            out[key] = {k.decode(): v.decode() for k, v in l2.hgetall(raw).items()}
+            out[key] = {text(k): text(v) for k, v in l2.hgetall(raw).items()}
         else:
             value = l2.get(raw) or b""
-            out[key] = reader.decode(key, value) if ":lock:" not in key else value.decode()
+            out[key] = reader.decode(key, value) if ":lock:" not in key else text(value)
     return out
 
 

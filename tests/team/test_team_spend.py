@@ -30,7 +30,7 @@ from tests.team.developers import (
     line_of,
     run,
 )
-from tests.team.redis_server import RedisServer
+from tests.team.redis_server import RedisServer, text
 from tierwise.core.errors import BudgetExceeded
 from tierwise.engine import Engine
 
@@ -68,7 +68,7 @@ def test_counters_by_user_action_and_tier_hold_numbers_only(
     ask(alice, "review", tier="mid")
     ask(bob)  # Alice's answer: a shared hit, $0
     (day_key,) = [k for k in l2.scan_iter(match="tierwise:v3:team-a:spend:*")]
-    counters = {k.decode(): v.decode() for k, v in l2.hgetall(day_key).items()}
+    counters = {text(k): text(v) for k, v in l2.hgetall(day_key).items()}
     for field, value in counters.items():
         assert FIELD.fullmatch(field), field  # no code, no file name, no target
         float(value)

@@ -91,6 +91,7 @@ def task(target: Target, **options: str) -> Task:
 
 
 def applied(target: Target, result: DocstringResult) -> str:
+    assert result.edit is not None
     return apply_text_edit(Path(target.path).read_text(encoding="utf-8"), result.edit)
 
 
@@ -114,6 +115,7 @@ def test_clean_reply_is_inserted_as_the_first_statement() -> None:
     result = parsed("docstring_clean.txt")
     assert result.docstring == reply("docstring_clean.txt").strip()
     assert result.style == "google"
+    assert result.edit is not None
     assert result.edit.span == Span(15, 0, 15, 0)
     source = applied(target, result)
     assert docstring_of(source, "parse_token") == result.docstring
@@ -154,6 +156,7 @@ def test_existing_docstring_is_replaced_not_duplicated() -> None:
     result = handler.parse(task(target), "Return whether the token expired before `now`.")
     assert isinstance(result, DocstringResult)
     assert target.doc_slot is not None
+    assert result.edit is not None
     assert result.edit.span == target.doc_slot.existing
     source = applied(target, result)
     assert docstring_of(source, "is_expired") == "Return whether the token expired before `now`."
@@ -243,6 +246,7 @@ def test_relativize_then_adjust_renders_for_the_new_slot() -> None:
     )
     again = handler.adjust(task(shifted), stored)
     assert isinstance(again, DocstringResult)
+    assert again.edit is not None
     assert again.edit.span == Span(55, 0, 55, 0)
     assert again.edit.new_text.startswith('    """Parse a session token')
     assert "\n    Args:\n        raw:" in again.edit.new_text

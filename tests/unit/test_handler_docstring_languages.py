@@ -34,6 +34,7 @@ def task(target: Target, **options: str) -> Task:
 
 
 def applied(target: Target, result: DocstringResult) -> str:
+    assert result.edit is not None
     return apply_text_edit(Path(target.path).read_text(encoding="utf-8"), result.edit)
 
 

@@ -90,6 +90,7 @@ def test_google_skeleton_documents_params_returns_and_raises_with_conditions() -
 def test_skeleton_is_valid_python_at_the_slot() -> None:
     target = parse_token_target()
     result = static(target)
+    assert result.edit is not None
     source = apply_text_edit(TOKENS.read_text(encoding="utf-8"), result.edit)
     tree = ast.parse(source)
     func = next(
@@ -172,6 +173,7 @@ def test_jsdoc_skeleton_for_javascript() -> None:
     assert any(line.startswith("@param [retries=3] - ") for line in lines)
     assert any(line.startswith("@returns ") for line in lines)
     assert "@throws {Error} If `attempt === retries - 1 || err.status < 500`." in lines
+    assert result.edit is not None
     edited = apply_text_edit(path.read_text(encoding="utf-8"), result.edit).split("\n")
     assert edited[21] == "  /**" and edited[22].startswith("   * ")
     assert edited[21 + len(lines) + 2] == "  async get(path, retries = 3) {"
@@ -194,6 +196,7 @@ def test_go_and_rust_skeletons_are_a_named_summary() -> None:
     )
     result = static(go)
     assert result.docstring == "ParseToken parses token."
+    assert result.edit is not None
     assert result.edit.new_text == "// ParseToken parses token.\n"
     rust = Target(
         "c.rs",
@@ -209,7 +212,9 @@ def test_go_and_rust_skeletons_are_a_named_summary() -> None:
         (),
         DocSlot(2, ""),
     )
-    assert static(rust).edit.new_text == "/// Parses token.\n"
+    rust_edit = static(rust).edit
+    assert rust_edit is not None
+    assert rust_edit.new_text == "/// Parses token.\n"
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,7 @@ def test_model_docstring_for_an_extracted_typescript_method() -> None:
     handler = get_handler(Action.DOCSTRING)
     result = handler.parse(task, "Delete an order by id.\n\n@param id - The order's primary key.")
     assert isinstance(result, DocstringResult)
+    assert result.edit is not None
     lines = apply_text_edit(source, result.edit).split("\n")
     start = next(i for i, text in enumerate(lines) if text == "  /**")
     assert lines[start : start + 5] == [
