@@ -55,6 +55,13 @@ def _everything(l2: redis.Redis) -> dict[str, Any]:
     return out
 
 
+def _answer_commands(l2: redis.Redis) -> int:
+    """Commands the server has run on answers and locks so far (spend counters not counted)."""
+    stats = l2.info("commandstats")
+    names = ("get", "mget", "set", "exists", "eval", "del", "unlink")
+    return sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in names)
+
+
 def _private_keys(engine: Engine, **kwargs: Any) -> set[str]:
     keys = set(lookup_keys(engine, **kwargs))
     return keys | {f"tierwise:v3:team-a:lock:{key.rsplit(':', 1)[1]}" for key in keys}
@@ -71,11 +78,14 @@ def test_local_only_redacted_and_secret_answers_never_reach_redis(
     root = Path(alice.workspace_root or ".")
     private = str(root / "private" / "weights.py")
     # 1. a local_only path: answered by the local model, kept on this machine
+    before = _answer_commands(l2)
     kept = ask(alice, path=private)
     assert kept.decision.tier.label == "local" and kept.model == "local:default"
     # 2. a target holding a key: redacted before sending, and the answer kept here
     redacted = ask(alice, needle="def connect", tier="budget")
     assert redacted.decision.tier.label == "budget"
+    # Neither even looked L2 up or took a lock there (their keys stay on this machine).
+    assert _answer_commands(l2) == before
     # 3. an answer in which the scanner finds a secret
     responder(lambda body: f"Connects with the token {GITHUB}.")
     leaky = ask(alice, "explain", needle="return json.dumps", tier="budget")
