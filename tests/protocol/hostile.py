@@ -39,7 +39,8 @@ def _python_module(kib: int) -> str:
         "            return request.body\n"
         "    raise RuntimeError(request)\n\n\n"
     )
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while sum(map(len, out)) < kib * 1024:
         out.append(block.format(i=i))
         i += 1

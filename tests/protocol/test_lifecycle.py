@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ NOT_INITIALIZED, INVALID_REQUEST = -32002, -32600
 
 
 @pytest.fixture
-def fresh(workspace: tuple[Path, Path]) -> RpcServer:
+def fresh(workspace: tuple[Path, Path]) -> Iterator[RpcServer]:
     """A server that has not been initialized."""
     rpc = spawn(workspace[0])
     yield rpc
