@@ -74,9 +74,12 @@ def test_stats_without_a_model_call_credit_only_served_answers_as_downgrades(
 ) -> None:
     cli = make_cli(tmp_path, fake, keys=False)
     target = f"app.py:{line_of(APP, 'cleaned = text.strip()')}"
-    assert cli("run", "docstring", target).returncode == 0  # budget wanted, static answered
+    ran = cli.json("run", "docstring", target)  # budget wanted, static answered
     assert cli("run", "explain", target).returncode == 3  # refused: no key
     stats = cli.json("stats")
+    # The run's own line says the all-frontier figure that stats credits, not $0 beside it.
+    assert stats["today"]["baseline_usd"] > 0
+    assert ran["baseline_usd"] == pytest.approx(stats["today"]["baseline_usd"])
     assert "this_session" not in stats  # a CLI command is its own process: no session line
     for period in ("today", "all_time"):
         s = stats[period]

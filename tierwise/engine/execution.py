@@ -157,6 +157,7 @@ class Executor:
             emit(Event("start", f"{task.action.value} · static · no model"))
             result = await asyncio.to_thread(handler.run_static, task)
             elapsed = time.perf_counter() - started
+            baseline = decision.estimates["frontier"]  # what the ledger and the answer both say
             row_id = self.stores.record(
                 self._row(
                     task,
@@ -164,7 +165,7 @@ class Executor:
                     outcome="ok",
                     latency_ms=int(elapsed * 1000),
                     cost_usd=0.0,
-                    baseline_usd=decision.estimates["frontier"],
+                    baseline_usd=baseline,
                 )
             )
             emit(Event("done", "static · $0"))
@@ -175,7 +176,7 @@ class Executor:
                 None,
                 Usage(),
                 0.0,
-                0.0,
+                baseline,
                 False,
                 elapsed,
                 0.0,
