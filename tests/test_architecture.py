@@ -61,6 +61,7 @@ INNER: dict[str, list[list[str]]] = {
         ["sharing"],
         ["stores", "answers"],
         ["execution"],
+        ["verified"],
         ["engine"],
     ],
     "tierwise.server": [

@@ -90,6 +90,9 @@ class LedgerRow:
     applied: bool | None = None  # for edits: applied (True) or not (False); None otherwise
     wanted_tier: str = ""  # the tier the routing rules chose; `tier` below it is a downgrade
     shared: bool = False  # a cache hit served by the team's shared cache (L2), waited for or not
+    verified: bool | None = None  # the answer passed its action's check; None: not checked
+    escalated_from: str = ""  # a retry one tier up: the tier whose answer failed its check
+    failed_check: str = ""  # the name of the check this row's answer failed (docstring.params)
 
 
 def _m001_requests(con: sqlite3.Connection) -> None:
@@ -141,6 +144,13 @@ def _m005_shared(con: sqlite3.Connection) -> None:
     con.execute("ALTER TABLE requests ADD COLUMN shared INTEGER NOT NULL DEFAULT 0")
 
 
+def _m006_verified(con: sqlite3.Connection) -> None:
+    """Whether an answer passed its check, which check failed, and a retry's first tier."""
+    con.execute("ALTER TABLE requests ADD COLUMN verified INTEGER")
+    con.execute("ALTER TABLE requests ADD COLUMN escalated_from TEXT NOT NULL DEFAULT ''")
+    con.execute("ALTER TABLE requests ADD COLUMN failed_check TEXT NOT NULL DEFAULT ''")
+
+
 # Append-only: applied in order, each exactly once per database.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m001_requests,
@@ -148,6 +158,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m003_target_and_applied,
     _m004_wanted_tier,
     _m005_shared,
+    _m006_verified,
 )
 
 COLUMNS = (
@@ -174,6 +185,9 @@ COLUMNS = (
     "applied",
     "wanted_tier",
     "shared",
+    "verified",
+    "escalated_from",
+    "failed_check",
 )
 _SERVED = "outcome IN ('ok', 'declined', 'apply_failed')"
 _RANK = "(CASE {0} " + " ".join(f"WHEN '{t.label}' THEN {int(t)}" for t in Tier) + " ELSE -1 END)"
@@ -447,6 +461,9 @@ def _values(row: LedgerRow) -> tuple[Any, ...]:
         None if row.applied is None else int(row.applied),
         row.wanted_tier,
         int(row.shared),
+        None if row.verified is None else int(row.verified),
+        row.escalated_from,
+        row.failed_check,
     )
 
 

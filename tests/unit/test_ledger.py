@@ -92,7 +92,7 @@ def test_schema_has_no_place_for_code_paths_or_keys(ledger: Ledger) -> None:
         "id", "ts", "action", "language", "tier", "model", "provider", "reasons", "cache_hit",
         "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd",
         "baseline_usd", "saved_usd", "latency_ms", "outcome", "error", "session", "target",
-        "applied", "wanted_tier", "shared",
+        "applied", "wanted_tier", "shared", "verified", "escalated_from", "failed_check",
     }  # fmt: skip
 
 

@@ -28,6 +28,7 @@ from tierwise.engine.memo import Memo
 from tierwise.engine.outcome import EventSink, Outcome
 from tierwise.engine.pricing import Pricing
 from tierwise.engine.stores import Stores
+from tierwise.engine.verified import no_retry_reason, run_verified
 from tierwise.handlers.base import Handler
 from tierwise.handlers.registry import get_handler
 from tierwise.ledger import Ledger, LedgerRow
@@ -422,7 +423,27 @@ class Engine:
 
                 self.stores.track(asyncio.get_running_loop().create_task(team.refresh_if_stale()))
         ran, decision = prepared if prepared is not None else self.prepare(task, sticky=sticky)
-        return await self.executor.execute(ran, decision, on_event or (lambda _e: None))
+        emit = on_event or (lambda _e: None)
+        return await run_verified(
+            self.executor, ran, decision, emit, lambda t, d: self._retry(t, d, sticky)
+        )
+
+    def _retry(self, task: Task, decision: Decision, sticky: Tier | None) -> Decision | str:
+        """The decision for retrying a failed answer one tier up, or why there is none."""
+        why = no_retry_reason(task, decision, sticky, self.policy.max_tier)
+        if why:
+            return why
+        ups = [t for t in map(Tier.parse, decision.available) if decision.tier < t]
+        ups = [t for t in ups if t <= self.policy.max_tier]
+        if not ups:
+            return f"no tier above {decision.tier.label} is configured"
+        retry = self.decide(attrs.evolve(task, tier=ups[0]))
+        if retry.refused:
+            return retry.refused
+        if retry.tier <= decision.tier:
+            return f"the budget allows nothing above {decision.tier.label}"
+        reason = f"{decision.tier.label}'s answer failed its check → {retry.tier.label}"
+        return attrs.evolve(retry, reasons=(*decision.reasons, reason), wanted=decision.wanted)
 
     def frontier_cost(self, usage: Usage) -> float:
         """What the same tokens would have cost on the frontier tier's reference model."""

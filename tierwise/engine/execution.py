@@ -32,6 +32,7 @@ from tierwise.engine.pricing import Pricing
 from tierwise.engine.sharing import Plan, Sharing
 from tierwise.engine.stores import Stores
 from tierwise.handlers.base import Handler, Prompt
+from tierwise.handlers.checks import CheckFailure, check
 from tierwise.handlers.registry import get_handler
 from tierwise.ledger import LedgerRow
 from tierwise.providers.base import Completion, Delta, ProviderRequest
@@ -43,6 +44,21 @@ from tierwise.routing.signals import target_key
 PROGRESS_EVERY_S = 0.1
 # The sampling temperature every request is sent with (part of the key's generation parameters).
 TEMPERATURE = float(attrs.fields(ProviderRequest).temperature.default or 0.0)
+# The tiers whose answers are checked (docs/routing.md, "Verified answers"): static answers are
+# deterministic and frontier has no tier above it to retry on.
+CHECKED_TIERS = frozenset({Tier.LOCAL, Tier.BUDGET, Tier.MID})
+
+
+def verify(task: Task, tier: Tier, result: Result) -> tuple[bool | None, CheckFailure | None]:
+    """Whether a tier's answer passed its action's check (None: not checked), and why not."""
+    if tier not in CHECKED_TIERS:
+        return None, None
+    failure = check(task, result)
+    return failure is None, failure
+
+
+def _checked(verified: bool | None, failure: CheckFailure | None) -> dict[str, Any]:
+    return {"verified": verified, "failed_check": failure.name if failure else ""}
 
 
 def _usage_row(usage: Usage) -> dict[str, int]:
@@ -136,8 +152,11 @@ class Executor:
                 )
         return keys
 
-    async def execute(self, task: Task, decision: Decision, emit: EventSink) -> Outcome:
-        """Run the decided request and record exactly one ledger row for it."""
+    async def execute(
+        self, task: Task, decision: Decision, emit: EventSink, *, escalated_from: str = ""
+    ) -> Outcome:
+        """Run the decided request and record exactly one ledger row for it (its answer checked
+        on a cheap tier; `escalated_from` names the tier of a failed answer this one retries)."""
         import asyncio  # here, not at import: `tierwise route` never runs a request
 
         started = time.perf_counter()
@@ -193,7 +212,9 @@ class Executor:
         for warning in self.sharing.warnings():
             emit(Event("warning", warning))
         if keys and not task.refresh and self.stores.cache is not None:
-            cached = await self._lookup(task, decision, handler, keys, plan, started, emit)
+            cached = await self._lookup(
+                task, decision, handler, keys, plan, started, emit, escalated_from
+            )
             if cached is not None:
                 return cached
 
@@ -292,6 +313,7 @@ class Executor:
         ref = _ref_for(decision, completion.model)
         cleaned = redact_result(result)
         result = cleaned.result
+        verified, failure = verify(task, decision.tier, result)
         usage, cost, baseline = self._totals(ref, completion.usage, spent)
         elapsed = time.perf_counter() - started
         row_id = self.stores.record(
@@ -304,6 +326,8 @@ class Executor:
                 cost_usd=cost,
                 baseline_usd=baseline,
                 latency_ms=int(elapsed * 1000),
+                escalated_from=escalated_from,
+                **_checked(verified, failure),
             )
         )
         if keys and self.stores.cache is not None:
@@ -347,6 +371,9 @@ class Executor:
             0.0,
             warnings,
             row_id,
+            verified,
+            failure,
+            escalated_from,
         )
 
     async def _stream(
@@ -433,6 +460,7 @@ class Executor:
         plan: Plan | None,
         started: float,
         emit: EventSink,
+        escalated_from: str = "",
     ) -> Outcome | None:
         """L1, then L2 (waiting for a teammate who is computing it): a cached outcome, or None
         (a miss, counted) with the stampede lock taken when L2 is up."""
@@ -441,14 +469,24 @@ class Executor:
         hit = cache.get_first(keys)
         outcome = None
         if hit is not None:
-            outcome = self._from_cache(task, decision, handler, hit[1], started)
+            outcome = self._from_cache(
+                task, decision, handler, hit[1], started, escalated_from=escalated_from
+            )
         where = "cache"
         if outcome is None and plan is not None:
             found = await self.sharing.lookup(plan, emit, self.config.cache.shared.lock_wait_s)
             for warning in self.sharing.warnings():
                 emit(Event("warning", warning))
             if found is not None:
-                outcome = self._from_cache(task, decision, handler, found[1], started, plan=plan)
+                outcome = self._from_cache(
+                    task,
+                    decision,
+                    handler,
+                    found[1],
+                    started,
+                    plan=plan,
+                    escalated_from=escalated_from,
+                )
                 if outcome is not None:  # a teammate's answer: now on this machine too
                     self.stores.defer(lambda: cache.set(found[0], found[1]))
                     where = "the shared cache"
@@ -460,6 +498,8 @@ class Executor:
 
     def _row(self, task: Task, decision: Decision, **fields: Any) -> LedgerRow:
         model = fields.pop("model", None) or decision.model
+        if fields.get("escalated_from"):
+            fields["baseline_usd"] = 0.0  # the request's baseline is on its first answer's row
         target = task.context.target
         return LedgerRow(
             target=self.stores.target_id(target_key(target.path, target.kind, target.name)),
@@ -484,6 +524,7 @@ class Executor:
         started: float,
         *,
         plan: Plan | None = None,
+        escalated_from: str = "",
     ) -> Outcome | None:
         """Rebuild a cached answer for this task, or None when the entry is unusable (a miss).
         With `plan`, the answer came from the shared cache (L2)."""
@@ -500,6 +541,12 @@ class Executor:
             self.stores.cache.count("shared_saved_usd", saved)
         elapsed = time.perf_counter() - started
         model = str(entry.get("model") or decision.model or "")
+        # Checked by the tier that wrote it: a frontier answer serving a budget request is not.
+        try:
+            answered_by = Tier.parse(str(entry.get("tier") or decision.tier.label))
+        except TierwiseError:
+            answered_by = decision.tier
+        verified, failure = verify(task, answered_by, result)
         row_id = self.stores.record(
             self._row(
                 task,
@@ -511,6 +558,8 @@ class Executor:
                 saved_usd=saved,
                 baseline_usd=decision.estimates["frontier"],
                 latency_ms=int(elapsed * 1000),
+                escalated_from=escalated_from,
+                **_checked(verified, failure),
             )
         )
         return Outcome(
@@ -526,6 +575,9 @@ class Executor:
             saved,
             decision.warnings,
             row_id,
+            verified,
+            failure,
+            escalated_from,
         )
 
 

@@ -9,6 +9,7 @@ import attrs
 from tierwise.core.models import Usage
 from tierwise.core.results import Result
 from tierwise.core.task import Task
+from tierwise.handlers.checks import CheckFailure
 from tierwise.routing.router import Decision
 
 
@@ -38,6 +39,9 @@ class Outcome:
     saved_usd: float = 0.0
     warnings: tuple[str, ...] = ()
     ledger_id: int | None = None  # its ledger row, for recording what became of its edit
+    verified: bool | None = None  # passed its action's check; None: not checked (static, frontier)
+    failed_check: CheckFailure | None = None  # the check the answer failed, when it failed one
+    escalated_from: str = ""  # answered by a retry one tier up: the tier whose answer failed
 
 
 EventSink = Callable[[Event], None]

@@ -1,0 +1,79 @@
+"""Verified cheap answers: an answer that fails its check is retried once, one tier up.
+
+The rules (docs/routing.md, "Verified answers"): only an answer of a checked tier (local,
+budget, mid) is retried; never more than once; never above a tier the user chose (a per-request
+tier, the session's sticky tier or an inline directive: then the answer is returned with the
+failed check stated); never above `routing.max_tier`; and never past the budget (the retry is
+routed like any request, so a hard cap refuses or demotes it, and then there is no retry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from tierwise.core.errors import TierwiseError
+from tierwise.core.task import Task
+from tierwise.core.tiers import Tier
+from tierwise.engine.execution import Executor
+from tierwise.engine.outcome import Event, EventSink, Outcome
+from tierwise.routing.router import Decision
+
+# Decides the retry of a failed answer: the decision to retry with, or why there is none.
+RetryPlan = Callable[[Task, Decision], "Decision | str"]
+
+
+def failed_note(tier: str, outcome: Outcome) -> str:
+    """ "budget's answer failed the check 'parameter qty not documented'"."""
+    assert outcome.failed_check is not None
+    return f"{tier}'s answer failed the check '{outcome.failed_check.detail}'"
+
+
+def no_retry_reason(task: Task, decision: Decision, sticky: Tier | None, ceiling: Tier) -> str:
+    """Why an answer that failed its check is not retried a tier up, or "" when it may be."""
+    if task.tier is not None:
+        return f"you asked for the {task.tier.label} tier"
+    if sticky is not None:
+        return f"the session tier is set to {sticky.label}"
+    if any(reason.startswith("inline directive") for reason in decision.reasons):
+        return "an inline directive chose the tier"
+    if decision.tier >= ceiling:
+        return f"{decision.tier.label} is the highest tier routing may use (routing.max_tier)"
+    return ""
+
+
+async def run_verified(
+    executor: Executor, task: Task, decision: Decision, emit: EventSink, plan: RetryPlan
+) -> Outcome:
+    """Run the request; if its answer fails its check, retry once one tier up when allowed."""
+    first = await executor.execute(task, decision, emit)
+    if first.failed_check is None:
+        return first
+    tier = decision.tier.label
+    failed = failed_note(tier, first)
+    retry = plan(task, decision)
+    if isinstance(retry, str):
+        note = f"{failed}; not retried: {retry}"
+        emit(Event("warning", note))
+        return attrs.evolve(first, warnings=(*first.warnings, note))
+    emit(Event("warning", f"{failed}: asking {retry.tier.label}"))
+    try:
+        second = await executor.execute(task, retry, emit, escalated_from=tier)
+    except TierwiseError as error:
+        # The retry failing loses nothing: the first answer is returned, its flaw stated.
+        note = f"{failed}; the retry on {retry.tier.label} failed: {error}"
+        emit(Event("warning", note))
+        return attrs.evolve(first, warnings=(*first.warnings, note))
+    note = f"{failed}; answered by {retry.tier.label}"
+    if second.failed_check is not None:
+        note += f", whose answer failed it too: '{second.failed_check.detail}'"
+    emit(Event("warning", note))
+    return attrs.evolve(
+        second,
+        usage=first.usage + second.usage,
+        cost_usd=first.cost_usd + second.cost_usd,
+        baseline_usd=first.baseline_usd,  # all-frontier would have answered once
+        latency_s=first.latency_s + second.latency_s,
+        warnings=(*second.warnings, note),
+    )
