@@ -249,3 +249,14 @@ def test_a_cached_answer_is_checked_again_when_served(tmp_path: Path, fake: Fake
     assert hit.cache_hit and hit.verified is False
     assert any("not retried: you asked for the budget tier" in w for w in hit.warnings)
     assert [row[2:4] for row in rows(engine)] == [(0, "docstring.params")] * 2
+
+
+def test_a_budget_that_demotes_the_retry_means_no_retry(tmp_path: Path, fake: FakeProvider) -> None:
+    probe = Engine(make_config(tmp_path, fake))
+    estimates = probe.decide(probe.build_task("docstring", "shop.py", SOURCE, 0, 4)).estimates
+    cap = (estimates["budget"] + estimates["mid"]) / 2
+    extra = f'\n[budget]\ndaily_usd = {cap}\nmode = "hard"\non_hard = "demote"\n'
+    engine = Engine(make_config(tmp_path / "demoting", fake, extra))
+    outcome, _ = ask(engine, "docstring")
+    assert any("not retried: nothing above budget may answer it" in w for w in outcome.warnings)
+    assert [row[0] for row in rows(engine)] == ["budget"]

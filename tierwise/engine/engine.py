@@ -440,8 +440,9 @@ class Engine:
         retry = self.decide(attrs.evolve(task, tier=ups[0]))
         if retry.refused:
             return retry.refused
-        if retry.tier <= decision.tier:
-            return f"the budget allows nothing above {decision.tier.label}"
+        if retry.tier <= decision.tier:  # the budget guard or local_only moved it back down
+            why = "; ".join(retry.warnings) or "; ".join(retry.reasons[-1:])
+            return f"nothing above {decision.tier.label} may answer it ({why})"
         reason = f"{decision.tier.label}'s answer failed its check → {retry.tier.label}"
         return attrs.evolve(retry, reasons=(*decision.reasons, reason), wanted=decision.wanted)
 
