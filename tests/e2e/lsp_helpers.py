@@ -354,6 +354,15 @@ _NAME = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
 _NUMBERED_LINE = re.compile(r"^\s*(\d+) \| ?(.*)$")
 
 
+def _params_of(prompt: str, name: str) -> list[str]:
+    """The parameter names of the definition of `name` in the prompt's code (self/cls left out)."""
+    found = re.search(rf"(?:def|function|func)\s+{re.escape(name)}\s*\(([^)]*)\)", prompt)
+    if found is None:
+        return []
+    names = [re.match(r"\s*[*.]*([A-Za-z_$][\w$]*)", piece) for piece in found.group(1).split(",")]
+    return [m.group(1) for m in names if m and m.group(1) not in ("self", "cls")]
+
+
 def fake_reply(body: dict[str, Any]) -> str:
     """A plausible answer for each action, derived from the prompt the server sent."""
     prompt = text_of(body.get("messages", []))
@@ -386,6 +395,11 @@ def fake_reply(body: dict[str, Any]) -> str:
     ask = re.search(r"^(Write|Update|Explain|Design) ", prompt, re.MULTILINE)
     verb = ask.group(1) if ask else ""
     if verb in ("Write", "Update"):
+        # Names every parameter when there are two or more, as the docstring check requires (a
+        # one-line summary is a whole docstring for one): docs/routing.md, "Verified answers".
+        params = _params_of(prompt, name)
+        if len(params) >= 2:
+            return f"Summarise {name} for the reader, from {', '.join(params)}."
         return f"Summarise {name} for the reader."
     if verb == "Explain":
         return f"## What {name} does\n\nIt adds things up for the caller."

@@ -30,7 +30,7 @@ from tierwise.core.results import (
 from tierwise.core.task import Action, Task
 from tierwise.handlers.docstring_static import facts
 from tierwise.handlers.docstring_update import missing_params
-from tierwise.handlers.parsing import Layout, fenced_blocks, is_identifier, is_js
+from tierwise.handlers.parsing import Layout, fenced_blocks, is_identifier
 
 _WORD = re.compile(r"(?<![\w$.])[A-Za-z_$][\w$]*")
 _ANY_WORD = re.compile(r"[A-Za-z_$][\w$]*")
@@ -248,9 +248,9 @@ def _convention(target: Target) -> tuple[str, frozenset[str]] | None:
         return "PascalCase", frozenset({"pascal"})
     if target.language in ("python", "rust"):
         return "snake_case", frozenset({"snake", "lower"})
-    if is_js(target.language) or target.language == "go":
-        return "camelCase", frozenset({"camel", "lower"})
-    return None
+    # A one-word name says nothing of the file's convention, and JavaScript and Go code bases
+    # use snake_case too (generated code, ports): only a function's PascalCase is off there.
+    return "case for a function (not PascalCase)", frozenset({"camel", "lower", "snake"})
 
 
 # -- review --------------------------------------------------------------------------------------
