@@ -57,9 +57,10 @@ INNER: dict[str, list[list[str]]] = {
         ["pool"],
     ],
     "tierwise.engine": [
-        ["asks", "outcome", "pricing", "memo", "team", "apart"],
-        ["sharing"],
+        ["asks", "outcome", "pricing", "memo", "team", "apart", "checking", "rows", "spending"],
+        ["sharing", "keying", "calling", "paths", "documents"],
         ["stores", "answers"],
+        ["cached"],
         ["execution"],
         ["verified"],
         ["engine"],

@@ -9,7 +9,7 @@ import pytest
 from tierwise.config import Config
 from tierwise.core.task import Action
 from tierwise.engine import Engine
-from tierwise.engine.engine import PARSED_FILES_KEPT
+from tierwise.engine.documents import PARSED_FILES_KEPT
 
 SOURCE = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tierwise import privacy
 from tierwise.config import Config
-from tierwise.context.extract import SourceFile, extract, load, prune
+from tierwise.context.extract import extract, prune
 from tierwise.core.code import CodeContext, budget_tokens, estimate_tokens
 from tierwise.core.errors import UsageError
 from tierwise.core.models import Usage
@@ -23,12 +20,15 @@ from tierwise.core.task import Action, Task
 from tierwise.core.tiers import Tier
 from tierwise.engine.apart import ApartParser
 from tierwise.engine.asks import repeats
+from tierwise.engine.documents import ParsedFiles
 from tierwise.engine.execution import Executor
 from tierwise.engine.memo import Memo
 from tierwise.engine.outcome import EventSink, Outcome
+from tierwise.engine.paths import PathRules
 from tierwise.engine.pricing import Pricing
+from tierwise.engine.spending import spent_today_and_month, stats_view
 from tierwise.engine.stores import Stores
-from tierwise.engine.verified import no_retry_reason, run_verified
+from tierwise.engine.verified import retry_decision, run_verified
 from tierwise.handlers.base import Handler
 from tierwise.handlers.registry import get_handler
 from tierwise.ledger import Ledger, LedgerRow
@@ -42,9 +42,6 @@ EDIT_STATUSES = ("applied", "declined", "apply_failed")
 
 if TYPE_CHECKING:
     from tierwise.cache.store import ResponseCache
-
-# Parsed files kept per engine: enough for the files open side by side in an editor.
-PARSED_FILES_KEPT = 16
 
 
 class Engine:
@@ -65,14 +62,11 @@ class Engine:
         self.apart = ApartParser() if parse_apart else None
         self.session = session or uuid.uuid4().hex[:12]
         self._pool_override = pool
-        self._files: OrderedDict[str, SourceFile] = OrderedDict()
-        self._files_lock = threading.Lock()  # code-action listing routes in a worker thread
-        self._parsing: dict[str, tuple[str, threading.Event]] = {}  # path -> text being parsed
+        self.files = ParsedFiles(self.apart)
+        self.paths = PathRules(config, workspace_root)
         # Pure work on unchanged input, asked for again by every listing and cursor move.
         self._signals: Memo[Signals] = Memo()
         self._prompt_sizes: Memo[TokenEstimate] = Memo()
-        self._local_only: Memo[bool] = Memo()
-        self._excluded: Memo[str | None] = Memo()
         self.stores = Stores(config)
         self.notices: list[str] = self.stores.notices  # one-off messages (e.g. a rebuilt cache)
         self.executor = Executor(self.stores, self.session)
@@ -111,8 +105,7 @@ class Engine:
         self.pricing = pricing
         self.executor.reconfigure(config, pool, self.pricing)
         self._prompt_sizes.clear()  # prompt additions and options come from the config
-        self._local_only.clear()
-        self._excluded.clear()
+        self.paths.reconfigure(config)
 
     def configured_tiers(self) -> list[str]:
         """Model tier labels with at least one usable provider right now."""
@@ -141,39 +134,15 @@ class Engine:
 
     def is_excluded(self, path: str) -> str | None:
         """The privacy.exclude pattern that matches the path, or None (remembered per path)."""
-        return self._excluded.get(
-            path,
-            lambda: privacy.is_excluded(
-                path, self.config.privacy.exclude, root=self.workspace_root
-            ),
-        )
+        return self.paths.is_excluded(path)
 
     def never_shared(self, path: str) -> str | None:
         """Why answers for this path must stay on this machine (never the shared cache)."""
-        if self.is_excluded(path) is not None:
-            return "privacy.exclude"
-        return "privacy.local_only" if self._is_local_only(path) else None
-
-    def _is_local_only(self, path: str) -> bool:
-        return self._local_only.get(
-            path,
-            lambda: privacy.matches_any(
-                path, self.config.privacy.local_only, root=self.workspace_root
-            ),
-        )
+        return self.paths.never_shared(path)
 
     def check_size(self, path: str, source: str) -> None:
         """UsageError for a text over server.max_file_bytes (its size in UTF-8 bytes)."""
-        limit = self.config.server.max_file_bytes
-        if len(source) <= limit // 4:
-            return  # at most 4 bytes a character: certainly within the limit
-        size = len(source.encode("utf-8", "surrogatepass"))
-        if size > limit:
-            raise UsageError(
-                f"{path} is {size:,} bytes, over server.max_file_bytes ({limit:,}): tierwise "
-                "does not read files this large (parsing them would stall every request); "
-                "raise server.max_file_bytes in your user config to allow it"
-            )
+        self.paths.check_size(path, source)
 
     def build_task(
         self,
@@ -209,7 +178,7 @@ class Engine:
             end_line=end_line,
             end_col=end_col,
             budget_tokens=self.context_budget(act, requested),
-            parsed=self._parsed(path, source),
+            parsed=self.files.get(path, source),
         )
         return self.task_for(
             act,
@@ -223,46 +192,7 @@ class Engine:
 
     def has_parsed(self, path: str, source: str) -> bool:
         """Whether this very text of the file is parsed already (routing it again is cheap)."""
-        with self._files_lock:
-            known = self._files.get(path)
-        return known is not None and known.source is source
-
-    def _parsed(self, path: str, source: str) -> SourceFile:
-        """The parse of this text: reused while the text is unchanged (code actions ask often),
-        and after an edit built from the previous version by re-parsing only what changed."""
-        with self._files_lock:
-            known = self._files.get(path)
-            if known is not None and known.source == source:
-                self._files.move_to_end(path)
-                return known
-            # A code-action listing and a command often arrive together for a new version:
-            # one thread parses it, the other waits for that parse instead of doing its own.
-            waiting = self._parsing.get(path)
-            mine = waiting is None or waiting[0] is not source
-            if mine:
-                event = threading.Event()
-                self._parsing[path] = (source, event)
-        if not mine and waiting is not None:
-            waiting[1].wait()
-            return self._parsed(path, source)
-        try:
-            parsed = None
-            fresh = known is None or known.backend != "python" or known.path != path
-            if self.apart is not None and fresh and self.apart.wants(path, source):
-                parsed = self.apart.parse(path, source)
-            if parsed is None:
-                parsed = load(path, source, previous=known)
-            with self._files_lock:
-                self._files[path] = parsed
-                self._files.move_to_end(path)
-                while len(self._files) > PARSED_FILES_KEPT:
-                    self._files.popitem(last=False)
-        finally:
-            with self._files_lock:
-                if self._parsing.get(path, (None,))[0] is source:
-                    del self._parsing[path]
-            event.set()
-        return parsed
+        return self.files.has(path, source)
 
     def context_budget(self, action: Action, tier: Tier | None = None) -> int:
         """Context tokens allowed for an action: the requested tier's, else its base tier's."""
@@ -322,15 +252,7 @@ class Engine:
     def _spent(self) -> tuple[float, float]:
         if self.policy.daily_usd <= 0 and self.policy.monthly_usd <= 0:
             return 0.0, 0.0
-        return self._spent_today_and_month()
-
-    def _spent_today_and_month(self) -> tuple[float, float]:
-        """Dollars spent since UTC midnight and since the first of the month (the caps' days)."""
-        if self.ledger is None:
-            return 0.0, 0.0
-        now = datetime.now(UTC)
-        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        return self.ledger.spent_since(day), self.ledger.spent_since(day.replace(day=1))
+        return spent_today_and_month(self.ledger)
 
     def _tokens(self, handler: Handler, task: Task) -> TokenEstimate:
         def compute() -> TokenEstimate:
@@ -367,7 +289,7 @@ class Engine:
         today, month = self._spent()
         team = self.stores.team if self.policy.team_daily_usd > 0 else None
         team_today, team_as_of = team.spent_today() if team is not None else (0.0, "")
-        local_only = self._is_local_only(task.context.target.path)
+        local_only = self.paths.is_local_only(task.context.target.path)
         state = RouteState(
             sticky=sticky,
             repeats=self._repeats(task, signals),
@@ -430,21 +352,7 @@ class Engine:
 
     def _retry(self, task: Task, decision: Decision, sticky: Tier | None) -> Decision | str:
         """The decision for retrying a failed answer one tier up, or why there is none."""
-        why = no_retry_reason(task, decision, sticky, self.policy.max_tier)
-        if why:
-            return why
-        ups = [t for t in map(Tier.parse, decision.available) if decision.tier < t]
-        ups = [t for t in ups if t <= self.policy.max_tier]
-        if not ups:
-            return f"no tier above {decision.tier.label} is configured"
-        retry = self.decide(attrs.evolve(task, tier=ups[0]))
-        if retry.refused:
-            return retry.refused
-        if retry.tier <= decision.tier:  # the budget guard or local_only moved it back down
-            why = "; ".join(retry.warnings) or "; ".join(retry.reasons[-1:])
-            return f"nothing above {decision.tier.label} may answer it ({why})"
-        reason = f"{decision.tier.label}'s answer failed its check → {retry.tier.label}"
-        return attrs.evolve(retry, reasons=(*decision.reasons, reason), wanted=decision.wanted)
+        return retry_decision(task, decision, sticky, self.policy.max_tier, self.decide)
 
     def frontier_cost(self, usage: Usage) -> float:
         """What the same tokens would have cost on the frontier tier's reference model."""
@@ -481,27 +389,7 @@ class Engine:
         """Ledger summaries (this session, today since local midnight, all time), cache stats,
         and spend against the caps. The CLI passes session=False: each `tierwise` command is
         its own process, so a CLI "session" would always be empty."""
-        out: dict[str, Any] = {"session": self.session} if session else {}
-        if self.ledger is not None:
-            if session:
-                out["this_session"] = self.ledger.summary(session=self.session)
-            midnight = (
-                datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-            )
-            out["today"] = self.ledger.summary(since=midnight)
-            out["all_time"] = self.ledger.summary()
-        if self.cache is not None:
-            out["cache"] = attrs.asdict(self.cache.stats(), value_serializer=_jsonable)
-        today, month = self._spent_today_and_month()
-        budget = self.config.budget
-        out["budget"] = {
-            "daily_usd": budget.daily_usd,
-            "monthly_usd": budget.monthly_usd,
-            "mode": budget.mode,
-            "spent_today_usd": today,
-            "spent_month_usd": month,
-        }
-        return out
+        return stats_view(self.ledger, self.cache, self.config, self.session if session else None)
 
     def clear_cache(self) -> int:
         """Empty the response cache; returns the number of entries removed."""
@@ -529,7 +417,3 @@ class Engine:
         self.stores.close()
         if self.apart is not None:
             self.apart.close()
-
-
-def _jsonable(_inst: Any, _field: Any, value: Any) -> Any:
-    return str(value) if isinstance(value, Path) else value

@@ -43,6 +43,32 @@ def no_retry_reason(task: Task, decision: Decision, sticky: Tier | None, ceiling
     return ""
 
 
+def retry_decision(
+    task: Task,
+    decision: Decision,
+    sticky: Tier | None,
+    ceiling: Tier,
+    decide: Callable[[Task], Decision],
+) -> Decision | str:
+    """The decision for retrying a failed answer one tier up (routed by `decide` like any
+    request, so the budget guard and local_only apply), or why there is none."""
+    why = no_retry_reason(task, decision, sticky, ceiling)
+    if why:
+        return why
+    ups = [t for t in map(Tier.parse, decision.available) if decision.tier < t]
+    ups = [t for t in ups if t <= ceiling]
+    if not ups:
+        return f"no tier above {decision.tier.label} is configured"
+    retry = decide(attrs.evolve(task, tier=ups[0]))
+    if retry.refused:
+        return retry.refused
+    if retry.tier <= decision.tier:  # the budget guard or local_only moved it back down
+        why = "; ".join(retry.warnings) or "; ".join(retry.reasons[-1:])
+        return f"nothing above {decision.tier.label} may answer it ({why})"
+    reason = f"{decision.tier.label}'s answer failed its check → {retry.tier.label}"
+    return attrs.evolve(retry, reasons=(*decision.reasons, reason), wanted=decision.wanted)
+
+
 async def run_verified(
     executor: Executor, task: Task, decision: Decision, emit: EventSink, plan: RetryPlan
 ) -> Outcome:

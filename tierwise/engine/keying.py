@@ -1,0 +1,78 @@
+"""The cache keys a request looks up, in order, and the model each key belongs to."""
+
+from __future__ import annotations
+
+import attrs
+
+from tierwise.cache.keys import LOCAL_NAMESPACE, cache_key, context_digest, normalise
+from tierwise.config import Config
+from tierwise.core.task import Task
+from tierwise.core.tiers import MODEL_TIERS, Tier
+from tierwise.engine.memo import Memo
+from tierwise.handlers.base import Handler
+from tierwise.providers.base import ProviderRequest
+from tierwise.routing.router import Decision
+
+# The sampling temperature every request is sent with (part of the key's generation parameters).
+TEMPERATURE = float(attrs.fields(ProviderRequest).temperature.default or 0.0)
+
+
+def keyed_lookups(
+    config: Config,
+    normal_forms: Memo[tuple[str, str]],
+    task: Task,
+    handler: Handler,
+    decision: Decision,
+) -> list[tuple[Tier, str, str]]:
+    """(tier, model ref, key) of every lookup, in order: the decided tier's chain first,
+    then (when allowed) every higher tier's models. An answer is stored under the key of
+    the model that actually gave it, so it is found again whichever model asks.
+    `normal_forms` remembers the tokenized target: a good part of a cache hit."""
+    target = task.context.target
+    ctx = task.context
+
+    def forms() -> tuple[str, str]:
+        # Docstrings stay in the key, for the docstring action too: its prompt carries the
+        # existing docstring, so a different one may get a different answer.
+        return normalise(target.language, target.text), context_digest(
+            target.language, imports=ctx.imports, enclosing=ctx.enclosing, callees=ctx.callees
+        )
+
+    key = (target.language, target.text, ctx.imports, ctx.enclosing, ctx.callees)
+    normalised, context = normal_forms.get(key, forms)
+    options = {k: v for k, v in task.options.items() if k != "hints"}
+    shared = config.cache.shared
+    namespace = shared.team if shared.url is not None else LOCAL_NAMESPACE
+    tiers = [decision.tier]
+    if config.cache.serve_from_higher:
+        tiers += [t for t in MODEL_TIERS if t > decision.tier]
+    keys: list[tuple[Tier, str, str]] = []
+    for tier in tiers:
+        tier_config = config.tiers.get(tier.label)
+        refs = decision.models if tier is decision.tier else ()
+        refs = tuple(dict.fromkeys([*refs, *(tier_config.models if tier_config else [])]))
+        # What the request to these models is sent with (request_for): an answer computed
+        # under another output limit or temperature is another answer.
+        params: dict[str, str | int | float] = {
+            "max_output_tokens": tier_config.max_output_tokens if tier_config else 0,
+            "temperature": TEMPERATURE,
+        }
+        for ref in refs:
+            keys.append(
+                (
+                    tier,
+                    ref,
+                    cache_key(
+                        namespace=namespace,
+                        action=task.action.value,
+                        prompt_version=handler.prompt_version,
+                        model=ref,
+                        params=params,
+                        language=target.language,
+                        normalised_target=normalised,
+                        context_digest=context,
+                        options=options,
+                    ),
+                )
+            )
+    return keys
