@@ -169,7 +169,7 @@ def test_jsdoc_skeleton_for_javascript() -> None:
     result = static(target)
     lines = result.docstring.split("\n")
     assert result.style == "jsdoc"
-    assert "@param path - The path." in lines
+    assert "@param path - TODO - describe." in lines
     assert any(line.startswith("@param [retries=3] - ") for line in lines)
     assert any(line.startswith("@returns ") for line in lines)
     assert "@throws {Error} If `attempt === retries - 1 || err.status < 500`." in lines

@@ -14,6 +14,7 @@ import attrs
 
 from tierwise.core.code import Target
 from tierwise.handlers.docstring_words import (
+    PARAM_PLACEHOLDER,
     RETURN_PLACEHOLDER,
     YIELD_PLACEHOLDER,
     Param,
@@ -240,8 +241,10 @@ def param_entries(target: Target, style: str, params: tuple[Param, ...]) -> list
             entries.append([*rows, f":type {p.name}: {p.type}"] if p.type else rows)
         elif style == "pep257":
             plain = param_text(p).rstrip(".")
+            if plain != PARAM_PLACEHOLDER.rstrip("."):
+                plain = plain[0].lower() + plain[1:]
             note = f" (default {p.default})" if p.default is not None else ""
-            entries.append([f"{p.name} -- {plain[0].lower()}{plain[1:]}{note}"])
+            entries.append([f"{p.name} -- {plain}{note}"])
         else:  # jsdoc and javadoc
             kind = f"{{{p.type.strip()}}} " if p.type and typed else ""
             name = p.name.lstrip(".")

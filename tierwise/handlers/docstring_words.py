@@ -39,6 +39,9 @@ VERBS = frozenset(_VERBS_TEXT.split())
 # guess. No colon: in a Google "Returns:" section "TODO: x" would read as a type named TODO.
 RETURN_PLACEHOLDER = "TODO - describe the return value."
 YIELD_PLACEHOLDER = "TODO - describe the values yielded."
+# A parameter's name is not its meaning: "preferred: The preferred." reads as documentation and
+# says nothing, so every named parameter gets a visible to-do (its type and default are facts).
+PARAM_PLACEHOLDER = "TODO - describe."
 _QUESTION_VERBS = frozenset({"is", "has", "can", "should", "needs", "was", "will", "does"})
 _DUNDERS = {
     "__init__": "Initialize the instance.",
@@ -132,19 +135,12 @@ def summary(target: Target, *, returns_value: bool, voice: str = "imperative") -
 
 
 def param_text(param: Param) -> str:
-    """A description made from the parameter's name."""
+    """A parameter's description: what its kind says (`*args`, `**kwargs`), else a to-do."""
     if param.name.startswith("**"):
         return "Extra keyword arguments."
     if param.name.startswith("*") or param.name.startswith("..."):
         return "Extra positional arguments."
-    words = " ".join(split_words(param.name)) or param.name
-    boolean = (param.type or "").lower() in ("bool", "boolean") or (
-        param.default or ""
-    ).lower() in (
-        "true",
-        "false",
-    )
-    return f"Whether {words}." if boolean else f"The {words}."
+    return PARAM_PLACEHOLDER
 
 
 def returns_text(target: Target, *, yields: bool = False) -> str:
