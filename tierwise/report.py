@@ -19,6 +19,7 @@ from tierwise.core.results import (
 from tierwise.core.task import Task
 from tierwise.core.text import cut, cut_left, plural
 from tierwise.core.tiers import Tier
+from tierwise.edits import preview
 from tierwise.routing.router import Decision
 
 
@@ -121,10 +122,13 @@ def review_source(tier: str, model: str | None) -> str:
     return "ruff, static" if tier == "static" else f"{model or 'unknown model'}, {tier}"
 
 
-def result_text(result: Any, path: str, *, reviewer: str | None = None) -> str:
-    """A result as text for a terminal (`reviewer`: review_source, for "no findings")."""
+def result_text(
+    result: Any, path: str, *, reviewer: str | None = None, target: Target | None = None
+) -> str:
+    """A result as text for a terminal (`reviewer`: review_source, for "no findings"; `target`:
+    what the result was computed for, to show a docstring edit as a diff)."""
     if isinstance(result, DocstringResult):
-        return docstring_text(result)
+        return docstring_text(result, target)
     if isinstance(result, RenameResult):
         rows = [f"rename {result.old_name} →"]
         rows += [f"  {i}. {c.name}: {c.reason}" for i, c in enumerate(result.candidates, 1)]
@@ -147,9 +151,10 @@ def result_text(result: Any, path: str, *, reviewer: str | None = None) -> str:
     return str(result)
 
 
-def docstring_text(result: DocstringResult) -> str:
+def docstring_text(result: DocstringResult, target: Target | None = None) -> str:
     """What a docstring result changes: a new docstring, an update of the existing one, or
-    nothing (with the reason)."""
+    nothing (with the reason); with the target, as a diff of the lines it changes (an edit
+    that adds to a docstring can start mid-line, so its bare text misleads)."""
     if result.edit is None:
         return f"nothing to change: {result.note}"
     span = result.edit.span
@@ -163,7 +168,8 @@ def docstring_text(result: DocstringResult) -> str:
         where = f"replace line {first}"
     head = f"update the existing docstring: {where}" if result.existing else f"{where}"
     note = f" ({result.note})" if result.note else ""
-    return f"{head}{note}:\n{result.edit.new_text.strip(chr(10))}"
+    shown = preview(target, result.edit) if target is not None else None
+    return f"{head}{note}:\n{shown or result.edit.new_text.strip(chr(10))}"
 
 
 def outcome_label(outcome: Any) -> str:
@@ -196,7 +202,8 @@ def outcome_text(outcome: Any) -> str:
         )
     # Warnings are not repeated here: they went to stderr, once, as the run reported them.
     reviewer = review_source(d.tier.label, outcome.model)
-    body = result_text(outcome.result, outcome.task.context.target.path, reviewer=reviewer)
+    target = outcome.task.context.target
+    body = result_text(outcome.result, target.path, reviewer=reviewer, target=target)
     return "\n".join(head) + "\n\n" + body
 
 
