@@ -252,7 +252,7 @@ async def replay(workload: list[dict[str, Any]], setup: Setup, lifetime: str) ->
             path = workspace.apply(entry)
             source = path.read_text(encoding="utf-8")
             # The engine's own parse (kept for the next request, as the server keeps it).
-            line, col, _first = workspace.find(engine._parsed(str(path), source), entry["symbol"])
+            line, col, _first = workspace.find(engine.files.get(str(path), source), entry["symbol"])
             tier = setup.tier or entry.get("tier")
             try:
                 task = engine.build_task(entry["action"], str(path), source, line, col, tier=tier)
