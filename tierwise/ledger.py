@@ -329,6 +329,13 @@ class Ledger:
             (int(applied), outcome, error, row_id),
         )
 
+    def any_request_since(self, since: datetime) -> bool:
+        """Whether any request was recorded at or after `since` (plan's remembered rows are
+        valid only when no earlier ask can change a route)."""
+        return bool(
+            self._execute("SELECT 1 FROM requests WHERE ts >= ? LIMIT 1", (_utc_iso(since),))
+        )
+
     def asks(
         self, target: str, action: str, since: datetime
     ) -> list[tuple[float, bool, str, int, str, bool | None]]:

@@ -186,7 +186,9 @@ def iter_sources(root: Path) -> list[Path]:
 
 async def cmd_plan(args: argparse.Namespace) -> int:
     """tierwise plan: route every function in a file or tree and total the estimates."""
+    from tierwise.cache.plan_rows import PlanRows
     from tierwise.cli.plan import ProgressBar, plan_files
+    from tierwise.config.paths import cache_dir
 
     actions = [Action.parse(a) for a in args.actions.split(",") if a.strip()]
     if not actions:
@@ -199,8 +201,11 @@ async def cmd_plan(args: argparse.Namespace) -> int:
         # One parse per file: every target and action reuses it (the widest context budget).
         budget = max(engine.context_budget(action) for action in actions)
         bar = ProgressBar(len(files))
+        memory = None if args.fresh else PlanRows(cache_dir(engine.config))
         try:
-            for file_rows, warnings in plan_files(engine, files, actions, budget, bar):
+            for file_rows, warnings in plan_files(
+                engine, files, actions, budget, bar, memory=memory
+            ):
                 rows.extend(file_rows)
                 for warning in warnings:
                     if bar.shown:
@@ -208,6 +213,8 @@ async def cmd_plan(args: argparse.Namespace) -> int:
                     print(f"tierwise: warning: {warning}", file=sys.stderr)
         finally:
             bar.close()
+            if memory is not None:
+                memory.close()
         summary = report.plan_summary(rows, engine, time.perf_counter() - started)
         if args.json:
             emit_json({"rows": rows, "summary": summary})

@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="docstring,review",
         help="comma-separated actions (default: docstring,review)",
     )
+    plan.add_argument(
+        "--fresh",
+        action="store_true",
+        help="plan every file again, ignoring the rows remembered for unchanged files",
+    )
 
     stats = command("stats", "spend, savings and cache hits: today and all time", [common])
     stats.add_argument(

@@ -9,15 +9,18 @@ make them. A small run (few files) stays in this process: starting workers costs
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from tierwise import report
+from tierwise.cache import plan_rows
 from tierwise.cli.common import read_source
 from tierwise.core.errors import TierwiseError
 from tierwise.core.task import Action
@@ -36,17 +39,26 @@ _engine: Any = None  # the worker process's engine (built once by _start_worker)
 
 def plan_file(engine: Any, path: Path, actions: list[Action], budget: int) -> FileResult:
     """The plan rows of one file, and warnings for what could not be routed."""
+    return _plan_file(engine, path, actions, budget, None)[0]
+
+
+def _plan_file(
+    engine: Any, path: Path, actions: list[Action], budget: int, salt: bytes | None
+) -> tuple[FileResult, str | None]:
+    """The rows of one file, and with a salt the key they are remembered under (None when
+    they must not be: the file was skipped)."""
     from tierwise.context.extract import extract_all
 
     rows: list[dict[str, Any]] = []
     warnings: list[str] = []
     if engine.is_excluded(str(path)):
-        return rows, warnings
+        return (rows, warnings), None
     try:
+        raw = path.read_bytes() if salt is not None else None
         source = read_source(path)
         engine.check_size(str(path), source)
-    except TierwiseError as exc:
-        return rows, [f"{path}: skipped: {exc}"]
+    except (OSError, TierwiseError) as exc:
+        return (rows, [f"{path}: skipped: {exc}"]), None
     for ctx in extract_all(str(path), source, budget_tokens=budget):
         target = ctx.target
         for action in actions:
@@ -57,7 +69,8 @@ def plan_file(engine: Any, path: Path, actions: list[Action], budget: int) -> Fi
                 warnings.append(f"{path}:{target.span.start_line + 1}: {exc}")
                 continue
             rows.append(report.plan_row(path, target, decision))
-    return rows, warnings
+    key = plan_rows.file_key(salt, str(path), raw) if salt is not None and raw else None
+    return (rows, warnings), key
 
 
 def _start_worker(config: Any, workspace_root: str | None) -> None:
@@ -67,13 +80,35 @@ def _start_worker(config: Any, workspace_root: str | None) -> None:
     _engine = Engine(config, workspace_root=workspace_root)
 
 
-def _plan_chunk(paths: list[Path], actions: list[Action], budget: int) -> list[FileResult]:
-    return [plan_file(_engine, path, actions, budget) for path in paths]
+def _plan_chunk(
+    paths: list[Path], actions: list[Action], budget: int, salt: bytes | None = None
+) -> list[tuple[FileResult, str | None]]:
+    return [_plan_file(_engine, path, actions, budget, salt) for path in paths]
 
 
 def _chunks(paths: list[Path]) -> Iterator[list[Path]]:
     for start in range(0, len(paths), CHUNK_FILES):
         yield paths[start : start + CHUNK_FILES]
+
+
+def remembered_salt(engine: Any, actions: list[Action], budget: int) -> bytes | None:
+    """The salt of this run's remembered rows, or None when rows from an earlier run could
+    differ from a fresh plan: spend caps (today's spend routes), or requests within the
+    escalation window (an earlier ask escalates)."""
+    policy = engine.policy
+    if policy.daily_usd > 0 or policy.monthly_usd > 0 or policy.team_daily_usd > 0:
+        return None
+    ledger = engine.ledger
+    since = datetime.now(UTC) - timedelta(seconds=policy.escalate_window_s)
+    if ledger is not None and ledger.any_request_since(since):
+        return None
+    return plan_rows.salt(
+        repr(engine.config),
+        str(engine.workspace_root),
+        os.getcwd(),  # rows show paths relative to it
+        ",".join(a.value for a in actions),
+        str(budget),
+    )
 
 
 def plan_files(
@@ -84,13 +119,51 @@ def plan_files(
     bar: ProgressBar,
     *,
     parallel_from: int = PARALLEL_FROM_FILES,
+    memory: plan_rows.PlanRows | None = None,
 ) -> Iterator[FileResult]:
-    """Every file's result, in order; on several processes from `parallel_from` files."""
+    """Every file's result, in order; on several processes from `parallel_from` files.
+
+    With `memory`, a file whose key was remembered is not planned again, and the new
+    results are remembered at the end.
+    """
+    salt = remembered_salt(engine, actions, budget) if memory is not None else None
+    known: dict[int, FileResult] = {}
+    if memory is not None and salt is not None:
+        keys: dict[int, str] = {}
+        for index, path in enumerate(files):
+            with contextlib.suppress(OSError):
+                keys[index] = plan_rows.file_key(salt, str(path), path.read_bytes())
+        found = memory.get_many(keys.values())
+        known = {i: found[k] for i, k in keys.items() if k in found}
+    todo = [path for index, path in enumerate(files) if index not in known]
+    fresh: list[tuple[str, list[dict[str, Any]], list[str]]] = []
+    planned = _planned(engine, todo, actions, budget, salt, parallel_from)
+    for done, index in enumerate(range(len(files)), 1):
+        if index in known:
+            result = known[index]
+        else:
+            result, key = next(planned)
+            if key is not None:
+                fresh.append((key, *result))
+        bar.update(done)
+        yield result
+    if memory is not None and fresh:
+        memory.put_many(fresh)
+
+
+def _planned(
+    engine: Any,
+    files: list[Path],
+    actions: list[Action],
+    budget: int,
+    salt: bytes | None,
+    parallel_from: int,
+) -> Iterator[tuple[FileResult, str | None]]:
+    """Results and keys of the files to plan, in order (lazily: the bar follows them)."""
     workers = min(MAX_WORKERS, os.cpu_count() or 1)
     if workers < 2 or len(files) < parallel_from:
-        for done, path in enumerate(files, 1):
-            yield plan_file(engine, path, actions, budget)
-            bar.update(done)
+        for path in files:
+            yield _plan_file(engine, path, actions, budget, salt)
         return
     context = multiprocessing.get_context("spawn")  # no inherited event loop or threads
     with concurrent.futures.ProcessPoolExecutor(
@@ -100,14 +173,8 @@ def plan_files(
         initargs=(engine.config, engine.workspace_root),
     ) as pool:
         chunks = list(_chunks(files))
-        done = 0
-        for chunk, results in zip(
-            chunks,
-            pool.map(_plan_chunk, chunks, [actions] * len(chunks), [budget] * len(chunks)),
-            strict=True,
-        ):
-            done += len(chunk)
-            bar.update(done)
+        n = len(chunks)
+        for results in pool.map(_plan_chunk, chunks, [actions] * n, [budget] * n, [salt] * n):
             yield from results
 
 

@@ -30,7 +30,15 @@ from tierwise.context.languages import (
     slice_span,
     split_lines,
 )
-from tierwise.core.code import CodeContext, Helper, Span, Target, budget_tokens
+from tierwise.core.code import (
+    CodeContext,
+    Helper,
+    Span,
+    Target,
+    budget_tokens,
+    significant_chars,
+    tokens_of_significant,
+)
 from tierwise.core.errors import UsageError
 from tierwise.core.text import plural
 
@@ -511,26 +519,62 @@ def _leading(file: SourceFile, start_line: int) -> str:
     return "\n".join(line.strip() for line in file.lines[first:start_line])
 
 
+# The significant characters of render()'s section headings (budget_tokens skips layout).
+_HEADINGS = {
+    "import": significant_chars("Imports:"),
+    "enclosing": significant_chars("Enclosing:"),
+    "callee": significant_chars("Signatures of functions it calls in this file:"),
+}
+
+
 def _fit(
     context: CodeContext,
     items: list[tuple[str, str]],
     budget: int,
     import_order: list[str] | None = None,
 ) -> CodeContext:
-    """Add items while they fit; the target is always whole (over budget: no context)."""
+    """Add items while they fit; the target is always whole (over budget: no context).
+
+    The size of each trial is counted, not rendered: budget_tokens counts significant
+    characters, which add up over render()'s pieces, so an item adds its own characters and,
+    for the first of its section, the heading's (tests/unit/test_fit_reference.py keeps this
+    equal to assembling and rendering every trial).
+    """
     target_tokens = budget_tokens(context.target.text)
     if target_tokens > budget:
         return context
+    order = import_order or []
+    in_order: dict[str, int] = {}
+    for text in order:
+        in_order[text] = in_order.get(text, 0) + 1
     chosen: dict[str, list[str]] = {"enclosing": [], "import": [], "callee": []}
-    current = context
+    chosen_imports: set[str] = set()
+    shown = {"enclosing": False, "import": False, "callee": False}  # section rendered yet
+    size = 0  # significant characters of the context rendered from `chosen`
+    accepted = False
     for kind, text in items:
-        chosen[kind].append(text)
-        trial = _assemble(context, chosen, import_order or [])
-        if target_tokens + budget_tokens(trial.render()) <= budget:
-            current = trial
+        if kind == "import":
+            # render() shows import_order's lines whose text was chosen, each time it occurs.
+            copies = 0 if text in chosen_imports else in_order.get(text, 0)
+            grows = copies * significant_chars(text)
+            opens = copies > 0 and not shown["import"]
+        elif kind == "enclosing":
+            # Only the first enclosing item is rendered, and only when it is not empty.
+            first = not chosen["enclosing"] and bool(text)
+            grows = significant_chars(text) if first else 0
+            opens = first
         else:
-            chosen[kind].pop()
-    return current
+            grows = significant_chars(text)
+            opens = not shown["callee"]
+        trial = size + grows + (_HEADINGS[kind] if opens else 0)
+        if target_tokens + tokens_of_significant(trial) <= budget:
+            chosen[kind].append(text)
+            if kind == "import":
+                chosen_imports.add(text)
+            shown[kind] = shown[kind] or opens
+            size = trial
+            accepted = True
+    return _assemble(context, chosen, order) if accepted else context
 
 
 def prune(context: CodeContext, budget: int) -> CodeContext:

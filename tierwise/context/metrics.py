@@ -80,9 +80,9 @@ def logical_lines(code: str) -> str:
     depth = 0
     for line in code.split("\n"):
         current.append(line.strip() if current else line)
-        depth = max(
-            0, depth + sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
-        )
+        opened = line.count("(") + line.count("[") + line.count("{")
+        closed = line.count(")") + line.count("]") + line.count("}")
+        depth = max(0, depth + opened - closed)
         if depth == 0 and not line.rstrip().endswith("\\"):
             out.append(" ".join(current))
             current = []

@@ -99,5 +99,14 @@ _LAYOUT = str.maketrans("", "", " \t\r\n\f\v,()\\'\"")
 def budget_tokens(text: str) -> int:
     """The size a context budget counts: about 3 significant characters a token, ignoring what
     a formatter changes, so a target and its reformatted copy get the same context."""
-    significant = len(text.translate(_LAYOUT))
+    return tokens_of_significant(significant_chars(text))
+
+
+def significant_chars(text: str) -> int:
+    """The characters budget_tokens counts (they add up over concatenated pieces)."""
+    return len(text.translate(_LAYOUT))
+
+
+def tokens_of_significant(significant: int) -> int:
+    """budget_tokens of a text with this many significant characters."""
     return 0 if not significant else max(1, (significant + 2) // 3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import re
 import textwrap
@@ -202,6 +203,14 @@ def _from_line_comments(text: str, target: Target) -> str:
     return "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=16)
+def _system(python_style: str, extra: str | None) -> str:
+    """The system prompt for a Python docstring style (the same for every target)."""
+    # Indented to sit inside the "- Python:" bullet of the system prompt.
+    guide = textwrap.indent(load(f"docstring_{python_style}"), "  ").lstrip()
+    return system_prompt("docstring", extra, python_style=guide)
+
+
 class DocstringHandler:
     """Write or improve the documentation comment of a definition."""
 
@@ -220,9 +229,7 @@ class DocstringHandler:
         style = style_for(target, task.options.get("style"))
         configured = (task.options.get("style") or "google").strip().lower()
         python_style = configured if configured in PYTHON_STYLES else "google"
-        # Indented to sit inside the "- Python:" bullet of the system prompt.
-        guide = textwrap.indent(load(f"docstring_{python_style}"), "  ").lstrip()
-        system = system_prompt("docstring", task.options.get("extra"), python_style=guide)
+        system = _system(python_style, task.options.get("extra"))
         ask = _FORMATS[style].format(name=target.name)
         where = f" `{target.name}`" if target.kind != "module" else f" ({target.path})"
         existing = read_existing(target)

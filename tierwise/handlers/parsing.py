@@ -8,6 +8,7 @@ the handlers raise BadResponse otherwise.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import keyword
 import os
@@ -279,7 +280,13 @@ class Layout:
 
     @classmethod
     def of(cls, target: Target) -> Layout:
-        """Build the layout of a target."""
+        """Build the layout of a target (kept for the last few: each action's prompt and
+        parser asks for the same target's)."""
+        return _layout(target) if cls is Layout else cls.build(target)
+
+    @classmethod
+    def build(cls, target: Target) -> Layout:
+        """Build the layout of a target, not kept."""
         raw = target.text.split("\n")
         rest = raw[1:]
         pad_char = "\t" if any(line.startswith("\t") for line in rest) else " "
@@ -312,3 +319,8 @@ class Layout:
     def end_col(self, rel: int) -> int:
         """The document column just past the end of a target-relative line."""
         return len(self.lines[rel])
+
+
+@functools.lru_cache(maxsize=32)
+def _layout(target: Target) -> Layout:
+    return Layout.build(target)

@@ -93,6 +93,17 @@ _SQL_LOWER = re.compile(
 _SQL_DESTRUCTIVE = re.compile(
     r"\b(DELETE\s+FROM|DROP\s+(?:TABLE|SCHEMA)|TRUNCATE(?:\s+TABLE)?)\b", re.I
 )
+_CONCURRENCY_WORDS = (
+    "Lock",
+    "Mutex",
+    "Semaphore",
+    "Condition",
+    "Barrier",
+    "WaitGroup",
+    "PoolExecutor",
+    "Atomic",
+    "SharedArrayBuffer",
+)
 _GO_STATEMENT = re.compile(r"^[ \t]*go[ \t]+(?:func\b|[\w.]+\()", re.M)
 _WRITE_MODE = re.compile(r"[rb]?[wax]b?\+?|r\+b?|rb\+")
 _PARENT_DIR = re.compile(r"(?:^|[/\\])\.\.(?:[/\\]|$)")
@@ -132,10 +143,19 @@ def find_risks(ctx: CodeContext, lexed: Lexed, text: str) -> dict[str, str]:
         if len(found) == len(v.RISK_CATEGORIES):
             break
         path = f"{helper.via} → {helper.name}" if helper.via else helper.name
-        inner = _direct(helper.called_names, lex(language, helper.text), bindings, "", "", False)
-        for category, evidence in inner.items():
+        inner = _helper_risks(language, helper.text, helper.called_names, tuple(bindings.items()))
+        for category, evidence in inner:
             found.setdefault(category, f"through {path}: {evidence}")
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _helper_risks(
+    language: str, text: str, called_names: tuple[str, ...], bindings: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """A same-file helper's own evidence: kept, since every caller in the file asks again."""
+    found = _direct(called_names, lex(language, text), dict(bindings), "", "", False)
+    return tuple(found.items())
 
 
 def _classify(plain: str, resolved: bool) -> str | None:
@@ -199,37 +219,50 @@ def _names(
     """The name rules: words, compounds, safe comparisons and path guards, deletions, SQL
     names and the loaders of unsafe deserialisation."""
     for identifier in identifiers:
-        words = words_of(identifier)
-        if not words:
-            continue
-        squashed = "".join(words)
-        for word in words:
-            category = _WORD.get(word)
-            if category is not None and category not in found:
-                found[category] = _TEMPLATES[category].format(identifier)
-        for category, compounds in v.COMPOUNDS:
-            if (
-                category not in found
-                and any(c in squashed for c in compounds)  # a cheap test first
-                and any(squashed == c or _joins(words, c) for c in compounds)
-            ):
-                found[category] = _TEMPLATES[category].format(identifier)
-        bag = set(words)
-        if "crypto" not in found and bag & v.SAFE_WORDS and bag & v.COMPARE_WORDS:
-            found["crypto"] = f"compares in constant time ({identifier})"
-        if "filesystem" not in found and bag & {"safe", "secure"} and bag & v.PATH_WORDS:
-            found["filesystem"] = f"guards paths ({identifier})"
-        if "deletion" not in found and bag & _VERBS and bag & _OBJECTS:
-            found["deletion"] = f"deletes data ({identifier})"
-        if "sql" not in found and "sql" in bag:
-            found["sql"] = f"builds SQL ({identifier})"
-        unsafe = "unsafe" in bag or {"full", "loader"} <= bag or {"full", "load"} <= bag
-        if "deserialization" not in found and unsafe and bag & v.LOADER_WORDS:
-            found["deserialization"] = f"deserialises data ({identifier})"
+        # Each rule reads the identifier alone, so its evidence is kept per identifier (a
+        # tree repeats `self`, `value`, `queryset` thousands of times); the first evidence
+        # for a category still wins, as when the rules ran here one by one.
+        for category, evidence in identifier_risks(identifier):
+            if category not in found:
+                found[category] = evidence
     if "deserialization" not in found and name in v.LOAD_FUNCTIONS:
         loader = next((i for i in identifiers if "loader" in words_of(i)), None)
         if loader is not None:
             found["deserialization"] = f"loads objects with a {loader}"
+
+
+@functools.lru_cache(maxsize=16384)
+def identifier_risks(identifier: str) -> tuple[tuple[str, str], ...]:
+    """What the name rules find in one identifier, in the order the rules run."""
+    found: dict[str, str] = {}
+    words = words_of(identifier)
+    if not words:
+        return ()
+    squashed = "".join(words)
+    for word in words:
+        category = _WORD.get(word)
+        if category is not None and category not in found:
+            found[category] = _TEMPLATES[category].format(identifier)
+    for category, compounds in v.COMPOUNDS:
+        if (
+            category not in found
+            and any(c in squashed for c in compounds)  # a cheap test first
+            and any(squashed == c or _joins(words, c) for c in compounds)
+        ):
+            found[category] = _TEMPLATES[category].format(identifier)
+    bag = set(words)
+    if "crypto" not in found and bag & v.SAFE_WORDS and bag & v.COMPARE_WORDS:
+        found["crypto"] = f"compares in constant time ({identifier})"
+    if "filesystem" not in found and bag & {"safe", "secure"} and bag & v.PATH_WORDS:
+        found["filesystem"] = f"guards paths ({identifier})"
+    if "deletion" not in found and bag & _VERBS and bag & _OBJECTS:
+        found["deletion"] = f"deletes data ({identifier})"
+    if "sql" not in found and "sql" in bag:
+        found["sql"] = f"builds SQL ({identifier})"
+    unsafe = "unsafe" in bag or {"full", "loader"} <= bag or {"full", "load"} <= bag
+    if "deserialization" not in found and unsafe and bag & v.LOADER_WORDS:
+        found["deserialization"] = f"deserialises data ({identifier})"
+    return tuple(found.items())
 
 
 def _joins(words: tuple[str, ...], compound: str) -> bool:
@@ -272,13 +305,17 @@ def _strings(
 
 def _code_shapes(found: dict[str, str], code: str) -> None:
     """Concurrency types and goroutines, and paths joined under a root directory."""
+    # Each pattern runs only on code holding a word every one of its matches contains: the
+    # look-behinds make the regex engine try every position of the code otherwise.
     if "concurrency" not in found:
-        typed = _CONCURRENCY_TYPES.search(code)
-        if _GO_STATEMENT.search(code):
+        typed = (
+            _CONCURRENCY_TYPES.search(code) if any(w in code for w in _CONCURRENCY_WORDS) else None
+        )
+        if "go" in code and _GO_STATEMENT.search(code):
             found["concurrency"] = "starts goroutines"
         elif typed is not None:
             found["concurrency"] = f"uses {typed.group(0)}"
-    if "filesystem" not in found:
+    if "filesystem" not in found and ("oin" in code or "resolve" in code):
         joined = _UNDER_ROOT.search(code)
         if joined is not None:
             found["filesystem"] = f"joins paths under {joined.group(1)}"
@@ -312,8 +349,7 @@ def _used_origins(code: str, bindings: dict[str, str]) -> list[str]:
     """Qualified names of imported things the code mentions ("threading.Lock"), errors aside."""
     if not bindings:
         return []
-    names = "|".join(re.escape(n) for n in sorted(bindings, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w$.])(?:{names})(?:\s*(?:\.|::)\s*[A-Za-z_$][\w$]*)?(?![\w$])")
+    pattern = _mentions(tuple(bindings))
     found: set[str] = set()
     for mention in set(pattern.findall(code)):
         root = _IDENT.match(mention)
@@ -323,3 +359,10 @@ def _used_origins(code: str, bindings: dict[str, str]) -> list[str]:
         if not qualified.endswith(_ERROR_SUFFIXES):
             found.add(qualified)
     return sorted(found)
+
+
+@functools.lru_cache(maxsize=256)
+def _mentions(bound: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern for mentions of these bound names (a file's targets share its imports)."""
+    names = "|".join(re.escape(n) for n in sorted(bound, key=len, reverse=True))
+    return re.compile(rf"(?<![\w$.])(?:{names})(?:\s*(?:\.|::)\s*[A-Za-z_$][\w$]*)?(?![\w$])")
