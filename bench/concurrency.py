@@ -24,6 +24,7 @@ import time
 from typing import Any
 
 from bench import realfiles
+from bench.fake_apart import FakeApart
 from bench.serve import open_document, run_args, server
 from bench.timing import fmt, table
 from tests.e2e.lsp_helpers import fake_reply
@@ -46,7 +47,12 @@ def function_lines(text: str, count: int) -> list[int]:
 
 
 async def burst(
-    fake: FakeProvider, file: realfiles.RealFile, runs: int, *, warm: bool, reading: float = 0
+    fake: FakeProvider | FakeApart,
+    file: realfiles.RealFile,
+    runs: int,
+    *,
+    warm: bool,
+    reading: float = 0,
 ) -> tuple[float, float]:
     """(wall seconds for `runs` simultaneous runs, spread of their arrival at the provider).
 
@@ -54,13 +60,14 @@ async def burst(
     (a server that has been running a while); else the burst pays the first import too.
     `reading`: seconds between opening the file and the burst (a user reading it first)."""
     arrivals: list[float] = []
+    if isinstance(fake, FakeProvider):
 
-    def reply(body: dict[str, Any]) -> str:
-        arrivals.append(time.perf_counter())
-        return fake_reply(body)
+        def reply(body: dict[str, Any]) -> str:
+            arrivals.append(time.perf_counter())
+            return fake_reply(body)
 
-    fake.responder = reply
-    async with server(fake, file.path.parent) as client:
+        fake.responder = reply
+    async with server(fake, file.path.parent) as client:  # type: ignore[arg-type]
         uri = open_document(client, file.path, file.text)
         await client.request("tierwise/noSuchMethod", {})  # the document is in
         await asyncio.sleep(reading)
@@ -70,6 +77,8 @@ async def burst(
                 "workspace/executeCommand", run_args(uri, lines[0], action="docstring")
             )
             arrivals.clear()
+        if isinstance(fake, FakeApart):
+            fake.take_arrivals()
         fake.script(*[("hang", LATENCY_S)] * runs)
         started = time.perf_counter()
         futures = [
@@ -81,6 +90,8 @@ async def burst(
         ]
         results = await asyncio.gather(*futures)
         wall = time.perf_counter() - started
+    if isinstance(fake, FakeApart):
+        arrivals = fake.take_arrivals()
     failed = [r for r in results if not (isinstance(r, dict) and "cache_hit" in r)]
     assert not failed, failed[:2]
     spread = max(arrivals) - min(arrivals) if arrivals else float("nan")
@@ -88,11 +99,12 @@ async def burst(
 
 
 async def cancellations(
-    fake: FakeProvider, file: realfiles.RealFile, count: int
+    fake: FakeProvider | FakeApart, file: realfiles.RealFile, count: int
 ) -> tuple[list[float], int]:
     """Seconds from each cancellation to its answer, and how many streams the server closed."""
-    fake.responder = fake_reply
-    async with server(fake, file.path.parent) as client:
+    if isinstance(fake, FakeProvider):
+        fake.responder = fake_reply
+    async with server(fake, file.path.parent) as client:  # type: ignore[arg-type]
         uri = open_document(client, file.path, file.text)
         lines = function_lines(file.text, count)
         before, first = fake.closed_early, fake.request_count
@@ -125,7 +137,7 @@ async def cancellations(
     return answered, closed
 
 
-async def measure(args: argparse.Namespace, fake: FakeProvider) -> str:
+async def measure(args: argparse.Namespace, fake: FakeProvider | FakeApart) -> str:
     """The burst on two files, then the cancellations."""
     out = []
     rows = []
@@ -174,8 +186,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--fake-in-process",
+        action="store_true",
+        help="run the provider fake in this process (as before pass 3) rather than its own",
+    )
     args = parser.parse_args(argv)
-    with FakeProvider() as fake:
+    fake: FakeProvider | FakeApart
+    with FakeProvider() if args.fake_in_process else FakeApart() as fake:
+        where = "in the benchmark's process" if args.fake_in_process else "in its own process"
+        print(f"provider fake {where}")
         print(asyncio.run(measure(args, fake)))
 
 

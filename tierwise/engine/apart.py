@@ -10,15 +10,17 @@ parse of a big file goes there: an edit is re-parsed in-process, statement by st
 
 from __future__ import annotations
 
-import concurrent.futures
-import logging
-import multiprocessing
 import threading
+from typing import TYPE_CHECKING
 
 from tierwise.context.extract import SourceFile, load
 from tierwise.context.languages import ParsedFile, language_for, split_lines
 
-logger = logging.getLogger("tierwise.engine")
+if TYPE_CHECKING:
+    import concurrent.futures
+
+# multiprocessing, concurrent.futures and logging are imported on the first big file only:
+# together they were a sixth of `tierwise route`'s start-up, for a file it rarely sees.
 
 # Texts from this many characters on are parsed apart: below, the parse is shorter than the
 # process hop (a 250 KB module parses in about 0.15 s here).
@@ -51,12 +53,19 @@ class ApartParser:
                 if self._pool is None:
                     # spawn, not fork: the server has threads, and a forked child may inherit
                     # a lock another thread held.
+                    import concurrent.futures
+                    import multiprocessing
+
                     context = multiprocessing.get_context("spawn")
                     self._pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=context)
                 pool = self._pool
             parsed, backend = pool.submit(parse_in_child, path, source).result()
         except Exception as exc:  # no process, a broken pool, a child out of memory: parse here
-            logger.warning("parsing %s in a separate process failed (%s): parsing here", path, exc)
+            import logging
+
+            logging.getLogger("tierwise.engine").warning(
+                "parsing %s in a separate process failed (%s): parsing here", path, exc
+            )
             with self._lock:
                 if self._pool is pool:
                     self._pool = None

@@ -10,7 +10,6 @@ take a lock there: its keys, hashes though they are, stay on this machine.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from collections import Counter
@@ -161,7 +160,7 @@ class Sharing:
         pause = FIRST_POLL_S
         try:
             while time.monotonic() - started < wait_s:
-                await asyncio.sleep(min(pause, max(0.0, wait_s - (time.monotonic() - started))))
+                await _asyncio().sleep(min(pause, max(0.0, wait_s - (time.monotonic() - started))))
                 pause = min(pause * 2, MAX_POLL_S)
                 found = await plan.shared.poll(plan.keys, plan.lock)
                 self.sync_counts(plan)
@@ -197,7 +196,7 @@ class Sharing:
             self._background(plan.shared.release(plan.lock))
 
     def _background(self, job: Any) -> None:
-        self.stores.track(asyncio.get_running_loop().create_task(job))
+        self.stores.track(_asyncio().get_running_loop().create_task(job))
 
 
 def _strings(value: Any) -> list[str]:
@@ -209,3 +208,11 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _strings(item)]
     return []  # numbers, booleans, null: nothing a secret could hide in
+
+
+def _asyncio() -> Any:
+    """asyncio, imported when a request first waits on the shared cache: `tierwise route`
+    never does, and importing it was a sixth of that command's start-up."""
+    import asyncio
+
+    return asyncio
