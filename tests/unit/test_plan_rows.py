@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.realcode import sdist
-from tierwise.cache.plan_rows import FILE_NAME, PlanRows
+from tierwise.cache.plan_rows import FILE_NAME, PlanRows, forget_all
 from tierwise.cli import plan
 from tierwise.config import Config
 from tierwise.core.task import Action
@@ -118,3 +118,14 @@ def test_an_unusable_memory_plans_every_file(tree: Path, tmp_path: Path) -> None
     assert _plan(engine, files, memory) == [
         plan.plan_file(engine, path, ACTIONS, BUDGET) for path in files
     ]
+
+
+def test_cache_clear_forgets_the_remembered_rows(tree: Path, tmp_path: Path) -> None:
+    files = sorted(tree.rglob("*.py"))[:5]
+    engine = Engine(Config(), workspace_root=str(tmp_path))
+    memory = PlanRows(tmp_path / "cache")
+    _plan(engine, files, memory)
+    memory.close()
+    assert forget_all(tmp_path / "cache") == len(files)
+    assert forget_all(tmp_path / "cache") == 0
+    assert forget_all(tmp_path / "nothing-here") == 0

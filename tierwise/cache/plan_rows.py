@@ -120,3 +120,17 @@ class PlanRows:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
         self._db = None
+
+
+def forget_all(directory: Path) -> int:
+    """Forget every remembered file (`tierwise cache clear`); how many there were."""
+    path = directory / FILE_NAME
+    if not path.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=2.0)) as db, db:
+            (count,) = db.execute("SELECT count(*) FROM rows").fetchone()
+            db.execute("DELETE FROM rows")
+    except sqlite3.Error:
+        return 0
+    return int(count)

@@ -258,9 +258,17 @@ async def cmd_cache(args: argparse.Namespace) -> int:
         if args.shared:
             raise UsageError("--shared goes with `cache clear`; `cache stats` shows both levels")
         if args.op == "clear":
+            from tierwise.cache.plan_rows import forget_all
+            from tierwise.config.paths import cache_dir
+
             removed = engine.clear_cache()
-            emit_json({"removed": removed}) if args.json else print(
+            forgotten = forget_all(cache_dir(engine.config))  # plan's remembered rows
+            out: dict[str, int] = {"removed": removed}
+            if forgotten:
+                out["plan_files_forgotten"] = forgotten
+            emit_json(out) if args.json else print(
                 f"removed {removed} cached answers"
+                + (f"; forgot the plan rows of {forgotten} files" if forgotten else "")
             )
         else:
             stats = report.jsonable(engine.cache.stats())
