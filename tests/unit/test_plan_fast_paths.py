@@ -1,6 +1,6 @@
 """The shortcuts `tierwise plan` takes give what the straightforward code gives, on real code.
 
-- Context fitting (`extract._fit`) counts each trial's size instead of assembling and
+- Context fitting (`fitting.fit`) counts each trial's size instead of assembling and
   rendering it; the reference below is the code it replaced, assembling every trial.
 - The name rules of the risk signals (`risk._names`) keep each identifier's evidence instead
   of running every rule on every occurrence; the reference runs them in place, as before.
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests import realcode
-from tierwise.context import extract
+from tierwise.context import extract, fitting, gather
 from tierwise.context.lexer import lex
 from tierwise.core.code import CodeContext, Span, Target, budget_tokens
 from tierwise.routing import risk
@@ -40,7 +40,7 @@ def _reference_fit(
     current = context
     for kind, text in items:
         chosen[kind].append(text)
-        trial = extract._assemble(context, chosen, import_order or [])
+        trial = fitting.assemble(context, chosen, import_order or [])
         if target_tokens + budget_tokens(trial.render()) <= budget:
             current = trial
         else:
@@ -110,7 +110,8 @@ def test_fitting_by_count_gives_the_contexts_of_rendering_every_trial(
         for budget in BUDGETS:
             fast = extract.extract_all(str(path), source, budget_tokens=budget)
             with monkeypatch.context() as patched:
-                patched.setattr(extract, "_fit", _reference_fit)
+                patched.setattr(gather, "fit", _reference_fit)
+                patched.setattr(extract, "fit", _reference_fit)
                 slow = extract.extract_all(str(path), source, budget_tokens=budget)
             assert fast == slow, f"{path} at budget {budget}"
             for ctx in fast:
@@ -160,7 +161,7 @@ def _context(text: str = "def f(x):\n    return g(x)\n") -> CodeContext:
 def test_fitting_by_count_on_corner_items(items: list[tuple[str, str]], order: list[str]) -> None:
     context = _context()
     for budget in range(0, 120):
-        fast = extract._fit(context, items, budget, import_order=order)
+        fast = fitting.fit(context, items, budget, import_order=order)
         assert fast == _reference_fit(context, items, budget, import_order=order), budget
 
 

@@ -13,83 +13,27 @@ itself is never cut: one that alone exceeds the budget gets no context, and the 
 
 from __future__ import annotations
 
-import bisect
 import re
-from collections.abc import Iterable
 from pathlib import PurePath
-from typing import Any
 
-import attrs
-
-from tierwise.context import fallback, grammars, incremental, python, treesitter
-from tierwise.context.languages import (
-    Call,
-    Definition,
-    ParsedFile,
-    language_for,
-    slice_span,
-    split_lines,
-)
-from tierwise.core.code import (
-    CodeContext,
-    Helper,
-    Span,
-    Target,
-    budget_tokens,
-    significant_chars,
-    tokens_of_significant,
-)
+from tierwise.context.fitting import fit, prune
+from tierwise.context.gather import MAX_HELPERS, build_context, cross_file, inside
+from tierwise.context.languages import Definition, slice_span
+from tierwise.context.source import SourceFile, load
+from tierwise.core.code import CodeContext, Span, Target
 from tierwise.core.errors import UsageError
 from tierwise.core.text import plural
 
-# Same-file definitions a target calls (and they call) that the routing signals look into.
-MAX_HELPERS = 12
-# Roots that reach other modules without an import (Rust paths).
-_PATH_ROOTS = frozenset({"crate", "super"})
-_LEADING_COMMENT = ("#", "//", "/*", "*", "--", ";")
-
-
-@attrs.frozen
-class SourceFile:
-    """One parsed version of a file, shared by every extraction from it (the engine keeps
-    recent ones, so cursor moves do not re-parse and edits re-parse only what changed)."""
-
-    path: str
-    source: str
-    language: str
-    lines: list[str]
-    parsed: ParsedFile
-    backend: str = "fallback"  # "python" (ast), "treesitter" or "fallback"
-    # Positional indexes of calls and names (see _in_span) and contexts, built on first use.
-    memo: dict[Any, Any] = attrs.field(factory=dict, eq=False, repr=False)
-
-
-def load(path: str, source: str, previous: SourceFile | None = None) -> SourceFile:
-    """Parse a file once for any number of extractions.
-
-    With the previous version of the same Python file, only the statements the edit touched
-    are parsed again (context/incremental.py); the result is the same as a full parse.
-    """
-    language = language_for(path)
-    if previous is not None and previous.backend == "python" and previous.path == path:
-        if previous.source == source:
-            return previous
-        found = incremental.reparse(previous.parsed, previous.source, previous.lines, source)
-        if found is not None:
-            return SourceFile(path, source, language, found[1], found[0], "python")
-    lines = split_lines(source)
-    parsed: ParsedFile | None = None
-    backend = "fallback"
-    if language == "python":
-        parsed = python.parse(source, lines)
-        backend = "python"
-    elif language in grammars.LANGUAGES:
-        parsed = treesitter.parse(language, source, lines)
-        backend = "treesitter"
-    if parsed is None:
-        parsed = fallback.parse(source, lines, language)
-        backend = "fallback"
-    return SourceFile(path, source, language, lines, parsed, backend)
+# Names other modules import from here (the parse and the fitting live next door).
+__all__ = [
+    "MAX_HELPERS",
+    "SourceFile",
+    "extract",
+    "extract_all",
+    "list_targets",
+    "load",
+    "prune",
+]
 
 
 def extract(
@@ -168,7 +112,7 @@ def _definition_meant(file: SourceFile, span: Span) -> int | None:
             (header.start_line, header.start_col),
         ):
             return index
-        if _inside(span, header):
+        if inside(span, header):
             found = index  # later definitions are nested deeper
     return found
 
@@ -293,7 +237,7 @@ def _definition_context(file: SourceFile, index: int, budget: int) -> CodeContex
     if found is None:
         definition = file.parsed.definitions[index]
         chain = _ancestors(file, index)
-        found = _build(file, _target(file, definition), chain[:-1], chain, budget)
+        found = build_context(file, _target(file, definition), chain[:-1], chain, budget)
         file.memo[key] = found
     return found
 
@@ -302,7 +246,7 @@ def _selection_context(file: SourceFile, span: Span, budget: int) -> CodeContext
     definitions = file.parsed.definitions
     enclosing = None
     for index, definition in enumerate(definitions):
-        if definition.kind in ("function", "method") and _inside(span, definition.span):
+        if definition.kind in ("function", "method") and inside(span, definition.span):
             enclosing = index  # later matches are nested deeper
     name = definitions[enclosing].name if enclosing is not None else "selection"
     target = Target(
@@ -315,7 +259,7 @@ def _selection_context(file: SourceFile, span: Span, budget: int) -> CodeContext
         signature="",
     )
     chain = _ancestors(file, enclosing) if enclosing is not None else []
-    return _build(file, target, chain, chain, budget)
+    return build_context(file, target, chain, chain, budget)
 
 
 def _module_context(file: SourceFile, budget: int) -> CodeContext:
@@ -333,274 +277,8 @@ def _module_context(file: SourceFile, budget: int) -> CodeContext:
     )
     calls = file.parsed.calls
     called = tuple(dict.fromkeys(c.name for c in calls))
-    return _fit(
-        CodeContext(target=target, called_names=called, cross_file_calls=_cross_file(file, calls)),
+    return fit(
+        CodeContext(target=target, called_names=called, cross_file_calls=cross_file(file, calls)),
         [],
         budget,
-    )
-
-
-def _within(span: Span, line: int, col: int) -> bool:
-    return (span.start_line, span.start_col) <= (line, col) <= (span.end_line, span.end_col)
-
-
-def _in_span(file: SourceFile, kind: str, span: Span) -> list[int]:
-    """Indices (in walk order) of the file's calls or names inside a span.
-
-    A sorted positional index per file version makes this a bisection, not a scan of every
-    call and name of the file for each target (which made `plan` quadratic in file size).
-    """
-    index = file.memo.get(kind)
-    if index is None:
-        items = file.parsed.calls if kind == "calls" else file.parsed.names
-        positions = (
-            [(c.line, c.col, i) for i, c in enumerate(file.parsed.calls)]
-            if kind == "calls"
-            else [(n[1], n[2], i) for i, n in enumerate(file.parsed.names)]
-        )
-        positions.sort()
-        index = file.memo[kind] = (positions, items)
-    positions, _ = index
-    lo = bisect.bisect_left(positions, (span.start_line, span.start_col, -1))
-    hi = bisect.bisect_right(positions, (span.end_line, span.end_col, len(positions)))
-    return sorted(p[2] for p in positions[lo:hi])
-
-
-def _cross_file(file: SourceFile, calls: Iterable[Call]) -> int:
-    """Call sites whose root name comes from a non-standard-library import (or a Rust path)."""
-    external = {name for imp in file.parsed.imports if imp.external for name, _ in imp.bindings}
-    return sum(1 for call in calls if call.root in external or call.root in _PATH_ROOTS)
-
-
-def _build(
-    file: SourceFile, target: Target, chain: list[int], owners: list[int], budget: int
-) -> CodeContext:
-    """Gather the context items for a target and fit them to the budget."""
-    parsed = file.parsed
-    definitions = parsed.definitions
-    span = target.span
-    calls = [parsed.calls[i] for i in _in_span(file, "calls", span)]
-    used = {parsed.names[i][0] for i in _in_span(file, "names", span)}
-    used.update(c.root for c in calls)
-    imports_used = [i.text for i in parsed.imports if any(b in used for b, _ in i.bindings)]
-    imports_other = [i.text for i in parsed.imports if i.text not in imports_used]
-    enclosing = "\n".join(definitions[i].indent + definitions[i].signature.strip() for i in chain)
-    self_names: set[str] = set()
-    owner: str | None = None
-    for i in owners:
-        self_names.update(definitions[i].self_names)
-        owner = definitions[i].owner or owner
-    callees: list[str] = []
-    called: list[int] = []
-    for call in calls:
-        found = _resolve(definitions, call.name, self_names, owner, _by_name(file))
-        if found is None or _inside(definitions[found].span, span):
-            continue
-        called.append(found)
-        signature = definitions[found].signature.strip()
-        if signature not in callees:
-            callees.append(signature)
-    context = CodeContext(
-        target=target,
-        called_names=tuple(dict.fromkeys(c.name for c in calls)),
-        cross_file_calls=_cross_file(file, calls),
-        leading_comment="" if target.kind == "selection" else _leading(file, span.start_line),
-        helpers=_helpers(file, called, span),
-    )
-    items: list[tuple[str, str]] = []
-    if enclosing:
-        items.append(("enclosing", enclosing))
-    items += [("import", text) for text in imports_used]
-    items += [("callee", text) for text in callees]
-    items += [("import", text) for text in imports_other]
-    return _fit(context, items, budget, import_order=[i.text for i in parsed.imports])
-
-
-def _helpers(file: SourceFile, called: list[int], span: Span) -> tuple[Helper, ...]:
-    """The definitions the target calls, then the ones those call (two levels: enough for a
-    method that deletes through a helper of a helper), each once, the target's own excluded."""
-    definitions = file.parsed.definitions
-    seen: set[int] = set()
-    out: list[Helper] = []
-    level: list[tuple[int, str]] = [(index, "") for index in dict.fromkeys(called)]
-    for _depth in range(2):
-        following: list[tuple[int, str]] = []
-        for index, via in level:
-            definition = definitions[index]
-            if index in seen or _inside(definition.span, span) or len(out) >= MAX_HELPERS:
-                continue
-            if definition.kind == "class":
-                continue  # a class body is not what calling it runs
-            seen.add(index)
-            calls = [file.parsed.calls[i] for i in _in_span(file, "calls", definition.span)]
-            names = tuple(dict.fromkeys(c.name for c in calls))
-            text = slice_span(file.lines, definition.span)
-            out.append(Helper(definition.name, text, names, via))
-            for call in calls:
-                self_names = set(definition.self_names)
-                if definition.parent is not None:
-                    self_names.update(definitions[definition.parent].self_names)
-                found = _resolve(
-                    definitions, call.name, self_names, definition.owner, _by_name(file)
-                )
-                if found is not None and found not in seen:
-                    following.append((found, definition.name))
-        level = following
-    return tuple(out)
-
-
-def _inside(inner: Span, outer: Span) -> bool:
-    return _within(outer, inner.start_line, inner.start_col) and _within(
-        outer, inner.end_line, inner.end_col
-    )
-
-
-def _by_name(file: SourceFile) -> dict[str, list[int]]:
-    """Definition indices by name, in file order (built once per file version)."""
-    found: dict[str, list[int]] | None = file.memo.get("by_name")
-    if found is None:
-        found = {}
-        for index, definition in enumerate(file.parsed.definitions):
-            found.setdefault(definition.name, []).append(index)
-        file.memo["by_name"] = found
-    return found
-
-
-_CALL_PARTS = re.compile(r"\.|::")
-
-
-def _resolve(
-    definitions: tuple[Definition, ...],
-    name: str,
-    self_names: set[str],
-    owner: str | None,
-    by_name: dict[str, list[int]] | None = None,
-) -> int | None:
-    """The same-file definition a call name refers to, if any."""
-    parts = [p for p in _CALL_PARTS.split(name) if p]
-    if not parts or "()" in name or "[]" in name:
-        return None
-    last = parts[-1]
-    named = (
-        by_name.get(last, [])
-        if by_name is not None
-        else [i for i, d in enumerate(definitions) if d.name == last]
-    )
-    if len(parts) == 1:
-        # A bare name: a function or class; else (Java, C#) a method of the same class.
-        kinds = ("function", "class")
-        candidates = [i for i in named if definitions[i].kind in kinds]
-        candidates += [
-            i
-            for i in named
-            if definitions[i].kind == "method"
-            and owner is not None
-            and definitions[i].owner == owner
-        ]
-        return candidates[0] if candidates else None
-    if len(parts) != 2:
-        return None
-    root = parts[0]
-    cls = owner if root in self_names else root
-    for index in named:
-        if definitions[index].kind == "method" and definitions[index].owner == cls:
-            return index
-    return None
-
-
-def _leading(file: SourceFile, start_line: int) -> str:
-    """The comment lines directly above a target (where an inline directive may sit)."""
-    first = start_line
-    while first > 0:
-        text = file.lines[first - 1].strip()
-        if not text.startswith(_LEADING_COMMENT) or text.startswith(("#[", "#!")):
-            break
-        first -= 1
-    return "\n".join(line.strip() for line in file.lines[first:start_line])
-
-
-# The significant characters of render()'s section headings (budget_tokens skips layout).
-_HEADINGS = {
-    "import": significant_chars("Imports:"),
-    "enclosing": significant_chars("Enclosing:"),
-    "callee": significant_chars("Signatures of functions it calls in this file:"),
-}
-
-
-def _fit(
-    context: CodeContext,
-    items: list[tuple[str, str]],
-    budget: int,
-    import_order: list[str] | None = None,
-) -> CodeContext:
-    """Add items while they fit; the target is always whole (over budget: no context).
-
-    The size of each trial is counted, not rendered: budget_tokens counts significant
-    characters, which add up over render()'s pieces, so an item adds its own characters and,
-    for the first of its section, the heading's (tests/unit/test_fit_reference.py keeps this
-    equal to assembling and rendering every trial).
-    """
-    target_tokens = budget_tokens(context.target.text)
-    if target_tokens > budget:
-        return context
-    order = import_order or []
-    in_order: dict[str, int] = {}
-    for text in order:
-        in_order[text] = in_order.get(text, 0) + 1
-    chosen: dict[str, list[str]] = {"enclosing": [], "import": [], "callee": []}
-    chosen_imports: set[str] = set()
-    shown = {"enclosing": False, "import": False, "callee": False}  # section rendered yet
-    size = 0  # significant characters of the context rendered from `chosen`
-    accepted = False
-    for kind, text in items:
-        if kind == "import":
-            # render() shows import_order's lines whose text was chosen, each time it occurs.
-            copies = 0 if text in chosen_imports else in_order.get(text, 0)
-            grows = copies * significant_chars(text)
-            opens = copies > 0 and not shown["import"]
-        elif kind == "enclosing":
-            # Only the first enclosing item is rendered, and only when it is not empty.
-            first = not chosen["enclosing"] and bool(text)
-            grows = significant_chars(text) if first else 0
-            opens = first
-        else:
-            grows = significant_chars(text)
-            opens = not shown["callee"]
-        trial = size + grows + (_HEADINGS[kind] if opens else 0)
-        if target_tokens + tokens_of_significant(trial) <= budget:
-            chosen[kind].append(text)
-            if kind == "import":
-                chosen_imports.add(text)
-            shown[kind] = shown[kind] or opens
-            size = trial
-            accepted = True
-    return _assemble(context, chosen, order) if accepted else context
-
-
-def prune(context: CodeContext, budget: int) -> CodeContext:
-    """The context cut down to a smaller budget, least relevant first: other callees and
-    imports, then the enclosing signature. The target is never touched."""
-    target_tokens = budget_tokens(context.target.text)
-    current = context
-    while target_tokens + budget_tokens(current.render()) > budget:
-        if current.callees:
-            current = attrs.evolve(current, callees=current.callees[:-1])
-        elif current.imports:
-            current = attrs.evolve(current, imports=current.imports[:-1])
-        elif current.enclosing:
-            current = attrs.evolve(current, enclosing=None)
-        else:
-            break
-    return current
-
-
-def _assemble(
-    context: CodeContext, chosen: dict[str, list[str]], import_order: list[str]
-) -> CodeContext:
-    imports = [text for text in import_order if text in chosen["import"]]
-    return attrs.evolve(
-        context,
-        imports=tuple(imports),
-        callees=tuple(chosen["callee"]),
-        enclosing=chosen["enclosing"][0] if chosen["enclosing"] else None,
     )

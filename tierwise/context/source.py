@@ -1,0 +1,56 @@
+"""One parsed version of a file (`SourceFile`) and how it is made (`load`): `ast` for Python,
+tree-sitter for the bundled grammars, the fallback block heuristic for anything else, and for
+a new version of a Python file, only the statements an edit touched (context/incremental.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from tierwise.context import fallback, grammars, incremental, python, treesitter
+from tierwise.context.languages import ParsedFile, language_for, split_lines
+
+
+@attrs.frozen
+class SourceFile:
+    """One parsed version of a file, shared by every extraction from it (the engine keeps
+    recent ones, so cursor moves do not re-parse and edits re-parse only what changed)."""
+
+    path: str
+    source: str
+    language: str
+    lines: list[str]
+    parsed: ParsedFile
+    backend: str = "fallback"  # "python" (ast), "treesitter" or "fallback"
+    # Positional indexes of calls and names (see _in_span) and contexts, built on first use.
+    memo: dict[Any, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+
+def load(path: str, source: str, previous: SourceFile | None = None) -> SourceFile:
+    """Parse a file once for any number of extractions.
+
+    With the previous version of the same Python file, only the statements the edit touched
+    are parsed again (context/incremental.py); the result is the same as a full parse.
+    """
+    language = language_for(path)
+    if previous is not None and previous.backend == "python" and previous.path == path:
+        if previous.source == source:
+            return previous
+        found = incremental.reparse(previous.parsed, previous.source, previous.lines, source)
+        if found is not None:
+            return SourceFile(path, source, language, found[1], found[0], "python")
+    lines = split_lines(source)
+    parsed: ParsedFile | None = None
+    backend = "fallback"
+    if language == "python":
+        parsed = python.parse(source, lines)
+        backend = "python"
+    elif language in grammars.LANGUAGES:
+        parsed = treesitter.parse(language, source, lines)
+        backend = "treesitter"
+    if parsed is None:
+        parsed = fallback.parse(source, lines, language)
+        backend = "fallback"
+    return SourceFile(path, source, language, lines, parsed, backend)
