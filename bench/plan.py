@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -36,11 +37,19 @@ for dirpath, dirnames, filenames in os.walk(sys.argv[1]):
 """
 
 
+CPU: dict[str, list[float]] = {}  # row label -> CPU seconds of each run (workers included)
+
+
 def timed(command: list[str], env: dict[str, str], summary: bool = False) -> tuple[float, str]:
-    """Wall seconds of a command, and (with summary) the last line it printed."""
+    """Wall seconds of a command, and (with summary) the last line it printed; its CPU
+    seconds (user + system, its worker processes included) go to CPU[label]."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, env=env)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    CPU.setdefault(_label(command), []).append(cpu)
     if done.returncode != 0:
         raise SystemExit(f"{command[:4]} failed: {done.stderr.decode()[-400:]}")
     lines = done.stdout.decode(errors="replace").strip().splitlines()
@@ -80,6 +89,19 @@ def main(argv: list[str] | None = None) -> None:
     print(
         table(f"plan: {root.name} ({files} Python files)", rows, rows[0][0], extra="  " + targets)
     )
+    # CPU time barely moves with the machine's load (wall time here tripled between runs).
+    floor_cpu, plan_cpu = CPU["floor"], CPU["plan"]
+    cpu_rows = [
+        ("floor, CPU seconds", floor_cpu),
+        ("plan first run, CPU seconds (all processes)", plan_cpu[0::2]),
+        ("plan again, CPU seconds", plan_cpu[1::2]),
+    ]
+    print()
+    print(table("plan: CPU time (user + system)", cpu_rows, cpu_rows[0][0]))
+
+
+def _label(command: list[str]) -> str:
+    return "plan" if command[1:3] == ["-m", "tierwise"] else "floor"
 
 
 if __name__ == "__main__":
