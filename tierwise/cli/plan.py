@@ -138,14 +138,14 @@ def plan_files(
     todo = [path for index, path in enumerate(files) if index not in known]
     fresh: list[tuple[str, list[dict[str, Any]], list[str]]] = []
     planned = _planned(engine, todo, actions, budget, salt, parallel_from)
-    for done, index in enumerate(range(len(files)), 1):
+    for index in range(len(files)):
         if index in known:
             result = known[index]
         else:
             result, key = next(planned)
             if key is not None:
                 fresh.append((key, *result))
-        bar.update(done)
+        bar.update(index + 1)
         yield result
     if memory is not None and fresh:
         memory.put_many(fresh)
