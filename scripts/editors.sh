@@ -12,17 +12,6 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     "is skipped (install: apt-get install emacs-nox elpa-eglot)" >&2
   exit 0
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt=(apt-get -q -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
-install() { "${apt[@]}" install -y --no-install-recommends emacs-nox elpa-eglot >/dev/null; }
-if ! install; then
-  # A fresh machine has no package lists yet; `update` has its own lock, so retry it.
-  for attempt in 1 2 3 4 5 6; do
-    "${apt[@]}" update >/dev/null && break
-    [ "$attempt" = 6 ] && exit 1
-    sleep 10
-  done
-  install
-fi
+bash "$(dirname "$0")/apt-install.sh" emacs-nox elpa-eglot
 emacs --batch --eval "(require 'eglot)" >/dev/null 2>&1
 echo "scripts/editors.sh: installed $(emacs --version | head -1) with eglot"

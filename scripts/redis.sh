@@ -14,8 +14,6 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     "(apt-get install redis-server, or a Valkey/Redis 6.2+ build) or set TIERWISE_REDIS_SERVER" >&2
   exit 1
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt=(apt-get -q -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
 policy=/usr/sbin/policy-rc.d
 made_policy=""
 if [ ! -e "$policy" ]; then
@@ -25,14 +23,5 @@ if [ ! -e "$policy" ]; then
 fi
 cleanup() { if [ -n "$made_policy" ]; then rm -f "$policy"; fi; }
 trap cleanup EXIT
-install() { "${apt[@]}" install -y --no-install-recommends redis-server >/dev/null; }
-if ! install; then
-  # A fresh machine has no package lists yet; `update` has its own lock, so retry it.
-  for attempt in 1 2 3 4 5 6; do
-    "${apt[@]}" update >/dev/null && break
-    [ "$attempt" = 6 ] && exit 1
-    sleep 10
-  done
-  install
-fi
+bash "$(dirname "$0")/apt-install.sh" redis-server
 echo "scripts/redis.sh: installed $(redis-server --version | head -1)"

@@ -93,6 +93,9 @@ class LedgerRow:
     verified: bool | None = None  # the answer passed its action's check; None: not checked
     escalated_from: str = ""  # a retry one tier up: the tier whose answer failed its check
     failed_check: str = ""  # the name of the check this row's answer failed (docstring.params)
+    # The tokens (and the cost and baseline priced from them) are tierwise's estimate: the server
+    # reported no usage (a compatible server that ignores stream_options.include_usage).
+    usage_estimated: bool = False
 
 
 def _m001_requests(con: sqlite3.Connection) -> None:
@@ -151,6 +154,11 @@ def _m006_verified(con: sqlite3.Connection) -> None:
     con.execute("ALTER TABLE requests ADD COLUMN failed_check TEXT NOT NULL DEFAULT ''")
 
 
+def _m007_usage_estimated(con: sqlite3.Connection) -> None:
+    """Whether a row's token counts are an estimate because the server reported none."""
+    con.execute("ALTER TABLE requests ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0")
+
+
 # Append-only: applied in order, each exactly once per database.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m001_requests,
@@ -159,6 +167,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m004_wanted_tier,
     _m005_shared,
     _m006_verified,
+    _m007_usage_estimated,
 )
 
 COLUMNS = (
@@ -188,13 +197,14 @@ COLUMNS = (
     "verified",
     "escalated_from",
     "failed_check",
+    "usage_estimated",
 )
 _SERVED = "outcome IN ('ok', 'declined', 'apply_failed')"
 _RANK = "(CASE {0} " + " ".join(f"WHEN '{t.label}' THEN {int(t)}" for t in Tier) + " ELSE -1 END)"
 _DOWNGRADE = f"({_SERVED} AND {_RANK.format('tier')} < {_RANK.format('wanted_tier')})"
 # requests (served), refused, failed, spent, served spend, baseline, downgrade savings,
 # cache hits, answers a model tier served (the hit rate's base), saved by the cache, hits from
-# the shared cache.
+# the shared cache, rows whose tokens are estimates (the server reported no usage).
 _AGGREGATES = (
     f"COALESCE(SUM({_SERVED}), 0), COALESCE(SUM(outcome = 'refused'), 0),"
     " COALESCE(SUM(outcome IN ('error', 'cancelled')), 0), COALESCE(SUM(cost_usd), 0),"
@@ -204,7 +214,8 @@ _AGGREGATES = (
     f" COALESCE(SUM({_SERVED} AND cache_hit), 0),"
     f" COALESCE(SUM({_SERVED} AND tier != 'static'), 0),"
     " COALESCE(SUM(saved_usd), 0),"
-    f" COALESCE(SUM({_SERVED} AND cache_hit AND shared), 0)"
+    f" COALESCE(SUM({_SERVED} AND cache_hit AND shared), 0),"
+    " COALESCE(SUM(usage_estimated), 0)"
 )
 _INSERT = f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
@@ -411,7 +422,7 @@ class Ledger:
 
 def _as_totals(row: Sequence[Any]) -> dict[str, Any]:
     served, refused, failed, cost, served_cost, baseline, downgrade, hits, answered = row[:9]
-    saved, shared_hits = row[9], row[10]
+    saved, shared_hits, estimated = row[9], row[10], row[11]
     savings = float(baseline) - float(served_cost)
     return {
         "requests": int(served),
@@ -427,6 +438,7 @@ def _as_totals(row: Sequence[Any]) -> dict[str, Any]:
         "hit_rate": int(hits) / int(answered) if answered else 0.0,
         "cache_saved_usd": float(saved),
         "shared_hits": int(shared_hits),
+        "usage_estimated": int(estimated),
     }
 
 
@@ -471,6 +483,7 @@ def _values(row: LedgerRow) -> tuple[Any, ...]:
         None if row.verified is None else int(row.verified),
         row.escalated_from,
         row.failed_check,
+        int(row.usage_estimated),
     )
 
 

@@ -194,11 +194,15 @@ def outcome_text(outcome: Any) -> str:
             f"cost $0 (saved ~{usd(outcome.saved_usd)}) · {outcome.latency_s * 1000:.0f} ms"
         )
     else:
+        # Counts the server never reported are tierwise's estimate, and the all-frontier figure
+        # priced from them is one too: said so, never shown as if the server had counted them.
+        tokens = "tokens (estimated: the server reported no usage)" if u.estimated else "tokens"
+        approx = "~" if u.estimated else ""
         head.append(
-            f"tokens: in {u.input_tokens} + cached {u.cache_read_tokens}"
+            f"{tokens}: in {approx}{u.input_tokens} + cached {u.cache_read_tokens}"
             f" (write {u.cache_write_tokens})"
-            f" · out {u.output_tokens} · cost {usd(outcome.cost_usd)}"
-            f" · all-frontier {usd(outcome.baseline_usd)} · {outcome.latency_s:.1f} s"
+            f" · out {approx}{u.output_tokens} · cost {usd(outcome.cost_usd)}"
+            f" · all-frontier {approx}{usd(outcome.baseline_usd)} · {outcome.latency_s:.1f} s"
         )
     # Warnings are not repeated here: they went to stderr, once, as the run reported them.
     reviewer = review_source(d.tier.label, outcome.model)
@@ -299,6 +303,11 @@ def stats_text(stats: dict[str, Any]) -> str:
                 f" {usd(s['downgrade_savings_usd'])} by downgrades below the routed tier)"
             )
         out.append(f"{title}: {', '.join(counts)} · spent {usd(s['cost_usd'])} · {saved}")
+        if s.get("usage_estimated"):
+            out.append(
+                f"  tokens of {plural(s['usage_estimated'], 'request')} are estimates (the server"
+                " reported no usage), and so are the figures priced from them"
+            )
         if s["model_answers"]:
             out.append(
                 f"  answered from the cache: {s['cache_hits']} of"

@@ -26,12 +26,19 @@ class ModelRef:
 
 @attrs.frozen
 class Usage:
-    """Token usage as the provider reports it; input_tokens excludes cache reads and writes."""
+    """Token usage as the provider reports it; input_tokens excludes cache reads and writes.
+
+    `estimated` is True when (part of) it is tierwise's estimate, about 4 characters a token,
+    because the server reported none (a compatible server that ignores
+    `stream_options.include_usage`, a call that failed part-way): such counts are labelled as
+    estimates wherever they are shown, and so is the all-frontier figure priced from them.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    estimated: bool = False
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -39,4 +46,5 @@ class Usage:
             self.output_tokens + other.output_tokens,
             self.cache_read_tokens + other.cache_read_tokens,
             self.cache_write_tokens + other.cache_write_tokens,
+            self.estimated or other.estimated,
         )

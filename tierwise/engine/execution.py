@@ -224,6 +224,7 @@ class Executor:
             partial = Usage(
                 estimate_tokens(prompt.system + prompt.context + prompt.question),
                 estimate_tokens("".join(streamed)),
+                estimated=True,
             )
             ref = asked[-1] if asked else decision.model or ""
             self._record_spend(task, decision, started, ref, partial, spent, outcome="cancelled")

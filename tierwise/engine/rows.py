@@ -11,13 +11,14 @@ from tierwise.ledger import LedgerRow
 from tierwise.routing.router import Decision
 
 
-def usage_fields(usage: Usage) -> dict[str, int]:
-    """The ledger row's token columns for a usage."""
+def usage_fields(usage: Usage) -> dict[str, int | bool]:
+    """The ledger row's token columns for a usage (and whether they are an estimate)."""
     return {
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
         "cache_read_tokens": usage.cache_read_tokens,
         "cache_write_tokens": usage.cache_write_tokens,
+        "usage_estimated": usage.estimated,
     }
 
 

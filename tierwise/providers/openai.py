@@ -200,9 +200,12 @@ class OpenAIProvider:
             )
         # Some compatible servers (older llama.cpp, some proxies) ignore include_usage. Their
         # calls are mostly $0 local ones, so an estimate keeps the ledger's token counts useful.
+        # Labelled as an estimate (the ledger's usage_estimated, the CLI's "estimated"), never
+        # passed off as the server's count.
         return Usage(
             input_tokens=estimate_tokens(_sent_text(messages)),
             output_tokens=estimate_tokens(answer),
+            estimated=True,
         )
 
     def _translate(

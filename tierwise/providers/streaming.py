@@ -91,15 +91,17 @@ class StreamGuard:
         """
         if not self.opened:
             return None
-        out = max(self.reported.output_tokens, estimate_tokens(self.text))
+        received = estimate_tokens(self.text)
+        out = max(self.reported.output_tokens, received)
         if self.reported_input:
             return Usage(
                 self.reported.input_tokens,
                 out,
                 self.reported.cache_read_tokens,
                 self.reported.cache_write_tokens,
+                estimated=received > self.reported.output_tokens,
             )
-        return Usage(self.sent_tokens, out)
+        return Usage(self.sent_tokens, out, estimated=True)
 
     def with_spent(self, error: ProviderError) -> ProviderError:
         """The error with this call's usage attached (unless it already carries some)."""
