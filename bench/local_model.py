@@ -33,7 +33,7 @@ from bench.timing import quantile
 from tests.local_model.harness import Attempt, Target, attempt, build, engine_from, problems
 from tests.local_model.harness import targets as corpus_targets
 from tests.local_model.llama import LlamaServer, installed, local_tier_toml
-from tierwise.core.errors import BadResponse, UsageError
+from tierwise.core.errors import BadResponse, Truncated, UsageError
 from tierwise.engine import Engine
 
 LANGUAGES = ("python", "javascript", "typescript", "go")
@@ -69,8 +69,15 @@ def usable(engine: Engine, action: str, pool: list[Target], n: int) -> list[Targ
 
 
 def _error_kind(error: Exception) -> str:
-    text = str(error)
-    return text.split(":")[0][:60] if isinstance(error, BadResponse) else type(error).__name__
+    """A short name for a failure: the handler's reason, or the error's kind."""
+    if isinstance(error, Truncated):
+        return "cut at the output limit twice"
+    if isinstance(error, BadResponse):
+        text = str(error)
+        for cut in ("; expected", " for '"):
+            text = text.split(cut)[0]
+        return text[:80]
+    return type(error).__name__
 
 
 def summarise(action: str, attempts: list[Attempt]) -> Row:

@@ -45,7 +45,9 @@ def routed_to_local(engine: Engine, action: str, count: int) -> list[Target]:
         if case.action != action or case.min != "local" or case.language != "python":
             continue
         target = target_of(case)
-        if engine.decide(build(engine, action, target)).tier is Tier.LOCAL:
+        decision = engine.decide(build(engine, action, target))
+        # Sent there by the local-first rule, not by a fallback (cloud keys missing).
+        if decision.tier is Tier.LOCAL and "configured → local" in decision.reasons[-1]:
             out.append(target)
         if len(out) == count:
             return out

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from pygls.exceptions import JsonRpcException
 
-from tests.e2e.lsp_helpers import CLIENTS, EditorClient, start, stop
+from tests.e2e.lsp_helpers import CLIENTS, FAKE_KEY, EditorClient, start, stop
 from tests.fakes.wire import FakeProvider
 from tests.local_model.conftest import config_text
 from tests.local_model.harness import Target, engine_from, without_docstrings
@@ -28,11 +28,15 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 def target(
     llama: LlamaServer, cloud: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Target]:
-    engine = engine_from(config_text(llama, cloud), tmp_path_factory.mktemp("pick"))
-    try:
-        yield routed_to_local(engine, "docstring", 1)[0]
-    finally:
-        engine.close()
+    with pytest.MonkeyPatch.context() as patch:  # the autouse keys fixture is per test
+        patch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+        patch.setenv("OPENAI_API_KEY", FAKE_KEY)
+        engine = engine_from(config_text(llama, cloud), tmp_path_factory.mktemp("pick"))
+        try:
+            picked = routed_to_local(engine, "docstring", 1)[0]
+        finally:
+            engine.close()
+    yield picked
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
