@@ -43,8 +43,9 @@ from tests.routing.corpus import Case, load_cases, locate
 from tests.routing.evaluate import Routed, engines, score
 from tierwise.config import ProviderConfig
 from tierwise.context.extract import SourceFile
+from tierwise.core.errors import Truncated
 from tierwise.core.task import Action
-from tierwise.providers.base import Completion, ProviderRequest
+from tierwise.providers.base import Delta, ProviderRequest
 from tierwise.providers.openai import OpenAIProvider
 from tierwise.routing.signals import TRIVIAL_LINES, RiskHit, Signals
 
@@ -117,18 +118,21 @@ async def grade_all(
             system=SYSTEM,
             context="",
             prompt=PROMPT.format(language=case.language, code=code),
-            max_tokens=4,
+            max_tokens=8,
             timeout=120.0,
             temperature=0.0,
         )
         started = time.perf_counter()
-        text = ""
+        pieces: list[str] = []
         try:
             async for item in provider.stream(request):
-                if isinstance(item, Completion):
-                    text = item.text
-        except Exception as exc:  # a cut or refused reply is no grade, and is shown as such
-            text = f"<{type(exc).__name__}>"
+                if isinstance(item, Delta):
+                    pieces.append(item.text)
+        except Truncated:
+            pass  # a grade is its first word: a reply that goes on past it still has one
+        except Exception as exc:  # a refused reply is no grade, and is shown as such
+            pieces = [f"<{type(exc).__name__}>"]
+        text = "".join(pieces)
         match = _GRADE.search(text)
         grade = match.group(1).lower() if match else None
         out.append(Graded(case, why, text.strip(), grade, time.perf_counter() - started))
