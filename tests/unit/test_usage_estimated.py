@@ -15,6 +15,7 @@ import pytest
 from tests.e2e.lsp_helpers import fake_reply
 from tests.fakes.wire import FakeProvider
 from tierwise.config import load_config
+from tierwise.core.errors import BadResponse
 from tierwise.engine import Engine, Outcome
 from tierwise.report import outcome_json, outcome_text, stats_text
 
@@ -102,4 +103,32 @@ def test_a_server_that_reports_usage_is_not_labelled_an_estimate(
     assert "estimated" not in text and "~" not in text.split("\n")[2]
     assert engine.stats(session=False)["all_time"]["usage_estimated"] == 0
     assert "are estimates" not in stats_text(engine.stats(session=False))
+    engine.close()
+
+
+def test_a_reply_that_cannot_be_used_keeps_its_estimated_tokens_labelled(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    fake.ignore_include_usage = True
+    fake.responder = lambda _body: "I would call it something nicer."  # no JSON, no list
+    engine = local_engine(tmp_path, fake)
+
+    async def go() -> None:
+        try:
+            task = engine.build_task("rename", "calc.py", SOURCE, 0, 4, tier="local")
+            with pytest.raises(BadResponse, match="rename reply had no JSON"):
+                await engine.run(task)
+        finally:
+            await engine.stores.drain()
+
+    asyncio.run(go())
+    con = sqlite3.connect(engine.ledger_path)
+    try:
+        (row,) = con.execute(
+            "SELECT outcome, input_tokens, output_tokens, usage_estimated FROM requests"
+        ).fetchall()
+    finally:
+        con.close()
+    # Output tokens counted (estimated), so asking again counts as a repeat and escalates.
+    assert row[0] == "error" and row[1] > 0 and row[2] > 0 and row[3] == 1
     engine.close()
