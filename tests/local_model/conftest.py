@@ -40,7 +40,10 @@ def cloud() -> Iterator[FakeProvider]:
 
 def config_text(llama: LlamaServer, cloud: FakeProvider, extra: str = "") -> str:
     """The user config: the cloud providers on the fake, and the real model as `local`."""
-    return user_config(cloud, "\n" + local_tier_toml(llama.base_url, llama.model_id) + extra)
+    # A hang bound, not a speed check: a 135M model on one thread of a busy 2-core machine took
+    # up to 125 s for a reply cut at its limit and asked again (docs/benchmarks.md, section 9).
+    local = local_tier_toml(llama.base_url, llama.model_id, timeout=600)
+    return user_config(cloud, "\n" + local + extra)
 
 
 @pytest.fixture(autouse=True)
