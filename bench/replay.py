@@ -234,8 +234,11 @@ def environment(root: Path) -> Iterator[None]:
         os.environ.update(saved)
 
 
-async def replay(workload: list[dict[str, Any]], setup: Setup, lifetime: str) -> list[Served]:
-    """Every action of the workload, in order, through the real engine."""
+async def replay(
+    workload: list[dict[str, Any]], setup: Setup, lifetime: str, keep: Path | None = None
+) -> list[Served]:
+    """Every action of the workload, in order, through the real engine; with `keep`, its ledger
+    (and the key of its target ids) is copied there at the end."""
     with tempfile.TemporaryDirectory() as tmp, FakeProvider() as fake, environment(Path(tmp)):
         fake.responder = realistic_reply
         fake.cache_read_tokens = None if setup.prompt_caching else 0
@@ -278,7 +281,25 @@ async def replay(workload: list[dict[str, Any]], setup: Setup, lifetime: str) ->
                 engine = None
         if engine is not None:
             await engine.aclose()
+        if keep is not None:
+            keep_ledger(root / "ledger.sqlite3", keep)
         return out
+
+
+def keep_ledger(source: Path, destination: Path) -> None:
+    """Copy a closed ledger (and its target-key file) to `destination`, replacing it."""
+    import shutil
+    import sqlite3
+
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm", ".target-key"):
+        Path(f"{destination}{suffix}").unlink(missing_ok=True)
+    # The backup API copies a consistent database whatever its journal holds.
+    with sqlite3.connect(source) as src, sqlite3.connect(destination) as dst:
+        src.backup(dst)
+    shutil.copyfile(f"{source}.target-key", f"{destination}.target-key")
+    os.chmod(destination, 0o600)
+    os.chmod(f"{destination}.target-key", 0o600)
 
 
 @attrs.frozen
@@ -341,7 +362,10 @@ CLI_SETUPS = tuple(s for s in SETUPS if s.cache or s.name == "all-frontier")
 
 
 async def run_all(
-    workload: list[dict[str, Any]], lifetimes: tuple[str, ...], only: set[str] | None = None
+    workload: list[dict[str, Any]],
+    lifetimes: tuple[str, ...],
+    only: set[str] | None = None,
+    keep: Path | None = None,
 ) -> list[Summary]:
     """Every setup in the server lifetime, the cached ones in the CLI lifetime too."""
     out = []
@@ -350,7 +374,7 @@ async def run_all(
             if only is not None and setup.name not in only:
                 continue
             began = time.perf_counter()
-            rows = await replay(workload, setup, lifetime)
+            rows = await replay(workload, setup, lifetime, keep)
             out.append(summarise(setup, lifetime, rows, time.perf_counter() - began))
             print(f"  {lifetime}, {setup.name}: {out[-1].seconds:.0f} s", file=sys.stderr)
     return out
@@ -393,11 +417,20 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="replay the first N actions")
     parser.add_argument("--lifetime", choices=("server", "cli", "both"), default="server")
     parser.add_argument("--only", help="setup numbers to replay, 1-based, e.g. 1,5,6")
+    parser.add_argument(
+        "--keep-ledger",
+        type=Path,
+        metavar="PATH",
+        help="leave the replay's ledger at PATH (one setup and lifetime: --only N), for"
+        " `tierwise tune --ledger PATH`",
+    )
     args = parser.parse_args()
     lifetimes = ("server", "cli") if args.lifetime == "both" else (args.lifetime,)
     only = {SETUPS[int(n) - 1].name for n in args.only.split(",")} if args.only else None
+    if args.keep_ledger is not None and (only is None or len(only) != 1 or len(lifetimes) != 1):
+        parser.error("--keep-ledger keeps one replay's ledger: pick one setup with --only N")
     began = time.perf_counter()
-    summaries = asyncio.run(run_all(load_workload(args.limit), lifetimes, only))
+    summaries = asyncio.run(run_all(load_workload(args.limit), lifetimes, only, args.keep_ledger))
     print(table(summaries))
     for s in summaries:
         routed = s.setup.tier is None

@@ -48,7 +48,7 @@ INNER: dict[str, list[list[str]]] = {
         ["task"],
         ["results"],
     ],
-    "tierwise.config": [["tree"], ["paths", "validation"], ["layers"], ["schema"]],
+    "tierwise.config": [["tree"], ["paths", "validation"], ["layers"], ["schema", "edit"]],
     "tierwise.privacy": [["globs", "values"], ["formats"], ["redaction"]],
     "tierwise.providers": [
         ["base", "keys"],
@@ -56,11 +56,13 @@ INNER: dict[str, list[list[str]]] = {
         ["anthropic", "openai"],
         ["pool"],
     ],
+    "tierwise.ledger": [["rows"], ["migrations"], ["store"]],
+    "tierwise.report": [["outcomes"], ["stats"]],
     "tierwise.engine": [
         ["asks", "outcome", "pricing", "memo", "team", "apart", "checking", "rows", "spending"],
         ["sharing", "keying", "calling", "paths", "documents"],
         ["stores", "answers"],
-        ["cached"],
+        ["cached", "tune"],
         ["execution"],
         ["verified"],
         ["engine"],
@@ -75,7 +77,7 @@ INNER: dict[str, list[list[str]]] = {
         ["actions"],
         ["features"],
     ],
-    "tierwise.cli": [["common"], ["doctor", "plan"], ["commands"], ["main"]],
+    "tierwise.cli": [["common"], ["doctor", "plan", "tune"], ["commands"], ["main"]],
 }
 
 

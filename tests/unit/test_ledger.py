@@ -93,7 +93,7 @@ def test_schema_has_no_place_for_code_paths_or_keys(ledger: Ledger) -> None:
         "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd",
         "baseline_usd", "saved_usd", "latency_ms", "outcome", "error", "session", "target",
         "applied", "wanted_tier", "shared", "verified", "escalated_from", "failed_check",
-        "usage_estimated",
+        "usage_estimated", "cell_tier", "risk", "fixes_offered",
     }  # fmt: skip
 
 

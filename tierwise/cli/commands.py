@@ -1,4 +1,4 @@
-"""The CLI subcommands; each returns an exit code. Formatting lives in report.py."""
+"""The CLI subcommands; each returns an exit code. Formatting lives in report/."""
 
 from __future__ import annotations
 
@@ -225,12 +225,20 @@ async def cmd_plan(args: argparse.Namespace) -> int:
         await engine.aclose()
 
 
+def tune_section(engine: Any) -> dict[str, Any]:
+    """The tune figures stats shows (the same as `tierwise tune --json` and tierwise.stats)."""
+    from tierwise.engine.tune import section
+
+    return section(engine.ledger, engine.policy, engine.pricing)
+
+
 async def cmd_stats(args: argparse.Namespace) -> int:
     """tierwise stats: spend by tier and action, savings against all-frontier, cache hit rate;
     with --team, the team's spend today from the shared cache."""
     engine = load_engine(args, None)
     try:
         stats = engine.stats(session=False)
+        stats["tune"] = tune_section(engine)
         if args.team:
             team = await engine.team_stats(patient=True)
             if team is None:
@@ -243,6 +251,13 @@ async def cmd_stats(args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         await engine.aclose()
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """tierwise tune [--apply] [--window-days N] [--ledger PATH] (cli/tune.py)."""
+    from tierwise.cli.tune import cmd_tune as tune
+
+    return tune(args)
 
 
 async def cmd_cache(args: argparse.Namespace) -> int:

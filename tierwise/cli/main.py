@@ -1,4 +1,4 @@
-"""The command line: tierwise serve | run | route | plan | stats | cache | doctor."""
+"""The command line: tierwise serve | run | route | plan | stats | tune | cache | doctor."""
 
 from __future__ import annotations
 
@@ -112,6 +112,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--team",
         action="store_true",
         help="also the team's spend today from the shared cache (by user, action and tier)",
+    )
+    tune = command(
+        "tune",
+        "what the ledger says about each action, tier and risk, and tier suggestions",
+        [common],
+    )
+    tune.add_argument(
+        "--apply",
+        action="store_true",
+        help="write the suggestions into the user config as routing.overrides (without it:"
+        " a preview of that edit, nothing written)",
+    )
+    tune.add_argument(
+        "--window-days",
+        type=float,
+        default=28.0,
+        metavar="DAYS",
+        help="how far back the ledger is read (default 28)",
+    )
+    tune.add_argument(
+        "--ledger", type=Path, help="read this ledger file instead of the configured one"
     )
     cache = command("cache", "the response cache: its stats, or clear it", [common])
     cache.add_argument("op", choices=("stats", "clear"))

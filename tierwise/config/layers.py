@@ -29,6 +29,9 @@ TRUSTED_ONLY: tuple[tuple[str, ...], ...] = (
     # A repository must not lift the bounds that keep the server answering.
     ("server", "max_file_bytes"),
     ("server", "work_timeout_s"),
+    # Learned from this user's own ledger (`tierwise tune --apply`): a repository must not
+    # move its own code to cheaper tiers.
+    ("routing", "overrides"),
 )
 # Untrusted layers may only add to these lists, so a repository cannot un-exclude `.env`.
 ADDITIVE_FOR_UNTRUSTED: tuple[tuple[str, ...], ...] = (

@@ -42,6 +42,18 @@ class SignalConfig:
 
 
 @attrs.define
+class OverrideConfig:
+    """One policy override (`[[routing.overrides]]`, written by `tierwise tune --apply`): when
+    the rules route `action` on code of risk category `risk` ("none": no risk promotion) to
+    `tier`, route it to `to` instead. Repeats still escalate from `to`."""
+
+    action: str
+    tier: str
+    to: str
+    risk: str = "none"
+
+
+@attrs.define
 class RoutingConfig:
     """The default policy: base tier per action, risk promotion per action, escalation window."""
 
@@ -72,6 +84,9 @@ class RoutingConfig:
     # High-stakes actions never fall back below this tier silently when their tier is unavailable.
     high_stakes_floor: str = "mid"
     signals: SignalConfig = attrs.field(factory=SignalConfig)
+    # Learned from use (`tierwise tune --apply`); user file only. A risk-promoted cell is never
+    # lowered below its promotion's tier (refused at load).
+    overrides: list[OverrideConfig] = attrs.field(factory=list)
 
 
 @attrs.define

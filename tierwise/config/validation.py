@@ -53,6 +53,7 @@ def _check_values(config: Config) -> list[str]:
                 problems.append(
                     f"routing.{table}.{action}: {tier!r} is not a tier ({', '.join(TIER_NAMES)})"
                 )
+    problems += _override_problems(config)
     for action in config.routing.local_first:
         if action not in ACTIONS:
             problems.append(
@@ -97,6 +98,44 @@ def _check_values(config: Config) -> list[str]:
         problems.append("server.max_file_bytes: must be a positive number of bytes")
     if config.server.work_timeout_s <= 0:
         problems.append("server.work_timeout_s: must be positive seconds")
+    return problems
+
+
+_CATEGORY = re.compile(r"[a-z][a-z_]{0,31}")
+
+
+def _override_problems(config: Config) -> list[str]:
+    """`routing.overrides`: known actions and tiers, and never a risky cell below its promotion
+    (high-stakes code stays where risk promotion put it, whoever wrote the override)."""
+    problems: list[str] = []
+    rank = {name: i for i, name in enumerate(TIER_NAMES)}
+    seen: set[tuple[str, str, str]] = set()
+    for i, o in enumerate(config.routing.overrides):
+        key = f"routing.overrides[{i}]"
+        if o.action not in ACTIONS:
+            problems.append(f"{key}.action: {o.action!r} is not an action ({', '.join(ACTIONS)})")
+        for name in ("tier", "to"):
+            if getattr(o, name) not in TIER_NAMES:
+                problems.append(
+                    f"{key}.{name}: {getattr(o, name)!r} is not a tier ({', '.join(TIER_NAMES)})"
+                )
+        if not _CATEGORY.fullmatch(o.risk):
+            problems.append(f"{key}.risk: {o.risk!r} is not a risk category (e.g. sql, or none)")
+        if (o.action, o.risk, o.tier) in seen:
+            problems.append(f"{key}: a second override for {o.action} on {o.risk} at {o.tier}")
+        seen.add((o.action, o.risk, o.tier))
+        floor = config.routing.risk_promotes_to.get(o.action)
+        if (
+            o.risk != "none"
+            and floor in rank
+            and o.to in rank
+            and o.tier in rank
+            and rank[o.to] < min(rank[floor], rank[o.tier])
+        ):
+            problems.append(
+                f"{key}: {o.action} on {o.risk} code is promoted to {floor} for risk; an override"
+                f" may not lower it to {o.to}"
+            )
     return problems
 
 

@@ -99,6 +99,13 @@ class Pricing:
             return 0.0
         return self.catalogue.cost(ModelRef.parse(option.ref).model, usage)
 
+    def tier_cost(self, tier: Tier, usage: Usage) -> float:
+        """What a usage would cost on a tier's pricing model ($0 for static and local)."""
+        option = self.availability.price_option(tier) if tier is not Tier.STATIC else None
+        if option is None:
+            return 0.0
+        return self.model_cost(option.ref, usage)
+
     def model_cost(self, ref: str, usage: Usage) -> float:
         """USD for a usage on a model ref ($0 for local providers)."""
         model = ModelRef.parse(ref)

@@ -40,5 +40,7 @@ def ledger_row(
         reasons=list(decision.reasons),
         session=session,
         wanted_tier=decision.wanted.label if decision.wanted is not None else "",
+        cell_tier=decision.cell_tier.label if decision.cell_tier is not None else "",
+        risk=decision.risk,
         **fields,
     )

@@ -198,6 +198,22 @@ class Stores:
         except Exception as exc:
             self.notices.append(f"ledger write failed: {exc}")
 
+    def edit_event(self, row_id: int, kind: str, status: str, detail: str = "") -> None:
+        """Record a quick fix chosen or an edit result against its request (never raises)."""
+        if self.ledger is not None:
+            try:
+                self.ledger.edit_event(row_id, kind, status, detail)
+            except Exception as exc:
+                self.notices.append(f"ledger write failed: {exc}")
+
+    def offer_fixes(self, row_id: int, count: int) -> None:
+        """Record the quick fixes a review offered (never raises)."""
+        if self.ledger is not None:
+            try:
+                self.ledger.offer_fixes(row_id, count)
+            except Exception as exc:
+                self.notices.append(f"ledger write failed: {exc}")
+
     def asks(self, target: str, action: str, since: datetime) -> list[Ask]:
         """Earlier requests for this target and action (escalation memory), oldest first."""
         if self.ledger is None:

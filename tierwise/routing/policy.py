@@ -34,6 +34,8 @@ class Policy:
     context_tokens: dict[Tier, int] = attrs.field(factory=dict)
     # Actions whose low-stakes requests go to the local tier when one is configured.
     local_first: frozenset[Action] = frozenset()
+    # Learned overrides (routing.overrides): (action, risk category, rules' tier) -> tier.
+    overrides: dict[tuple[Action, str, Tier], Tier] = attrs.field(factory=dict)
 
     @classmethod
     def from_config(cls, config: Config) -> Policy:
@@ -58,6 +60,10 @@ class Policy:
                 Tier.parse(label): tier.context_tokens for label, tier in config.tiers.items()
             },
             local_first=frozenset(Action(a) for a in r.local_first),
+            overrides={
+                (Action(o.action), o.risk, Tier.parse(o.tier)): Tier.parse(o.to)
+                for o in r.overrides
+            },
         )
 
     def base_tier(self, action: Action) -> Tier:

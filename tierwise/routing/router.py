@@ -86,6 +86,10 @@ class Decision:
     # The tier the rules chose before privacy, availability and the budget moved it: an answer
     # below it is a downgrade, and its saving is labelled so.
     wanted: Tier | None = None
+    # The cell `tierwise tune` counts this request in: the rules' tier before the repeat step
+    # (None when the user chose the tier) and the risk category whose promotion applies.
+    cell_tier: Tier | None = None
+    risk: str = "none"
 
     @property
     def model(self) -> str | None:
@@ -144,7 +148,8 @@ def route(
         and (state.assume_available or availability.available(Tier.LOCAL, action))
         and policy.context_tokens.get(Tier.LOCAL, 0) >= tokens.target_tokens
     )
-    tier, reasons = apply_rules(task, signals, policy, state, local_ready)
+    ruled = apply_rules(task, signals, policy, state, local_ready)
+    tier, reasons = ruled.tier, ruled.reasons
     wanted = tier
     warnings: list[str] = []
     refused: str | None = None
@@ -207,6 +212,8 @@ def route(
         refused=refused,
         tiers=_tier_options(action, really, estimates, availability, state),
         wanted=wanted,
+        cell_tier=ruled.cell_tier,
+        risk=ruled.risk,
     )
 
 

@@ -46,23 +46,42 @@ def size_class(signals: Signals, policy: Policy) -> str:
     return ""
 
 
+@attrs.frozen
+class Ruled:
+    """What the rules chose: the tier with a reason for every step, and the cell `tierwise
+    tune` groups the request in (None when the user chose the tier, not the rules)."""
+
+    tier: Tier
+    reasons: list[str]
+    cell_tier: Tier | None = None  # the rules' tier before the repeat step and the clamp
+    risk: str = "none"  # the risk category whose promotion applies to this action, or "none"
+
+
+def risk_cell(action: Action, signals: Signals, policy: Policy) -> str:
+    """The risk category a request is grouped under: the first category of a risky target
+    whose action risk promotes (a docstring of SQL code is "none": risk does not move it)."""
+    if signals.risks and not signals.test_code and action in policy.risk_promotes_to:
+        return signals.category
+    return "none"
+
+
 def apply_rules(
     task: Task, signals: Signals, policy: Policy, state: RouteState, local_ready: bool = False
-) -> tuple[Tier, list[str]]:
+) -> Ruled:
     """The policy tier with a reason for every step, before availability and budget."""
     action = task.action
     reasons: list[str] = []
     if task.tier is not None:
-        return task.tier, [f"requested tier {task.tier.label}"]
+        return Ruled(task.tier, [f"requested tier {task.tier.label}"])
     if signals.directive is not None:
         try:
-            return Tier.parse(signals.directive), [
-                f"inline directive 'tierwise: {signals.directive}'"
-            ]
+            return Ruled(
+                Tier.parse(signals.directive), [f"inline directive 'tierwise: {signals.directive}'"]
+            )
         except Exception:
             reasons.append(f"ignored inline directive 'tierwise: {signals.directive}' (not a tier)")
     if state.sticky is not None:
-        return state.sticky, [*reasons, f"session tier {state.sticky.label}"]
+        return Ruled(state.sticky, [*reasons, f"session tier {state.sticky.label}"])
 
     tier = policy.base_tier(action)
     reasons.append(f"{action.value} starts at {tier.label}")
@@ -104,6 +123,10 @@ def apply_rules(
             " is configured → local"
         )
 
+    risk = risk_cell(action, signals, policy)
+    tier = _override(action, risk, tier, policy, reasons)
+    cell_tier = tier
+
     if state.repeats > 0 and tier < Tier.FRONTIER:
         before = tier
         tier = Tier(min(tier + state.repeats, Tier.FRONTIER))
@@ -113,4 +136,20 @@ def apply_rules(
     if clamped != tier:
         reasons.append(f"clamped to {clamped.label} by routing.min_tier/max_tier")
         tier = clamped
-    return tier, reasons
+    return Ruled(tier, reasons, cell_tier, risk)
+
+
+def _override(action: Action, risk: str, tier: Tier, policy: Policy, reasons: list[str]) -> Tier:
+    """A learned override of this cell (routing.overrides), never below a risk promotion."""
+    to = policy.overrides.get((action, risk, tier))
+    if to is None or to == tier:
+        return tier
+    floor = policy.risk_promotes_to.get(action) if risk != "none" else None
+    if to < tier and floor is not None and to < floor:
+        reasons.append(
+            f"ignored routing.overrides {tier.label} → {to.label}: {risk} code stays at"
+            f" {floor.label} or above for {action.value}"
+        )
+        return tier
+    reasons.append(f"routing.overrides: {action.value} on {risk} code at {tier.label} → {to.label}")
+    return to

@@ -69,6 +69,15 @@ class PickNameArgs:
     name: str
 
 
+@attrs.define
+class FixChosenArgs:
+    """tierwise.fixChosen: a review quick fix the editor applied (the command the fix carries)."""
+
+    uri: str
+    request: int  # the review's ledger row
+    fix: int  # the finding's number in that review
+
+
 def strict_converter() -> cattrs.Converter:
     """A converter for command arguments that rejects wrong JSON types and unknown keys."""
     # Not a copy of lsprotocol's converter: its attrs hook factory closes over the original

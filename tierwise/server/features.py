@@ -13,7 +13,14 @@ from lsprotocol import types
 
 from tierwise.core.tiers import Tier
 from tierwise.server.app import TierwiseServer, guarded, logged
-from tierwise.server.args import EscalateArgs, PickNameArgs, RouteArgs, RunArgs, SetTierArgs
+from tierwise.server.args import (
+    EscalateArgs,
+    FixChosenArgs,
+    PickNameArgs,
+    RouteArgs,
+    RunArgs,
+    SetTierArgs,
+)
 from tierwise.server.convert import KIND_DOCSTRING, KIND_QUICKFIX, KIND_RENAME
 
 logger = logging.getLogger(__name__)
@@ -146,7 +153,17 @@ def register(server: TierwiseServer) -> None:
         if team is not None:
             data["team"] = team
         data["server"] = ls.health()
+        from tierwise.engine.tune import section
+
+        data["tune"] = section(engine.ledger, engine.policy, engine.pricing)
         return data
+
+    @server.command("tierwise.fixChosen")
+    @guarded("tierwise.fixChosen")
+    async def fix_chosen(ls: TierwiseServer, args: FixChosenArgs) -> dict[str, Any]:
+        from tierwise.server import results
+
+        return results.fix_chosen(ls, args.uri, args.request, args.fix)
 
     @server.command("tierwise.clearCache")
     @guarded("tierwise.clearCache")

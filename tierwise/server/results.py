@@ -161,8 +161,10 @@ def review_to_diagnostics(
     findings: tuple[Finding, ...],
     tier: str,
     model: str | None,
+    ledger_id: int | None = None,
 ) -> dict[str, Any]:
-    """Pin the findings to the current document and publish them."""
+    """Pin the findings to the current document and publish them (the quick fixes they offer
+    are counted on the review's ledger row)."""
     target = task.context.target
     placed = place(server, snap, target.span, target.span)
     if placed is None:
@@ -182,7 +184,11 @@ def review_to_diagnostics(
     for f in findings:
         a, b = index.span_offsets(f.span)
         moved.append(attrs.evolve(f, span=server.index(doc.source).span_of(a + shift, b + shift)))
-    server.reviews.add(snap.uri, doc.source, span, target.text, tuple(moved), tier, model)
+    fixes = server.reviews.add(
+        snap.uri, doc.source, span, target.text, tuple(moved), tier, model, ledger_id
+    )
+    if fixes and ledger_id is not None and server.engine is not None:
+        server.engine.stores.offer_fixes(ledger_id, fixes)
     publish(server, snap.uri)
     if not findings:  # an empty list of diagnostics shows nothing: say so
         who = report.review_source(tier, model)
@@ -257,3 +263,21 @@ def rename_position(
     if doc.source[a:b] != result.old_name:
         return None
     return where.start_line, where.start_col, doc
+
+
+def fix_chosen(server: TierwiseServer, uri: str, request: int, fix: int) -> dict[str, Any]:
+    """tierwise.fixChosen: the editor applied a review's quick fix and then ran this command.
+    Recorded against the review's ledger row as applied when the document now holds the fix's
+    text, else as not applied (an editor that refused a stale edit still runs the command)."""
+    from tierwise.core.errors import UsageError
+
+    replacement = server.reviews.offered.get((request, fix))
+    if replacement is None:
+        raise UsageError(f"no quick fix {fix} of review {request} was offered in this session")
+    doc = current_document(server, uri)
+    wanted = match_line_endings(replacement, doc.source) if doc is not None else replacement
+    applied = doc is not None and (not wanted or wanted in doc.source)
+    status = "applied" if applied else "apply_failed"
+    if server.engine is not None:
+        server.engine.stores.edit_event(request, "fix", status, f"finding {fix}")
+    return {"recorded": True, "status": status}

@@ -265,7 +265,13 @@ async def deliver(
         return await results.apply_docstring(server, snap, task, result)
     if isinstance(result, ReviewResult):
         return results.review_to_diagnostics(
-            server, snap, task, result.findings, outcome.decision.tier.label, outcome.model
+            server,
+            snap,
+            task,
+            result.findings,
+            outcome.decision.tier.label,
+            outcome.model,
+            outcome.ledger_id,
         )
     if isinstance(result, MarkdownResult):
         shown = await results.show_markdown(server, task.action.value, result)

@@ -63,6 +63,13 @@ class ReviewEntry:
     findings: list[tuple[int, int, Finding]]  # offsets relative to `start`
     tier: str
     model: str | None
+    ledger_id: int | None = None  # the review's ledger row: a quick fix chosen is recorded on it
+
+
+# The command a quick fix carries: the editor applies the fix's edit, then runs it, so the
+# server learns which fix was chosen (docs/lsp.md, "Quick fixes").
+FIX_CHOSEN = "tierwise.fixChosen"
+OFFERED_FIXES = 512  # quick fixes remembered for that command (oldest forgotten first)
 
 
 class ReviewStore:
@@ -71,6 +78,9 @@ class ReviewStore:
     def __init__(self, index: Callable[..., LineIndex] = LineIndex) -> None:
         self._entries: dict[str, list[ReviewEntry]] = {}
         self._index = index  # the server's shared LineIndex per document version
+        # (ledger row, finding number) -> the fix's replacement, for FIX_CHOSEN: the review
+        # itself is dropped once the fix changes its code.
+        self.offered: OrderedDict[tuple[int, int], str] = OrderedDict()
 
     def add(
         self,
@@ -81,8 +91,10 @@ class ReviewStore:
         findings: tuple[Finding, ...],
         tier: str,
         model: str | None,
-    ) -> None:
-        """Record a review of the target at `target` in `text` (replacing overlapping ones)."""
+        ledger_id: int | None = None,
+    ) -> int:
+        """Record a review of the target at `target` in `text` (replacing overlapping ones);
+        returns how many quick fixes its findings offer."""
         index = self._index(text)
         start, end = index.span_offsets(target)
         placed = [
@@ -93,8 +105,15 @@ class ReviewStore:
             for e in self._entries.get(uri, [])
             if e.start + len(e.target_text) <= start or e.start >= end
         ]
-        kept.append(ReviewEntry(target_text, start, placed, tier, model))
+        kept.append(ReviewEntry(target_text, start, placed, tier, model, ledger_id))
         self._entries[uri] = kept
+        fixes = [(i, f) for i, f in enumerate(findings) if f.replacement is not None]
+        if ledger_id is not None:
+            for i, finding in fixes:
+                self.offered[(ledger_id, i)] = finding.replacement or ""
+            while len(self.offered) > OFFERED_FIXES:
+                self.offered.popitem(last=False)
+        return len(fixes)
 
     def follow(self, uri: str, text: str) -> bool:
         """Re-pin every review to the new text; drop those whose code changed. True if any moved."""
@@ -149,7 +168,7 @@ class ReviewStore:
         """Quick fixes for findings with a replacement on the requested lines."""
         index = self._index(text, encoding)
         actions = []
-        for entry, _a, _b, finding in self._located(uri, index):
+        for entry, number, finding in self._numbered(uri, index):
             if (
                 finding.replacement is None
                 or finding.span.end_line < lines[0]
@@ -159,6 +178,17 @@ class ReviewStore:
             diag = diagnostic(index, finding, tier=entry.tier, model=entry.model)
             new_text = match_line_endings(finding.replacement, text)  # CRLF stays CRLF
             edit = types.TextEdit(range=diag.range, new_text=new_text)
+            # The edit stays on the action (the editor previews and applies it as always, with
+            # no round trip first); the command runs after it, so that choosing it is seen.
+            chosen = (
+                types.Command(
+                    title="tierwise: record the fix chosen",
+                    command=FIX_CHOSEN,
+                    arguments=[{"uri": uri, "request": entry.ledger_id, "fix": number}],
+                )
+                if entry.ledger_id is not None
+                else None
+            )
             actions.append(
                 types.CodeAction(
                     title=f"Fix: {_short(finding.message)}",
@@ -168,9 +198,19 @@ class ReviewStore:
                         [(uri, version, [edit])],
                         document_changes=document_changes,
                     ),
+                    command=chosen,
                 )
             )
         return actions
+
+    def _numbered(self, uri: str, index: LineIndex) -> list[tuple[ReviewEntry, int, Finding]]:
+        """Each located finding with its number in its review (as `offered` keys it)."""
+        out = []
+        for entry in self._entries.get(uri, []):
+            for number, (a, b, finding) in enumerate(entry.findings):
+                span = index.span_of(entry.start + a, entry.start + b)
+                out.append((entry, number, attrs.evolve(finding, span=span)))
+        return out
 
 
 def relocate_text(needle: str, text: str) -> int | None:

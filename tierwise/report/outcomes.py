@@ -1,4 +1,5 @@
-"""Human and JSON renderings of outcomes, decisions, plans and stats for the CLI."""
+"""Human and JSON renderings of outcomes, decisions and plans for the CLI (and route previews
+for the server)."""
 
 from __future__ import annotations
 
@@ -113,8 +114,19 @@ def outcome_json(outcome: Any) -> dict[str, Any]:
         latency_s=round(outcome.latency_s, 4),
         warnings=list(outcome.warnings),
         result=result_to_dict(outcome.result),
+        # The answer's check (docs/routing.md, "Verified answers"): null when not checked.
+        verified=getattr(outcome, "verified", None),
+        failed_check=_failed_check(getattr(outcome, "failed_check", None)),
+        escalated_from=getattr(outcome, "escalated_from", "") or None,
     )
     return data
+
+
+def _failed_check(failure: Any) -> dict[str, str] | None:
+    """The check an answer failed as JSON: its stable name and the detail shown to the user."""
+    if failure is None:
+        return None
+    return {"name": str(failure.name), "detail": str(failure.detail)}
 
 
 def review_source(tier: str, model: str | None) -> str:
@@ -281,140 +293,3 @@ def plan_text(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
         f"configured tiers: {configured}",
     ]
     return "\n".join(out)
-
-
-PERIODS = {"this_session": "this session", "today": "today", "all_time": "all time"}
-
-
-def stats_text(stats: dict[str, Any]) -> str:
-    """The stats command's human output (ledger figures as Ledger.summary defines them)."""
-    out: list[str] = []
-    for label, title in PERIODS.items():
-        s = stats.get(label)
-        if not s:
-            continue
-        counts = [plural(s["requests"], "request") + " served"]
-        counts += [f"{s['refused']} refused"] if s["refused"] else []
-        counts += [f"{s['failed']} failed"] if s["failed"] else []
-        saved = f"saved {usd(s['savings_usd'])} against all-frontier"
-        if s["downgrade_savings_usd"]:
-            saved += (
-                f" ({usd(s['routing_savings_usd'])} by routing,"
-                f" {usd(s['downgrade_savings_usd'])} by downgrades below the routed tier)"
-            )
-        out.append(f"{title}: {', '.join(counts)} · spent {usd(s['cost_usd'])} · {saved}")
-        if s.get("usage_estimated"):
-            out.append(
-                f"  tokens of {plural(s['usage_estimated'], 'request')} are estimates (the server"
-                " reported no usage), and so are the figures priced from them"
-            )
-        if s["model_answers"]:
-            out.append(
-                f"  answered from the cache: {s['cache_hits']} of"
-                f" {plural(s['model_answers'], 'model-tier answer')} ({s['hit_rate']:.0%})"
-            )
-        for name, row in sorted(s.get("by_tier", {}).items(), key=lambda kv: _rank(kv[0])):
-            out.append(
-                f"  tier   {name:<10} {plural(row['requests'], 'request'):>12}"
-                f"  {usd(row['cost_usd']):>9}"
-            )
-        for name, row in sorted(s.get("by_action", {}).items()):
-            refused = f"  ({row['refused']} refused)" if row["refused"] else ""
-            out.append(
-                f"  action {name:<10} {plural(row['requests'], 'request'):>12}"
-                f"  {usd(row['cost_usd']):>9}{refused}"
-            )
-    if "cache" in stats:
-        out.append(cache_text(stats["cache"], with_rate=False))
-    if "team" in stats:
-        out.append(team_text(stats["team"]))
-    return "\n".join(out) or "no requests recorded yet"
-
-
-def _rank(tier: str) -> int:
-    try:
-        return int(Tier.parse(tier))
-    except Exception:
-        return 99
-
-
-def cache_text(stats: dict[str, Any], *, with_rate: bool = True) -> str:
-    """Cache statistics for a terminal: counters of cache lookups since it was last cleared,
-    with the hits per level (L1 this machine, L2 the team's shared cache) when L2 is used."""
-    total = stats["hits"] + stats["misses"]
-    rate = f" ({stats['hits'] / total:.0%} of lookups)" if with_rate and total else ""
-    shared = stats.get("shared") or {}
-    l2_hits = int(shared.get("shared_hits", 0))
-    levels = f" (L1 {stats['hits'] - l2_hits}, L2 {l2_hits})" if "shared_cache" in stats else ""
-    lines = [
-        f"cache: {plural(stats['entries'], 'answer')}, {stats['size_bytes'] / 1024:.0f} KiB"
-        f" in {stats['directory']}",
-        f"       lookups since it was last cleared: {plural(stats['hits'], 'hit')}{levels},"
-        f" {plural(stats['misses'], 'miss', 'misses')}{rate}; saved {usd(stats['saved_usd'])}",
-    ]
-    l2 = stats.get("shared_cache")
-    if l2 is not None:
-        where = f"{l2['url']} (team {l2['team']})"
-        if not l2["enabled"]:
-            lines.append(f"shared cache: {where}: off: {l2['error']}")
-        elif not l2["reachable"]:
-            lines.append(f"shared cache: {where}: unreachable: {l2['error']}")
-        else:
-            lines.append(
-                f"shared cache: {where}: {plural(l2['answers'], 'answer')},"
-                f" {plural(l2['locks'], 'lock')}, {plural(l2['spend_days'], 'day')} of spend"
-                f" counters; entries expire after {l2['ttl_days']:g} days"
-            )
-        refused = {
-            "a wrong MAC": shared.get("shared_mac_failures", 0),
-            "not our JSON": shared.get("shared_invalid", 0),
-            "over the size cap": shared.get("shared_too_large", 0),
-        }
-        if any(refused.values()):
-            lines.append(
-                "       refused here (never used): "
-                + ", ".join(f"{int(n)} with {why}" for why, n in refused.items() if n)
-            )
-    return "\n".join(lines)
-
-
-def team_text(team: dict[str, Any]) -> str:
-    """The team's spend today from the shared cache's counters (stats --team)."""
-    if not team["reachable"]:
-        return f"team {team['namespace']}: the shared cache did not answer ({team['error']})"
-    today = team["today"]
-    out = [
-        f"team {team['namespace']} today (UTC): {plural(today['requests'], 'request')} served"
-        f" · spent {usd(today['cost_usd'])} · saved {usd(today['savings_usd'])} against"
-        f" all-frontier · {plural(today['cache_hits'], 'cache hit')}"
-        f" ({today['shared_hits']} from teammates' answers)"
-    ]
-    for dimension in ("user", "action", "tier"):
-        rows = today[f"by_{dimension}"].items()
-        if dimension == "tier":
-            rows = sorted(rows, key=lambda kv: _rank(kv[0]))
-        for name, row in rows:
-            out.append(
-                f"  {dimension:<6} {name:<14} {plural(row['requests'], 'request'):>12}"
-                f"  {usd(row['cost_usd']):>9}  saved {usd(row['savings_usd'])}"
-            )
-    budget = team["budget"]
-    if budget["daily_usd"]:
-        known = f" ({budget['as_of']})" if budget["as_of"] else ""
-        out.append(
-            f"  team budget: {usd(budget['spent_today_usd'])} of {usd(budget['daily_usd'])}"
-            f" today ({budget['mode']}){known}"
-        )
-    return "\n".join(out)
-
-
-def doctor_text(checks: list[dict[str, Any]]) -> str:
-    """Doctor results, one line each."""
-    marks = {True: "ok  ", False: "FAIL"}
-    lines = []
-    for c in checks:
-        mark = "skip" if not c["ok"] and c.get("optional") else marks[c["ok"]]
-        lines.append(f"{mark}  {c['name']}: {c['detail']}")
-        if c.get("fix"):
-            lines.append(f"      fix: {c['fix']}")
-    return "\n".join(lines)

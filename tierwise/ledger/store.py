@@ -7,204 +7,45 @@ column, which lets a later request know it is a repeat (routing's escalation on 
 HMAC of the file, kind and name under a random key kept in a separate file beside the ledger
 (`<ledger>.target-key`, 0600): a shared ledger alone cannot be matched against guessed paths.
 
-The schema grows through an append-only list of migrations (as simonw/llm does): each one is
-applied once, in order, and recorded in `_migrations`. Never edit or reorder an old migration;
-add a new one at the end.
+The schema grows through the append-only migrations of `ledger/migrations.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from tierwise.core.errors import TierwiseError
 from tierwise.core.sqlite import sqlite_is_corrupt
 from tierwise.core.tiers import Tier
-
-# ok: answered; error: failed (a provider error, a reply that could not be used); cancelled:
-# stopped by the user; declined: an edit the editor (or the user) did not apply; apply_failed:
-# an edit that could not be applied (the document changed, the client cannot apply edits);
-# refused: never sent (a requested tier not configured, a hard budget cap, a target too long).
-# Served requests are ok, declined and apply_failed: only they carry a baseline and savings.
-OUTCOMES = ("ok", "error", "cancelled", "declined", "apply_failed", "refused")
-ERROR_MAX_CHARS = 500
-LOCK_TIMEOUT_S = 5.0
-
-
-def _utc_iso(value: str | datetime) -> str:
-    """Fixed-width UTC ISO text, so that string order in SQL is time order. Naive means UTC."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _reasons(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(str(reason) for reason in value)
-
-
-def _check_outcome(_inst: Any, _attr: Any, value: str) -> None:
-    if value not in OUTCOMES:
-        raise ValueError(f"ledger outcome {value!r} is not one of {', '.join(OUTCOMES)}")
-
-
-@attrs.frozen(kw_only=True)
-class LedgerRow:
-    """One request as the ledger records it (results, counts and money; never code)."""
-
-    action: str
-    language: str
-    tier: str
-    ts: str = attrs.field(factory=_now)  # ISO 8601; stored normalised to UTC
-    model: str | None = None  # "provider:model"
-    provider: str | None = None
-    reasons: tuple[str, ...] = attrs.field(default=(), converter=_reasons)
-    cache_hit: bool = False
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    cost_usd: float = 0.0
-    baseline_usd: float = 0.0  # what the frontier tier would have cost
-    saved_usd: float = 0.0  # for cache hits: the cost avoided
-    latency_ms: int = 0
-    outcome: str = attrs.field(default="ok", validator=_check_outcome)
-    error: str | None = None
-    session: str = ""
-    target: str = ""  # Ledger.target_id of the target: repeats are found by it, never by path
-    applied: bool | None = None  # for edits: applied (True) or not (False); None otherwise
-    wanted_tier: str = ""  # the tier the routing rules chose; `tier` below it is a downgrade
-    shared: bool = False  # a cache hit served by the team's shared cache (L2), waited for or not
-    verified: bool | None = None  # the answer passed its action's check; None: not checked
-    escalated_from: str = ""  # a retry one tier up: the tier whose answer failed its check
-    failed_check: str = ""  # the name of the check this row's answer failed (docstring.params)
-    # The tokens (and the cost and baseline priced from them) are tierwise's estimate: the server
-    # reported no usage (a compatible server that ignores stream_options.include_usage).
-    usage_estimated: bool = False
-
-
-def _m001_requests(con: sqlite3.Connection) -> None:
-    con.execute(
-        """CREATE TABLE requests (
-            id INTEGER PRIMARY KEY,
-            ts TEXT NOT NULL,
-            action TEXT NOT NULL,
-            language TEXT NOT NULL,
-            tier TEXT NOT NULL,
-            model TEXT,
-            provider TEXT,
-            reasons TEXT NOT NULL DEFAULT '[]',
-            cache_hit INTEGER NOT NULL DEFAULT 0,
-            input_tokens INTEGER NOT NULL DEFAULT 0,
-            output_tokens INTEGER NOT NULL DEFAULT 0,
-            cache_read_tokens INTEGER NOT NULL DEFAULT 0,
-            cache_write_tokens INTEGER NOT NULL DEFAULT 0,
-            cost_usd REAL NOT NULL DEFAULT 0,
-            baseline_usd REAL NOT NULL DEFAULT 0,
-            saved_usd REAL NOT NULL DEFAULT 0,
-            latency_ms INTEGER NOT NULL DEFAULT 0,
-            outcome TEXT NOT NULL,
-            error TEXT,
-            session TEXT NOT NULL DEFAULT ''
-        )"""
-    )
-
-
-def _m002_indexes(con: sqlite3.Connection) -> None:
-    con.execute("CREATE INDEX requests_ts ON requests (ts)")
-    con.execute("CREATE INDEX requests_session ON requests (session)")
-
-
-def _m003_target_and_applied(con: sqlite3.Connection) -> None:
-    """Which target a request was for (a keyed hash) and whether its edit was applied."""
-    con.execute("ALTER TABLE requests ADD COLUMN target TEXT NOT NULL DEFAULT ''")
-    con.execute("ALTER TABLE requests ADD COLUMN applied INTEGER")
-    con.execute("CREATE INDEX requests_target ON requests (target, action, ts)")
-
-
-def _m004_wanted_tier(con: sqlite3.Connection) -> None:
-    """The tier the rules chose, so a cheaper answer below it is shown as a downgrade."""
-    con.execute("ALTER TABLE requests ADD COLUMN wanted_tier TEXT NOT NULL DEFAULT ''")
-
-
-def _m005_shared(con: sqlite3.Connection) -> None:
-    """Whether a cache hit came from the team's shared cache (L2) rather than this machine's."""
-    con.execute("ALTER TABLE requests ADD COLUMN shared INTEGER NOT NULL DEFAULT 0")
-
-
-def _m006_verified(con: sqlite3.Connection) -> None:
-    """Whether an answer passed its check, which check failed, and a retry's first tier."""
-    con.execute("ALTER TABLE requests ADD COLUMN verified INTEGER")
-    con.execute("ALTER TABLE requests ADD COLUMN escalated_from TEXT NOT NULL DEFAULT ''")
-    con.execute("ALTER TABLE requests ADD COLUMN failed_check TEXT NOT NULL DEFAULT ''")
-
-
-def _m007_usage_estimated(con: sqlite3.Connection) -> None:
-    """Whether a row's token counts are an estimate because the server reported none."""
-    con.execute("ALTER TABLE requests ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0")
-
-
-# Append-only: applied in order, each exactly once per database.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _m001_requests,
-    _m002_indexes,
-    _m003_target_and_applied,
-    _m004_wanted_tier,
-    _m005_shared,
-    _m006_verified,
-    _m007_usage_estimated,
+from tierwise.ledger.migrations import migrate
+from tierwise.ledger.rows import (
+    EDIT_KINDS,
+    EDIT_STATUSES,
+    ERROR_MAX_CHARS,
+    INSERT,
+    LOCK_TIMEOUT_S,
+    OUTCOMES,
+    LedgerRow,
+    TuneRow,
+    utc_iso,
+    values,
 )
 
-COLUMNS = (
-    "ts",
-    "action",
-    "language",
-    "tier",
-    "model",
-    "provider",
-    "reasons",
-    "cache_hit",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cost_usd",
-    "baseline_usd",
-    "saved_usd",
-    "latency_ms",
-    "outcome",
-    "error",
-    "session",
-    "target",
-    "applied",
-    "wanted_tier",
-    "shared",
-    "verified",
-    "escalated_from",
-    "failed_check",
-    "usage_estimated",
-)
 _SERVED = "outcome IN ('ok', 'declined', 'apply_failed')"
 _RANK = "(CASE {0} " + " ".join(f"WHEN '{t.label}' THEN {int(t)}" for t in Tier) + " ELSE -1 END)"
 _DOWNGRADE = f"({_SERVED} AND {_RANK.format('tier')} < {_RANK.format('wanted_tier')})"
 # requests (served), refused, failed, spent, served spend, baseline, downgrade savings,
 # cache hits, answers a model tier served (the hit rate's base), saved by the cache, hits from
-# the shared cache, rows whose tokens are estimates (the server reported no usage).
+# the shared cache.
 _AGGREGATES = (
     f"COALESCE(SUM({_SERVED}), 0), COALESCE(SUM(outcome = 'refused'), 0),"
     " COALESCE(SUM(outcome IN ('error', 'cancelled')), 0), COALESCE(SUM(cost_usd), 0),"
@@ -215,35 +56,12 @@ _AGGREGATES = (
     f" COALESCE(SUM({_SERVED} AND tier != 'static'), 0),"
     " COALESCE(SUM(saved_usd), 0),"
     f" COALESCE(SUM({_SERVED} AND cache_hit AND shared), 0),"
-    " COALESCE(SUM(usage_estimated), 0)"
+    # rows whose tokens are estimates (the server reported no usage)
+    " COALESCE(SUM(usage_estimated), 0),"
+    # answers that passed their check, failed it, and retries one tier up (migration 006)
+    " COALESCE(SUM(verified = 1), 0), COALESCE(SUM(verified = 0), 0),"
+    " COALESCE(SUM(escalated_from != ''), 0)"
 )
-_INSERT = f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-
-
-def migrate(con: sqlite3.Connection) -> list[str]:
-    """Apply the migrations this database has not seen; returns the names applied.
-
-    `con` must be in autocommit mode; each migration commits with its record, or not at all,
-    and the check runs under a write lock so two processes never apply one twice.
-    """
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
-    applied: list[str] = []
-    for migration in MIGRATIONS:
-        name = migration.__name__.lstrip("_")
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            if con.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone() is None:
-                migration(con)
-                con.execute("INSERT INTO _migrations VALUES (?, ?)", (name, _now()))
-                applied.append(name)
-            con.execute("COMMIT")
-        except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise
-    return applied
 
 
 class Ledger:
@@ -328,10 +146,11 @@ class Ledger:
             self.notes.append(
                 f"the ledger {self.path} was deleted while tierwise was running; started a new one"
             )
-        return self._run(_INSERT, _values(row))[1]
+        return self._run(INSERT, values(row))[1]
 
     def mark_edit(self, row_id: int, *, applied: bool, outcome: str, note: str | None) -> None:
-        """Record what became of a request's edit: applied, declined or not applicable."""
+        """Record what became of a request's edit: applied, declined or not applicable (on its
+        row, for repeats, and as an edit event, so every applyEdit result is kept)."""
         if outcome not in OUTCOMES:
             raise ValueError(f"ledger outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
         error = note[:ERROR_MAX_CHARS] if note else None
@@ -339,6 +158,41 @@ class Ledger:
             "UPDATE requests SET applied = ?, outcome = ?, error = COALESCE(?, error) WHERE id = ?",
             (int(applied), outcome, error, row_id),
         )
+        self.edit_event(row_id, "edit", "applied" if applied else outcome)
+
+    def edit_event(self, row_id: int, kind: str, status: str, detail: str = "") -> None:
+        """Append what became of an edit of request `row_id`: its applyEdit result ("edit") or
+        a review quick fix the user chose ("fix"; `detail`: which one, never its text)."""
+        if kind not in EDIT_KINDS or status not in EDIT_STATUSES:
+            raise ValueError(f"edit event {kind!r}/{status!r} is not one of {EDIT_KINDS}")
+        self._execute(
+            "INSERT INTO edits (request_id, ts, kind, status, detail) VALUES (?, ?, ?, ?, ?)",
+            (row_id, utc_iso(datetime.now(UTC)), kind, status, detail[:ERROR_MAX_CHARS]),
+        )
+
+    def offer_fixes(self, row_id: int, count: int) -> None:
+        """Record how many quick fixes a review's findings offered in the editor."""
+        self._execute("UPDATE requests SET fixes_offered = ? WHERE id = ?", (count, row_id))
+
+    def edit_events(self, row_id: int) -> list[tuple[str, str, str]]:
+        """(kind, status, detail) of a request's edit events, oldest first."""
+        rows = self._execute(
+            "SELECT kind, status, detail FROM edits WHERE request_id = ? ORDER BY id", (row_id,)
+        )
+        return [(str(k), str(s), str(d)) for k, s, d in rows]
+
+    def tune_rows(self, since: datetime) -> list[TuneRow]:
+        """Every request at or after `since`, oldest first, with its quick fixes chosen."""
+        rows = self._execute(
+            "SELECT r.id, r.ts, r.action, r.tier, r.cell_tier, r.risk, r.target, r.cache_hit,"
+            " r.output_tokens, r.outcome, r.applied, r.verified, r.cost_usd, r.baseline_usd,"
+            " r.input_tokens, r.cache_read_tokens, r.cache_write_tokens, r.fixes_offered,"
+            " (SELECT COUNT(DISTINCT e.detail) FROM edits e WHERE e.request_id = r.id"
+            "  AND e.kind = 'fix' AND e.status = 'applied')"
+            " FROM requests r WHERE r.ts >= ? ORDER BY r.id",
+            (utc_iso(since),),
+        )
+        return [TuneRow.from_sql(row) for row in rows]
 
     def any_request_since(self, since: datetime) -> bool:
         """Whether any request was recorded at or after `since` (plan's remembered rows are
@@ -355,7 +209,7 @@ class Ledger:
         rows = self._execute(
             "SELECT ts, cache_hit, tier, output_tokens, outcome, applied FROM requests"
             " WHERE target = ? AND action = ? AND ts >= ? ORDER BY id",
-            (target, action, _utc_iso(since)),
+            (target, action, utc_iso(since)),
         )
         return [
             (
@@ -406,7 +260,7 @@ class Ledger:
     def spent_since(self, since: datetime) -> float:
         """Dollars spent on requests at or after `since` (for the daily and monthly caps)."""
         rows = self._execute(
-            "SELECT COALESCE(SUM(cost_usd), 0) FROM requests WHERE ts >= ?", (_utc_iso(since),)
+            "SELECT COALESCE(SUM(cost_usd), 0) FROM requests WHERE ts >= ?", (utc_iso(since),)
         )
         return float(rows[0][0])
 
@@ -422,7 +276,7 @@ class Ledger:
 
 def _as_totals(row: Sequence[Any]) -> dict[str, Any]:
     served, refused, failed, cost, served_cost, baseline, downgrade, hits, answered = row[:9]
-    saved, shared_hits, estimated = row[9], row[10], row[11]
+    saved, shared_hits = row[9], row[10]
     savings = float(baseline) - float(served_cost)
     return {
         "requests": int(served),
@@ -438,7 +292,10 @@ def _as_totals(row: Sequence[Any]) -> dict[str, Any]:
         "hit_rate": int(hits) / int(answered) if answered else 0.0,
         "cache_saved_usd": float(saved),
         "shared_hits": int(shared_hits),
-        "usage_estimated": int(estimated),
+        "usage_estimated": int(row[11]),
+        "verified": int(row[12]),
+        "checks_failed": int(row[13]),
+        "escalations": int(row[14]),
     }
 
 
@@ -450,41 +307,8 @@ def _filter(session: str | None, since: datetime | None) -> tuple[str, list[Any]
         params.append(session)
     if since is not None:
         clauses.append("ts >= ?")
-        params.append(_utc_iso(since))
+        params.append(utc_iso(since))
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
-
-
-def _values(row: LedgerRow) -> tuple[Any, ...]:
-    error = row.error[:ERROR_MAX_CHARS] if row.error else row.error
-    return (
-        _utc_iso(row.ts),
-        row.action,
-        row.language,
-        row.tier,
-        row.model,
-        row.provider,
-        json.dumps(list(row.reasons), ensure_ascii=False),
-        int(row.cache_hit),
-        int(row.input_tokens),
-        int(row.output_tokens),
-        int(row.cache_read_tokens),
-        int(row.cache_write_tokens),
-        float(row.cost_usd),
-        float(row.baseline_usd),
-        float(row.saved_usd),
-        int(row.latency_ms),
-        row.outcome,
-        error,
-        row.session,
-        row.target,
-        None if row.applied is None else int(row.applied),
-        row.wanted_tier,
-        int(row.shared),
-        None if row.verified is None else int(row.verified),
-        row.escalated_from,
-        row.failed_check,
-        int(row.usage_estimated),
-    )
 
 
 def _target_key(path: Path) -> bytes:

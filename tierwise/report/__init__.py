@@ -1,0 +1,47 @@
+"""Renderings for the terminal: outcomes, decisions and plans (outcomes.py); stats, cache,
+team, doctor and tune (stats.py). Import from `tierwise.report`."""
+
+from tierwise.report.outcomes import (
+    ASSUMED_NOTE,
+    decision_json,
+    decision_text,
+    display_path,
+    docstring_text,
+    jsonable,
+    outcome_json,
+    outcome_label,
+    outcome_text,
+    plan_row,
+    plan_summary,
+    plan_text,
+    result_text,
+    review_source,
+    run_note,
+    usd,
+)
+from tierwise.report.stats import PERIODS, cache_text, doctor_text, stats_text, team_text, tune_text
+
+__all__ = [
+    "ASSUMED_NOTE",
+    "PERIODS",
+    "cache_text",
+    "decision_json",
+    "decision_text",
+    "display_path",
+    "docstring_text",
+    "doctor_text",
+    "jsonable",
+    "outcome_json",
+    "outcome_label",
+    "outcome_text",
+    "plan_row",
+    "plan_summary",
+    "plan_text",
+    "result_text",
+    "review_source",
+    "run_note",
+    "stats_text",
+    "team_text",
+    "tune_text",
+    "usd",
+]
