@@ -31,6 +31,7 @@ COMMANDS = [
     "tierwise.stats",
     "tierwise.clearCache",
     "tierwise.applyRename",
+    "tierwise.fixChosen",
 ]
 # Python's voice: what a message must never show the user.
 PYTHON_TEXT = re.compile(

@@ -6,6 +6,7 @@ frontier. `python -m bench.replay` measures the whole workload (docs/routing.md)
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -16,15 +17,51 @@ NAMES = ("all-frontier", "routed, no cache", "routed + cache", "the same with a 
 
 
 @pytest.fixture(scope="module")
-def summaries() -> dict[str, Summary]:
+def kept(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the routed + cache replay leaves its ledger (bench.replay --keep-ledger)."""
+    return tmp_path_factory.mktemp("replay") / "ledger.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def summaries(kept: Path) -> dict[str, Summary]:
     """The chosen setups, one long-lived engine each, as the server runs."""
     workload = load_workload(ACTIONS)
     out = {}
     for setup in SETUPS:
         if setup.name in NAMES:
-            rows = asyncio.run(replay(workload, setup, "server"))
+            keep = kept if setup.name == "routed + cache" else None
+            rows = asyncio.run(replay(workload, setup, "server", keep))
             out[setup.name] = summarise(setup, "server", rows, 0.0)
     return out
+
+
+def test_the_kept_ledger_is_what_tune_reads(summaries: dict[str, Summary], kept: Path) -> None:
+    from datetime import UTC, datetime
+
+    from tierwise.config import Config
+    from tierwise.core.tiers import Tier
+    from tierwise.engine.tune import Rules, cells, tune
+    from tierwise.ledger import Ledger
+    from tierwise.routing.policy import Policy
+
+    ledger = Ledger(kept)
+    try:
+        rows = ledger.tune_rows(datetime(2000, 1, 1, tzinfo=UTC))
+    finally:
+        ledger.close()
+    assert len(rows) >= ACTIONS  # a row per action, and one per retry after a failed check
+    policy = Policy.from_config(Config())
+    found = cells(rows, policy.escalate_window_s)
+    # The workload's re-runs are repeats and its declines are declined edits.
+    assert sum(c.reasked for c in found) > 0 and sum(c.declined for c in found) > 0
+
+    rules = Rules(policy=policy, configured=frozenset({Tier.BUDGET, Tier.MID, Tier.FRONTIER}))
+    judged = tune(rows, rules, window_days=28, now=rows[-1].ts, price=lambda _t, _r: 0.0)
+    for f in judged:
+        if f.to is not None:
+            assert f.cell.requests >= 20 and f"n={f.cell.requests}" in f.evidence
+        if f.verdict == "lower" and f.cell.risk != "none":
+            assert Tier.parse(f.to or "") >= Tier.FRONTIER  # never below a risk promotion
 
 
 def test_the_slice_holds_what_the_checks_need() -> None:

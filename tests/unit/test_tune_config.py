@@ -45,11 +45,12 @@ def test_apply_keeps_every_character_of_the_users_file(tmp_path: Path) -> None:
     write(edit)
     after = path.read_text(encoding="utf-8")
     assert after.startswith(USER)  # comments, keys, spacing: all kept, byte for byte
-    assert "# tierwise tune 2026-12-01: docstring none mid → budget: applied 96% (n=80" in after
+    assert "# tierwise tune 2026-12-01: docstring at mid → budget: applied 96% (n=80" in after
     assert loaded(after) == {
         ("docstring", "none", "mid"): "budget",
         ("review", "sql", "mid"): "frontier",
     }
+    assert "# tierwise tune 2026-12-01: review on sql code at mid → frontier: re-asked 31%" in after
     assert tomllib.loads(after)["budget"]["daily_usd"] == 2.5
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     assert edit.done == (

@@ -136,7 +136,8 @@ def plan_overrides(path: Path, wanted: list[Override], *, today: str) -> Edit:
     expected = dict(present)
     done: list[str] = []
     for o in wanted:
-        comment = f"# tierwise tune {today}: {o.action} {o.risk} {o.tier} → {o.to}: {o.why}"
+        where = f" on {o.risk} code" if o.risk != "none" else ""
+        comment = f"# tierwise tune {today}: {o.action}{where} at {o.tier} → {o.to}: {o.why}"
         comment = comment.replace("\r", " ").replace("\n", " ") + newline
         if present.get(o.key) == o.to:
             done.append(f"already there: {o.action} on {o.risk} at {o.tier} → {o.to}")

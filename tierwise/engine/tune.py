@@ -20,6 +20,7 @@ import attrs
 
 from tierwise.core.models import Usage
 from tierwise.core.task import Action
+from tierwise.core.text import plural
 from tierwise.core.tiers import Tier
 from tierwise.engine.asks import Ask
 from tierwise.engine.pricing import Pricing
@@ -227,7 +228,11 @@ def evidence(cell: Cell, window_days: float) -> str:
         parts.append(
             f"checks failed {cell.check_fail_rate:.0%} ({cell.check_failed} of {cell.checked})"
         )
-    return f"{', '.join(parts)} (n={cell.requests}, {window_days:.0f} days)"
+    return f"{', '.join(parts)} (n={cell.requests}, {_days(window_days)})"
+
+
+def _days(value: float) -> str:
+    return plural(max(round(value), 1), "day")
 
 
 @attrs.frozen(kw_only=True)
@@ -276,7 +281,7 @@ def judge(
             cell=cell,
             verdict="thin",
             to=None,
-            evidence=f"n={cell.requests}, {window_days:.0f} days",
+            evidence=f"n={cell.requests}, {_days(window_days)}",
             note=f"not enough data (n={cell.requests} < {rules.min_sample})",
             weekly_usd=0.0,
             window_days=window_days,

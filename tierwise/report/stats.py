@@ -171,5 +171,9 @@ def tune_text(tune: dict[str, Any], *, source: str) -> str:
         lines.append(f"  {cell['text']}")
     found = tune["suggestions"]
     spent = usd(sum(c["cost_usd"] for c in cells))
-    lines.append(f"{plural(len(found), 'suggestion')} (spent in the window: {spent})")
+    baseline = usd(sum(c["baseline_usd"] for c in cells))
+    lines.append(
+        f"{plural(len(found), 'suggestion')}; the cells above spent {spent}"
+        f" (all-frontier: {baseline})"
+    )
     return "\n".join(lines)

@@ -168,6 +168,12 @@ describe("status", () => {
     assert.match(md, /4 requests · spent \$0\.42 · all-frontier \$1\.79 · saved \$1\.37/);
     assert.match(md, /\| budget \| 3 \| \$0\.12 \| \$0\.67 \| 1 \|\n\| mid \|/);
     assert.match(md, /7 answers, 4 KiB · 3 hits of 12 lookups \(25%\)/);
+    assert.doesNotMatch(md, /## Tune/);
+    const tuned = statsMarkdown({
+      ...STATS,
+      tune: { window_days: 28, min_sample: 20, suggestions: [{ text: "docstring at mid: never re-asked → suggest mid → budget" }] },
+    });
+    assert.match(tuned, /## Tune \(last 28 days\)\n\n- docstring at mid: never re-asked → suggest mid → budget\n/);
   });
   it("maps server states to language status", () => {
     assert.deepEqual(languageStatus("starting"), { text: "tierwise: starting", severity: "information", busy: true, detail: undefined });
@@ -249,7 +255,7 @@ describe("command arguments", () => {
   it("has a picker command and an Auto command per action, none reusing a server command id", () => {
     const ids = actionCommands().map((c) => c.id);
     assert.equal(ids.length, 10);
-    for (const server of ["tierwise.run", "tierwise.route", "tierwise.setTier", "tierwise.escalate", "tierwise.stats", "tierwise.clearCache", "tierwise.applyRename"]) {
+    for (const server of ["tierwise.run", "tierwise.route", "tierwise.setTier", "tierwise.escalate", "tierwise.stats", "tierwise.clearCache", "tierwise.applyRename", "tierwise.fixChosen"]) {
       assert.ok(!ids.includes(server), server);
     }
     const pkg = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8"));

@@ -1,7 +1,7 @@
 // The extension's commands and the arguments they send to the server's commands.
 //
 // Our command ids never reuse the server's (tierwise.run, .route, .setTier, .escalate, .stats,
-// .clearCache, .applyRename): vscode-languageclient registers those itself, so that code
+// .clearCache, .applyRename, .fixChosen): vscode-languageclient registers those itself, so that code
 // actions can run them.
 
 import type { ActionName, Position, Range } from "./types";
@@ -58,6 +58,8 @@ export const SERVER_COMMANDS = {
   stats: "tierwise.stats",
   clearCache: "tierwise.clearCache",
   applyRename: "tierwise.applyRename",
+  // Carried by review quick fixes; the editor runs it after the fix's edit (docs/lsp.md).
+  fixChosen: "tierwise.fixChosen",
 } as const;
 
 /** A selection as the editor reports it, in LSP coordinates. */

@@ -127,6 +127,16 @@ export function statsMarkdown(stats: StatsResult): string {
       out.push(...names.map((n) => totalsRow(n, rows[n])), "");
     }
   }
+  if (stats.tune && stats.tune.suggestions.length > 0) {
+    out.push(
+      `## Tune (last ${stats.tune.window_days} days)`,
+      "",
+      ...stats.tune.suggestions.map((s) => `- ${s.text}`),
+      "",
+      "`tierwise tune` shows every cell; `tierwise tune --apply` writes these into your config.",
+      "",
+    );
+  }
   if (stats.cache) {
     const c = stats.cache;
     const lookups = c.hits + c.misses;

@@ -101,10 +101,18 @@ export interface BudgetUse {
 }
 
 /** tierwise.stats' result. */
+/** `tierwise tune`'s figures (the server's `tune` field): only what the stats view shows. */
+export interface TuneSection {
+  window_days: number;
+  min_sample: number;
+  suggestions: { text: string }[];
+}
+
 export interface StatsResult {
   this_session?: LedgerSummary;
   all_time?: LedgerSummary;
   cache?: CacheStats;
   budget?: BudgetUse;
   sticky?: string;
+  tune?: TuneSection;
 }

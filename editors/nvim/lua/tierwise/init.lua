@@ -152,6 +152,14 @@ function M.stats()
         end
       end
     end
+    local tune = result.tune
+    if tune and tune.suggestions and #tune.suggestions > 0 then
+      table.insert(out, "")
+      table.insert(out, ("## Tune (last %s days)"):format(tune.window_days))
+      for _, s in ipairs(tune.suggestions) do
+        table.insert(out, "- " .. s.text)
+      end
+    end
     require("tierwise.results").show_markdown(table.concat(out, "\n"), "tierwise stats")
   end, { client = client, bufnr = bufnr })
 end
