@@ -223,3 +223,26 @@ def test_section_is_the_json_stats_and_the_cli_share(ledger: Ledger) -> None:
     assert budget is not None
     each = budget.cost(600, 150)
     assert cell["weekly_usd"] == pytest.approx(80 * (each - 0.01) / 3 * 7, rel=1e-3)
+
+
+def test_stats_and_tune_texts_print_the_suggestions_and_the_thin_cells(ledger: Ledger) -> None:
+    from tierwise import report
+
+    add(ledger, 80, start=NOW - timedelta(days=27), gap=timedelta(hours=8))
+    add(ledger, 7, action="explain", prefix="e")
+    found = judged(ledger).values()
+    data = {
+        "window_days": 28,
+        "min_sample": MIN_SAMPLE,
+        "cells": [f.to_json() for f in found],
+        "suggestions": [f.to_json() for f in found if f.to is not None],
+    }
+    lines = report.tune_text(data, source="the ledger").split("\n")
+    assert lines[1].startswith("  docstring at mid: never re-asked") and "→ suggest" in lines[1]
+    assert lines[2] == "  explain at mid: n=7, 27 days → not enough data (n=7 < 20)"
+    assert lines[3] == "1 suggestion; the cells above spent $0.87 (all-frontier: $4.35)"
+    stats = report.stats_text({"tune": data})
+    assert stats.split("\n") == [
+        "tune (28 days; `tierwise tune` for every cell):",
+        "  " + data["suggestions"][0]["text"],
+    ]
