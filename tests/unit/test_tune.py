@@ -231,7 +231,7 @@ def test_stats_and_tune_texts_print_the_suggestions_and_the_thin_cells(ledger: L
     add(ledger, 80, start=NOW - timedelta(days=27), gap=timedelta(hours=8))
     add(ledger, 7, action="explain", prefix="e")
     found = judged(ledger).values()
-    data = {
+    data: dict[str, Any] = {
         "window_days": 28,
         "min_sample": MIN_SAMPLE,
         "cells": [f.to_json() for f in found],
@@ -240,7 +240,7 @@ def test_stats_and_tune_texts_print_the_suggestions_and_the_thin_cells(ledger: L
     lines = report.tune_text(data, source="the ledger").split("\n")
     assert lines[1].startswith("  docstring at mid: never re-asked") and "→ suggest" in lines[1]
     assert lines[2] == "  explain at mid: n=7, 27 days → not enough data (n=7 < 20)"
-    assert lines[3] == "1 suggestion; the cells above spent $0.87 (all-frontier: $4.35)"
+    assert lines[3] == "1 suggestion; the cells above spent $0.8700 (all-frontier: $4.35)"
     stats = report.stats_text({"tune": data})
     assert stats.split("\n") == [
         "tune (28 days; `tierwise tune` for every cell):",
