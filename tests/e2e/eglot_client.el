@@ -105,6 +105,16 @@
                        (backend . ,(symbol-name (flymake-diagnostic-backend d)))))
                    (flymake-diagnostics))))
   (tw-put 'buffer_modified (buffer-modified-p))
+  ;; The finding's quick fix, picked from the menu: eglot applies its edit, then runs its
+  ;; command (tierwise.fixChosen), so the server learns which fix was chosen.
+  (tw-goto "return {\"id\"")
+  (tw-code-actions "Fix: ")
+  (tw-wait 30 "the quick fix" (lambda () (save-excursion
+                                           (goto-char (point-min))
+                                           (search-forward "# checked" nil t))))
+  (tw-put 'fixed_line (buffer-substring-no-properties (line-beginning-position)
+                                                      (line-end-position)))
+  (set-buffer-modified-p nil)
   ;; Explain: eglot 1.9 cannot open documents, so the server sends the markdown as a message.
   (tw-goto "def find_user")
   (tw-code-actions "Explain · ")

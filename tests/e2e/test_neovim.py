@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,14 @@ def run_neovim(tmp_path: Path, fake: FakeProvider) -> dict[str, Any]:
     observed: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     log = home / ".local/state/nvim/lsp.log"
     observed["lsp_log"] = log.read_text(encoding="utf-8") if log.exists() else ""
+    con = sqlite3.connect(next((home / "data").glob("*.sqlite3")))
+    try:
+        observed["edit_events"] = con.execute(
+            "SELECT r.action, e.kind, e.status FROM edits e JOIN requests r"
+            " ON r.id = e.request_id ORDER BY e.id"
+        ).fetchall()
+    finally:
+        con.close()
     return observed
 
 
@@ -133,6 +142,12 @@ def test_neovim_review_and_docstring_code_actions(tmp_path: Path) -> None:
     assert ast.get_docstring(functions["find_user"]) is None
     docstring = after[after.index('    """') : after.index("    cleaned")]
     assert after.replace(docstring, "").replace("  # checked", "") == APP
+    # Neovim ran the quick fix's command after its edit, and answered the docstring's
+    # applyEdit: both reached the ledger against their requests.
+    assert observed["edit_events"] == [
+        ("review", "fix", "applied"),
+        ("docstring", "edit", "applied"),
+    ]
 
     # What reached the provider: one review prompt, then one docstring prompt.
     assert len(prompts) == 2

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -216,6 +217,17 @@ def test_review_diagnostics_and_their_quick_fix(vscode: Any) -> None:
     assert review["applied"] is True
     assert review["lineAfter"] != review["lineBefore"]
     assert review["lineAfter"].endswith("# checked")
+    # VS Code ran the fix's command after its edit: the server recorded the fix chosen.
+    ledger = next((Path(vscode[0]["_dirs"]["home"]) / "data").glob("*.sqlite3"))
+    con = sqlite3.connect(ledger)
+    try:
+        events = con.execute(
+            "SELECT r.action, e.kind, e.status FROM edits e JOIN requests r"
+            " ON r.id = e.request_id WHERE e.kind = 'fix'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert events == [("review", "fix", "applied")]
 
 
 def test_explain_opens_a_markdown_preview(vscode: Any) -> None:

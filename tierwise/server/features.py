@@ -163,7 +163,7 @@ def register(server: TierwiseServer) -> None:
     async def fix_chosen(ls: TierwiseServer, args: FixChosenArgs) -> dict[str, Any]:
         from tierwise.server import results
 
-        return results.fix_chosen(ls, args.uri, args.request, args.fix)
+        return await results.fix_chosen(ls, args.uri, args.request, args.fix)
 
     @server.command("tierwise.clearCache")
     @guarded("tierwise.clearCache")

@@ -265,19 +265,48 @@ def rename_position(
     return where.start_line, where.start_col, doc
 
 
-def fix_chosen(server: TierwiseServer, uri: str, request: int, fix: int) -> dict[str, Any]:
+# eglot 1.9 runs a code action's command before it sends the didChange of the action's edit,
+# and waits for the command's answer first (a synchronous request): the fix's text arrives
+# after the answer. So a fix whose text is not there yet is settled in the background.
+FIX_SETTLE_S = 5.0
+
+
+async def fix_chosen(server: TierwiseServer, uri: str, request: int, fix: int) -> dict[str, Any]:
     """tierwise.fixChosen: the editor applied a review's quick fix and then ran this command.
-    Recorded against the review's ledger row as applied when the document now holds the fix's
-    text, else as not applied (an editor that refused a stale edit still runs the command)."""
+    Recorded against the review's ledger row as applied once the document holds the fix's text
+    (now, or within FIX_SETTLE_S: status "pending" until then), else as not applied (Neovim
+    runs the command even when it refused a stale edit)."""
     from tierwise.core.errors import UsageError
 
     replacement = server.reviews.offered.get((request, fix))
     if replacement is None:
         raise UsageError(f"no quick fix {fix} of review {request} was offered in this session")
-    doc = current_document(server, uri)
-    wanted = match_line_endings(replacement, doc.source) if doc is not None else replacement
-    applied = doc is not None and (not wanted or wanted in doc.source)
-    status = "applied" if applied else "apply_failed"
+    if _holds(server, uri, replacement):
+        _record_fix(server, request, fix, "applied")
+        return {"recorded": True, "status": "applied"}
+    server.spawn(_settle(server, uri, request, fix, replacement))
+    return {"recorded": True, "status": "pending"}
+
+
+async def _settle(server: TierwiseServer, uri: str, request: int, fix: int, text: str) -> None:
+    """Wait for the fix's edit to reach the document, then record what became of it."""
+    deadline = asyncio.get_running_loop().time() + FIX_SETTLE_S
+    while not (applied := _holds(server, uri, text)):
+        if asyncio.get_running_loop().time() >= deadline:
+            break
+        await asyncio.sleep(0.05)
+    _record_fix(server, request, fix, "applied" if applied else "apply_failed")
+
+
+def _record_fix(server: TierwiseServer, request: int, fix: int, status: str) -> None:
     if server.engine is not None:
         server.engine.stores.edit_event(request, "fix", status, f"finding {fix}")
-    return {"recorded": True, "status": status}
+
+
+def _holds(server: TierwiseServer, uri: str, replacement: str) -> bool:
+    """Whether the open document holds a fix's replacement (a deletion always does)."""
+    doc = current_document(server, uri)
+    if doc is None:
+        return False
+    wanted = match_line_endings(replacement, doc.source)
+    return not wanted.strip() or wanted in doc.source
