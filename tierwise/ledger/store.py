@@ -198,7 +198,7 @@ class Ledger:
         """Whether any request was recorded at or after `since` (plan's remembered rows are
         valid only when no earlier ask can change a route)."""
         return bool(
-            self._execute("SELECT 1 FROM requests WHERE ts >= ? LIMIT 1", (_utc_iso(since),))
+            self._execute("SELECT 1 FROM requests WHERE ts >= ? LIMIT 1", (utc_iso(since),))
         )
 
     def asks(
