@@ -2,10 +2,11 @@
 functions from the pinned packages, through the real engine and the official openai SDK.
 
 A 135M model writes poor answers, and that is the point: each reply must either parse into a
-valid result, or fail with a clear BadResponse, or fail its check (handlers/checks.py) and be
+valid result, or fail its check (handlers/checks.py) or be unusable (no answer in it) and be
 escalated one tier up (to the wire fake, which answers well), or, on a tier the user picked,
-be returned with the failed check stated. Never garbage reported as success: every answer
-delivered as verified is judged again here without tierwise's checks (harness.problems).
+be returned with the failed check stated or fail with a clear BadResponse. Never garbage
+reported as success: every answer delivered as verified is judged again here without
+tierwise's checks (harness.problems).
 Its usage accounting must hold although the server leaves usage out of the stream.
 """
 
@@ -69,9 +70,25 @@ def judge(a: Attempt, model_ref: str) -> str:
         assert message and "Traceback" not in message and len(message) < 600
         assert first["outcome"] == "error" and first["error"] and first["verified"] is None
         assert first["output_tokens"] >= 0 and len(a.rows) == 1  # no success recorded anywhere
+        # Routed, an unusable reply is retried one tier up (below): only a tier the user
+        # picked ends in the error.
+        assert a.task.tier is Tier.LOCAL, a.rows
         return "BadResponse"
     outcome = a.outcome
     assert outcome is not None
+    if first["outcome"] == "error":  # routed: an unusable reply, retried once one tier up
+        assert a.task.tier is None and first["error"] and first["verified"] is None
+        assert len(a.rows) == 2, a.rows
+        retry = a.rows[1]
+        assert retry["tier"] == "budget" and retry["escalated_from"] == "local"
+        assert retry["baseline_usd"] > 0  # the served row: the first is an error row
+        assert outcome.decision.tier is Tier.BUDGET and outcome.escalated_from == "local"
+        assert any(
+            w.startswith("local's answer could not be used") and "answered by budget" in w
+            for w in outcome.warnings
+        ), outcome.warnings
+        assert problems(a.task, outcome.result) == []
+        return "unusable, escalated"
     assert first["outcome"] == "ok" and first["verified"] in (0, 1), first  # always checked
     assert first["output_tokens"] > 0 and first["baseline_usd"] > 0
     if first["verified"] == 1:

@@ -17,6 +17,7 @@ from tests.e2e.lsp_helpers import FAKE_KEY, user_config
 from tests.fakes.wire import FakeProvider
 from tests.fakes.wire_formats import text_of
 from tierwise.config import Config, load_config
+from tierwise.core.errors import BadResponse
 from tierwise.core.tiers import Tier
 from tierwise.engine import Engine, Event, Outcome
 
@@ -260,3 +261,53 @@ def test_a_budget_that_demotes_the_retry_means_no_retry(tmp_path: Path, fake: Fa
     outcome, _ = ask(engine, "docstring")
     assert any("not retried: nothing above budget may answer it" in w for w in outcome.warnings)
     assert [row[0] for row in rows(engine)] == ["budget"]
+
+
+UNUSABLE: Replies = {
+    **REPLIES,
+    "rename": {**REPLIES["rename"], "budget": "Sure! A better name would be nice here."},
+}
+
+
+@pytest.fixture
+def garbling() -> Iterator[FakeProvider]:
+    with FakeProvider() as server:
+        server.responder = answer(UNUSABLE)
+        yield server
+
+
+def test_a_reply_that_cannot_be_used_is_retried_one_tier_up(
+    tmp_path: Path, garbling: FakeProvider
+) -> None:
+    engine = Engine(make_config(tmp_path, garbling))
+    outcome, events = ask(engine, "rename")
+    assert outcome.decision.tier is Tier.MID and outcome.escalated_from == "budget"
+    assert [c.name for c in outcome.result.candidates] == ["line_total"]  # type: ignore[union-attr]
+    said = warnings_of(events)
+    assert any(
+        w.startswith("budget's answer could not be used (") and "asking mid" in w for w in said
+    )
+    assert any(w.endswith("; answered by mid") for w in outcome.warnings)
+    (first, second) = rows(engine)
+    assert first[:5] == ("budget", "error", None, "", "")
+    assert second[:5] == ("mid", "ok", 1, "", "budget")
+    # Both calls are paid for and shown; the served (second) row carries the baseline, since
+    # the first is an error row that stats never credit.
+    assert first[5] > 0 < second[5] and outcome.cost_usd == pytest.approx(first[5] + second[5])
+    assert second[6] > 0
+
+
+def test_an_unusable_reply_on_the_tier_the_user_chose_is_an_error_saying_why(
+    tmp_path: Path, garbling: FakeProvider
+) -> None:
+    engine = Engine(make_config(tmp_path, garbling))
+    task = engine.build_task("rename", "shop.py", SOURCE, 0, 4, tier="budget")
+    events: list[Event] = []
+    with pytest.raises(BadResponse):
+        asyncio.run(engine.run(task, on_event=events.append))
+    assert any(
+        w.startswith("budget's answer could not be used (")
+        and w.endswith("; not retried: you asked for the budget tier")
+        for w in warnings_of(events)
+    )
+    assert [row[:2] for row in rows(engine)] == [("budget", "error")]

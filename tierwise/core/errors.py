@@ -65,6 +65,9 @@ class ProviderError(TierwiseError):
         self.usage = usage
         self.ref = ref
         self.retry_after = retry_after
+        # Set by the engine once the failure is in the ledger: all the request's tokens and
+        # dollars (every attempt), as its row holds them.
+        self.spent: tuple[Usage, float] | None = None
 
 
 class MissingKey(ProviderError):

@@ -43,6 +43,7 @@ class CacheReader:
         *,
         lock_wait_s: float,
         escalated_from: str = "",
+        keep_baseline: bool = False,
     ) -> Outcome | None:
         """L1, then L2 (waiting for a teammate who is computing it): a cached outcome, or None
         (a miss, counted) with the stampede lock taken when L2 is up."""
@@ -52,7 +53,13 @@ class CacheReader:
         outcome = None
         if hit is not None:
             outcome = self.from_cache(
-                task, decision, handler, hit[1], started, escalated_from=escalated_from
+                task,
+                decision,
+                handler,
+                hit[1],
+                started,
+                escalated_from=escalated_from,
+                keep_baseline=keep_baseline,
             )
         where = "cache"
         if outcome is None and plan is not None:
@@ -68,6 +75,7 @@ class CacheReader:
                     started,
                     plan=plan,
                     escalated_from=escalated_from,
+                    keep_baseline=keep_baseline,
                 )
                 if outcome is not None:  # a teammate's answer: now on this machine too
                     self.stores.defer(lambda: cache.set(found[0], found[1]))
@@ -88,6 +96,7 @@ class CacheReader:
         *,
         plan: Plan | None = None,
         escalated_from: str = "",
+        keep_baseline: bool = False,
     ) -> Outcome | None:
         """Rebuild a cached answer for this task, or None when the entry is unusable (a miss).
         With `plan`, the answer came from the shared cache (L2)."""
@@ -122,6 +131,7 @@ class CacheReader:
                 baseline_usd=decision.estimates["frontier"],
                 latency_ms=int(elapsed * 1000),
                 escalated_from=escalated_from,
+                keep_baseline=keep_baseline,
                 **checked_fields(verified, failure),
             )
         )

@@ -76,10 +76,18 @@ class Executor:
         return keyed_lookups(self.config, self._normal_forms, task, handler, decision)
 
     async def execute(
-        self, task: Task, decision: Decision, emit: EventSink, *, escalated_from: str = ""
+        self,
+        task: Task,
+        decision: Decision,
+        emit: EventSink,
+        *,
+        escalated_from: str = "",
+        keep_baseline: bool = False,
     ) -> Outcome:
         """Run the decided request and record exactly one ledger row for it (its answer checked
-        on a cheap tier; `escalated_from` names the tier of a failed answer this one retries)."""
+        on a cheap tier; `escalated_from` names the tier of a failed answer this one retries, and
+        `keep_baseline` says that answer was unusable, so this row is the request's served one
+        and carries its all-frontier baseline)."""
         import asyncio  # here, not at import: `tierwise route` never runs a request
 
         started = time.perf_counter()
@@ -145,6 +153,7 @@ class Executor:
                 emit,
                 lock_wait_s=self.config.cache.shared.lock_wait_s,
                 escalated_from=escalated_from,
+                keep_baseline=keep_baseline,
             )
             if cached is not None:
                 return cached
@@ -239,9 +248,11 @@ class Executor:
                 ref = (isinstance(error, ProviderError) and error.ref) or (
                     asked[-1] if asked else decision.model or ""
                 )
-            self._record_spend(
+            recorded = self._record_spend(
                 task, decision, started, ref, usage, spent, outcome="error", error=str(error)
             )
+            if isinstance(error, ProviderError):
+                error.spent = recorded  # what its ledger row holds: a retry adds it to its own
             raise
 
         ref = ref_for(decision, completion.model)
@@ -261,6 +272,7 @@ class Executor:
                 baseline_usd=baseline,
                 latency_ms=int(elapsed * 1000),
                 escalated_from=escalated_from,
+                keep_baseline=keep_baseline,
                 **checked_fields(verified, failure),
             )
         )
@@ -331,8 +343,9 @@ class Executor:
         *,
         outcome: str,
         error: str | None = None,
-    ) -> None:
-        """The ledger row of a request that failed or was cancelled, with what it used."""
+    ) -> tuple[Usage, float]:
+        """The ledger row of a request that failed or was cancelled, with what it used (all
+        its tokens and their cost, returned)."""
         total, cost, baseline = self._totals(ref, usage, spent)
         self.stores.record(
             self._row(
@@ -347,6 +360,7 @@ class Executor:
                 latency_ms=int((time.perf_counter() - started) * 1000),
             )
         )
+        return total, cost
 
     def _plan(self, task: Task, keyed: list[tuple[Tier, str, str]]) -> Plan | None:
         """The request's L2 plan (None: L2 off, or this request must stay on this machine)."""

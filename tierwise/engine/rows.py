@@ -25,10 +25,13 @@ def usage_fields(usage: Usage) -> dict[str, int | bool]:
 def ledger_row(
     task: Task, decision: Decision, *, target: str, session: str, **fields: Any
 ) -> LedgerRow:
-    """A row for the task as decided; `target` is the target's ledger id (an HMAC)."""
+    """A row for the task as decided; `target` is the target's ledger id (an HMAC). A retry's
+    row (`escalated_from`) has no baseline of its own unless `keep_baseline`: the first
+    answer's row carries it, except when that answer was unusable (an error row, not served)."""
     model = fields.pop("model", None) or decision.model
-    if fields.get("escalated_from"):
+    if fields.get("escalated_from") and not fields.pop("keep_baseline", False):
         fields["baseline_usd"] = 0.0  # the request's baseline is on its first answer's row
+    fields.pop("keep_baseline", None)
     return LedgerRow(
         target=target,
         ts=datetime.now(UTC).isoformat(timespec="seconds"),

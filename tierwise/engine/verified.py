@@ -1,4 +1,5 @@
-"""Verified cheap answers: an answer that fails its check is retried once, one tier up.
+"""Verified cheap answers: an answer that fails its check, or cannot be used at all (a
+BadResponse), is retried once, one tier up.
 
 The rules (docs/routing.md, "Verified answers"): only an answer of a checked tier (local,
 budget, mid) is retried; never more than once; never above a tier the user chose (a per-request
@@ -13,9 +14,11 @@ from collections.abc import Callable
 
 import attrs
 
-from tierwise.core.errors import TierwiseError
+from tierwise.core.errors import BadResponse, TierwiseError
+from tierwise.core.models import Usage
 from tierwise.core.task import Task
 from tierwise.core.tiers import Tier
+from tierwise.engine.checking import CHECKED_TIERS
 from tierwise.engine.execution import Executor
 from tierwise.engine.outcome import Event, EventSink, Outcome
 from tierwise.routing.router import Decision
@@ -72,8 +75,14 @@ def retry_decision(
 async def run_verified(
     executor: Executor, task: Task, decision: Decision, emit: EventSink, plan: RetryPlan
 ) -> Outcome:
-    """Run the request; if its answer fails its check, retry once one tier up when allowed."""
-    first = await executor.execute(task, decision, emit)
+    """Run the request; if its answer fails its check, or cannot be used at all, retry once
+    one tier up when allowed."""
+    try:
+        first = await executor.execute(task, decision, emit)
+    except BadResponse as error:
+        if decision.tier not in CHECKED_TIERS:
+            raise
+        return await _after_unusable(executor, task, decision, emit, plan, error)
     if first.failed_check is None:
         return first
     tier = decision.tier.label
@@ -103,3 +112,42 @@ async def run_verified(
         latency_s=first.latency_s + second.latency_s,
         warnings=(*second.warnings, note),
     )
+
+
+async def _after_unusable(
+    executor: Executor,
+    task: Task,
+    decision: Decision,
+    emit: EventSink,
+    plan: RetryPlan,
+    error: BadResponse,
+) -> Outcome:
+    """A cheap tier's reply that could not be used at all (no answer in it, cut at its limit)
+    fails its check as surely as a flawed one: retried once one tier up on the same terms, or
+    the error raised, with why there was no retry. Its spend stays in its own ledger row."""
+    tier = decision.tier.label
+    failed = f"{tier}'s answer could not be used ({_first_clause(str(error))})"
+    retry = plan(task, decision)
+    if isinstance(retry, str):
+        emit(Event("warning", f"{failed}; not retried: {retry}"))
+        raise error
+    emit(Event("warning", f"{failed}: asking {retry.tier.label}"))
+    second = await executor.execute(task, retry, emit, escalated_from=tier, keep_baseline=True)
+    note = f"{failed}; answered by {retry.tier.label}"
+    if second.failed_check is not None:
+        note += f", whose answer failed its check: '{second.failed_check.detail}'"
+    emit(Event("warning", note))
+    usage, cost = error.spent or (error.usage or Usage(), 0.0)
+    return attrs.evolve(
+        second,
+        usage=usage + second.usage,
+        cost_usd=cost + second.cost_usd,
+        latency_s=second.latency_s,
+        warnings=(*second.warnings, note),
+    )
+
+
+def _first_clause(message: str, limit: int = 120) -> str:
+    """The start of an error message, for a one-line note (the whole one is in the log)."""
+    head = message.split(": ", 1)[0] if len(message) > limit else message
+    return head if len(head) <= limit else head[: limit - 1] + "…"
