@@ -193,7 +193,9 @@ async def test_work_past_its_budget_is_an_error_not_a_hang(
     home, root = make_workspace(tmp_path, fake)
     (home / "config.toml").write_text(
         # A bound far below any machine's time to extract a 0.95 MB document it has never seen
-        # (seconds here, hundreds of milliseconds on a fast quiet machine).
+        # (seconds here, hundreds of milliseconds on a fast quiet machine). The server judges it
+        # by the time the work took, so a loop that only saw the deadline once the work was done
+        # (the work held the GIL) still refuses: a fresh-clone run was answered before that.
         user_config(fake, "\n[server]\nwork_timeout_s = 0.001\n"),
         encoding="utf-8",
     )

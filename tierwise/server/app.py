@@ -158,15 +158,23 @@ class TierwiseServer(LanguageServer):
         that bounded). Cancelling the request stops waiting at once.
         """
         timeout = self.engine.config.server.work_timeout_s if self.engine is not None else 10.0
-        future = asyncio.get_running_loop().run_in_executor(self.workers, fn, *args)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        future = loop.run_in_executor(self.workers, fn, *args)
+        late = TierwiseError(
+            f"{what} took longer than server.work_timeout_s ({timeout:g} s) and was "
+            "abandoned; a smaller file, a selection, or a larger bound in your user config "
+            "will help"
+        )
         try:
-            return await asyncio.wait_for(future, timeout)
+            result = await asyncio.wait_for(future, timeout)
         except TimeoutError:
-            raise TierwiseError(
-                f"{what} took longer than server.work_timeout_s ({timeout:g} s) and was "
-                "abandoned; a smaller file, a selection, or a larger bound in your user config "
-                "will help"
-            ) from None
+            raise late from None
+        # Work that holds the GIL can keep the loop from seeing its deadline until the work is
+        # done, and wait_for then hands back the late result: past the bound is past the bound.
+        if loop.time() - started > timeout:
+            raise late
+        return result
 
     def workspace_root(self) -> Path | None:
         """The workspace root: --workspace, else the client's root folder."""
