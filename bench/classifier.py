@@ -31,14 +31,12 @@ import re
 import statistics
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import attrs
 
-from tests.local_model.llama import LlamaServer, installed
+from bench.local_model import local_server
 from tests.routing.corpus import Case, load_cases, locate
 from tests.routing.evaluate import Routed, engines, score
 from tierwise.config import ProviderConfig
@@ -137,19 +135,6 @@ async def grade_all(
         grade = match.group(1).lower() if match else None
         out.append(Graded(case, why, text.strip(), grade, time.perf_counter() - started))
     return out
-
-
-@contextmanager
-def local_server(base_url: str | None, model: str | None) -> Iterator[tuple[str, str]]:
-    """(base_url, model id): the given server, or SmolLM2 started from scripts/local-model.sh."""
-    if base_url:
-        yield base_url, model or "default"
-        return
-    found = installed()
-    if found is None:
-        raise SystemExit("no local model: run bash scripts/local-model.sh, or pass --base-url")
-    with LlamaServer(found) as server:
-        yield server.base_url, server.model_id
 
 
 def _line(label: str, rows: list[Routed]) -> str:
