@@ -59,6 +59,7 @@ def _plan_file(
         engine.check_size(str(path), source)
     except (OSError, TierwiseError) as exc:
         return (rows, [f"{path}: skipped: {exc}"]), None
+    shown = report.display_path(path)  # every row of the file shows it
     for ctx in extract_all(str(path), source, budget_tokens=budget):
         target = ctx.target
         for action in actions:
@@ -68,16 +69,17 @@ def _plan_file(
             except TierwiseError as exc:
                 warnings.append(f"{path}:{target.span.start_line + 1}: {exc}")
                 continue
-            rows.append(report.plan_row(path, target, decision))
+            rows.append(report.plan_row(path, target, decision, shown))
     key = plan_rows.file_key(salt, str(path), raw) if salt is not None and raw else None
     return (rows, warnings), key
 
 
-def _start_worker(config: Any, workspace_root: str | None) -> None:
+def _start_worker(config: Any, workspace_root: str | None, held: Any) -> None:
     global _engine
     from tierwise.engine import Engine
 
     _engine = Engine(config, workspace_root=workspace_root)
+    _engine.stores.held = held  # the parent's one read of the ledger
 
 
 def _plan_chunk(
@@ -124,8 +126,28 @@ def plan_files(
     """Every file's result, in order; on several processes from `parallel_from` files.
 
     With `memory`, a file whose key was remembered is not planned again, and the new
-    results are remembered at the end.
+    results are remembered at the end. The ledger's earlier asks (escalation) are read once,
+    at the start: the run routes as of that moment.
     """
+    stores = engine.stores
+    held_before = stores.held
+    since = datetime.now(UTC) - timedelta(seconds=engine.policy.escalate_window_s)
+    stores.held = stores.read_asks(since)
+    try:
+        yield from _plan_files(engine, files, actions, budget, bar, parallel_from, memory)
+    finally:
+        stores.held = held_before
+
+
+def _plan_files(
+    engine: Any,
+    files: list[Path],
+    actions: list[Action],
+    budget: int,
+    bar: ProgressBar,
+    parallel_from: int,
+    memory: plan_rows.PlanRows | None,
+) -> Iterator[FileResult]:
     salt = remembered_salt(engine, actions, budget) if memory is not None else None
     known: dict[int, FileResult] = {}
     if memory is not None and salt is not None:
@@ -170,7 +192,7 @@ def _planned(
         workers,
         mp_context=context,
         initializer=_start_worker,
-        initargs=(engine.config, engine.workspace_root),
+        initargs=(engine.config, engine.workspace_root, engine.stores.held),
     ) as pool:
         chunks = list(_chunks(files))
         n = len(chunks)

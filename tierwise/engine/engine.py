@@ -13,7 +13,7 @@ import attrs
 
 from tierwise.config import Config
 from tierwise.context.extract import extract, prune
-from tierwise.core.code import CodeContext, budget_tokens, estimate_tokens
+from tierwise.core.code import CodeContext, budget_tokens, tokens_of_chars
 from tierwise.core.errors import UsageError
 from tierwise.core.models import Usage
 from tierwise.core.task import Action, Task
@@ -31,6 +31,7 @@ from tierwise.engine.stores import Stores
 from tierwise.engine.verified import retry_decision, run_verified
 from tierwise.handlers.base import Handler
 from tierwise.handlers.registry import get_handler
+from tierwise.handlers.sizing import prompt_chars
 from tierwise.ledger import Ledger, LedgerRow
 from tierwise.providers.catalogue import Catalogue
 from tierwise.providers.pool import ProviderPool
@@ -226,8 +227,9 @@ class Engine:
     def _repeats(self, task: Task, signals: Signals) -> int:
         """Earlier asks that count for escalation (engine/asks.py says which); none for a
         refresh, which asks for a fresh answer rather than a better tier."""
-        if task.refresh:
-            return 0
+        held = self.stores.held
+        if task.refresh or (held is not None and not held.rows):
+            return 0  # (a plan run over a ledger with no request in the window: none)
         now = time.time()
         window = self.policy.escalate_window_s
         since = datetime.fromtimestamp(now - window, UTC)
@@ -256,15 +258,13 @@ class Engine:
 
     def _tokens(self, handler: Handler, task: Task) -> TokenEstimate:
         def compute() -> TokenEstimate:
-            prompt = handler.build_prompt(task)
-            text = prompt.system + prompt.context + prompt.question
             return TokenEstimate(
-                estimate_tokens(text),
+                tokens_of_chars(prompt_chars(handler, task)),
                 handler.expected_output_tokens(task),
                 budget_tokens(task.context.target.text),
             )
 
-        # Building the whole prompt only to count it is most of a decision: once per input.
+        # Sizing the prompt is a large part of a decision: once per input.
         key = (task.action, task.context, tuple(sorted(task.options.items())))
         return self._prompt_sizes.get(key, compute)
 

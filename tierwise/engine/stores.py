@@ -27,6 +27,17 @@ if TYPE_CHECKING:
 # Rows kept in memory for escalation when the ledger is disabled.
 MEMORY_ROWS = 512
 
+AskRow = tuple[float, bool, str, int, str, bool | None]
+
+
+@attrs.frozen
+class HeldAsks:
+    """The ledger's requests since a time, read once (a plan run routes thousands of targets,
+    one query each otherwise): `asks` for any later window start is answered from them."""
+
+    since: float  # Unix time
+    rows: dict[tuple[str, str], list[AskRow]]  # (target id, action) -> asks rows, oldest first
+
 
 class Stores:
     """Cache and ledger for the current configuration; notices say when one was rebuilt."""
@@ -51,6 +62,8 @@ class Stores:
         self._shared_notes: list[str] = []
         self.shared_off: str | None = None  # why a configured L2 is off (no secret)
         self._team: TeamSpend | None = None
+        # Set by a plan run: the ledger's earlier asks, read once (its start is a snapshot).
+        self.held: HeldAsks | None = None
 
     @property
     def cache(self) -> ResponseCache | None:
@@ -229,12 +242,24 @@ class Stores:
                 for r in self._memory.values()
                 if r.target == target and r.action == action
             ]
+        elif self.held is not None and since.timestamp() >= self.held.since:
+            rows = self.held.rows.get((target, action), [])
         else:
             try:
                 rows = self.ledger.asks(target, action, since)
             except Exception:
                 return []  # a busy or broken ledger: no escalation, never a failed request
         return [Ask(*row) for row in rows if row[0] >= since.timestamp()]
+
+    def read_asks(self, since: datetime) -> HeldAsks | None:
+        """Every request since `since`, read in one query, for `held` (None without a usable
+        ledger: escalation then reads the engine's own rows, as before)."""
+        if self.ledger is None:
+            return None
+        try:
+            return HeldAsks(since.timestamp(), self.ledger.asks_since(since))
+        except Exception:
+            return HeldAsks(since.timestamp(), {})  # as asks() does: no escalation
 
     def defer(self, fn: Callable[[], Any]) -> None:
         """Run a slow write (cache set) off the request's critical path; drain() waits for it."""

@@ -211,17 +211,21 @@ class Ledger:
             " WHERE target = ? AND action = ? AND ts >= ? ORDER BY id",
             (target, action, utc_iso(since)),
         )
-        return [
-            (
-                datetime.fromisoformat(ts).timestamp(),
-                bool(hit),
-                str(tier),
-                int(out),
-                str(outcome),
-                None if applied is None else bool(applied),
-            )
-            for ts, hit, tier, out, outcome, applied in rows
-        ]
+        return [_ask(*row) for row in rows]
+
+    def asks_since(
+        self, since: datetime
+    ) -> dict[tuple[str, str], list[tuple[float, bool, str, int, str, bool | None]]]:
+        """`asks` of every (target, action) at or after `since`, in one query (a plan run
+        routes thousands of targets; most trees have none)."""
+        found: dict[tuple[str, str], list[tuple[float, bool, str, int, str, bool | None]]] = {}
+        for target, action, *row in self._execute(
+            "SELECT target, action, ts, cache_hit, tier, output_tokens, outcome, applied"
+            " FROM requests WHERE ts >= ? ORDER BY id",
+            (utc_iso(since),),
+        ):
+            found.setdefault((str(target), str(action)), []).append(_ask(*row))
+        return found
 
     def target_id(self, raw: str) -> str:
         """The keyed hash stored for a target (see the module docstring)."""
@@ -334,3 +338,17 @@ def _private_parent(path: Path) -> None:
             f"cannot create the ledger directory {parent}: {exc.strerror}; "
             "set ledger.path or TIERWISE_DATA_DIR to a writable place"
         ) from None
+
+
+def _ask(
+    ts: str, hit: Any, tier: Any, out: Any, outcome: Any, applied: Any
+) -> tuple[float, bool, str, int, str, bool | None]:
+    """An `asks` row from its columns."""
+    return (
+        datetime.fromisoformat(ts).timestamp(),
+        bool(hit),
+        str(tier),
+        int(out),
+        str(outcome),
+        None if applied is None else bool(applied),
+    )

@@ -231,10 +231,12 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def plan_row(path: Path, target: Target, decision: Decision) -> dict[str, Any]:
-    """One plan table row."""
+def plan_row(
+    path: Path, target: Target, decision: Decision, shown: str | None = None
+) -> dict[str, Any]:
+    """One plan table row; `shown`: display_path(path), when the caller has it already."""
     return {
-        "file": display_path(path),
+        "file": display_path(path) if shown is None else shown,
         "line": target.span.start_line + 1,
         "name": target.name,
         "kind": target.kind,
