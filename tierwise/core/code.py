@@ -88,7 +88,12 @@ class CodeContext:
 
 def estimate_tokens(text: str) -> int:
     """A cheap token estimate (about 4 characters a token for code), never below 1 for text."""
-    return 0 if not text else max(1, (len(text) + 3) // 4)
+    return tokens_of_chars(len(text))
+
+
+def tokens_of_chars(chars: int) -> int:
+    """estimate_tokens of a text this many characters long."""
+    return 0 if not chars else max(1, (chars + 3) // 4)
 
 
 # Left out of budget sizes: what a formatter adds, removes or respells (layout, trailing commas,

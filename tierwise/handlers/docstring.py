@@ -27,6 +27,7 @@ from tierwise.handlers.docstring_static import skeleton
 from tierwise.handlers.docstring_update import update
 from tierwise.handlers.parsing import Layout, is_js, unwrap
 from tierwise.handlers.prompts import load, system_prompt
+from tierwise.handlers.sizing import context_chars, display_chars
 
 _FORMATS = {
     "google": "a Google-style docstring (Args, Returns, Raises sections as needed)",
@@ -203,6 +204,9 @@ def _from_line_comments(text: str, target: Target) -> str:
     return "\n".join(lines)
 
 
+_REPLY = "Reply with the text only: no quotes, comment markers, code or remarks.\n\n"
+
+
 @functools.lru_cache(maxsize=16)
 def _system(python_style: str, extra: str | None) -> str:
     """The system prompt for a Python docstring style (the same for every target)."""
@@ -225,6 +229,28 @@ class DocstringHandler:
         what is still true rather than starting from nothing.
         """
         target = task.context.target
+        system, head = self._system_and_head(task)
+        question = (
+            head
+            + _REPLY
+            + f"```{target.language}\n"
+            + "\n".join(Layout.of(target).display())
+            + "\n```"
+        )
+        expected = self.expected_output_tokens(task)
+        return Prompt(system, task.context.render(), question, max(400, 3 * expected))
+
+    def prompt_chars(self, task: Task) -> int:
+        """The length of build_prompt's system, context and question, counted without
+        building them (exact: the same pieces, handlers/sizing.py)."""
+        target = task.context.target
+        system, head = self._system_and_head(task)
+        code = len(f"```{target.language}\n") + display_chars(target) + len("\n```")
+        return len(system) + context_chars(task.context) + len(head) + len(_REPLY) + code
+
+    def _system_and_head(self, task: Task) -> tuple[str, str]:
+        """The system prompt and the question's first part (the ask, any existing text)."""
+        target = task.context.target
         require_slot(target)
         style = style_for(target, task.options.get("style"))
         configured = (task.options.get("style") or "google").strip().lower()
@@ -234,21 +260,14 @@ class DocstringHandler:
         where = f" `{target.name}`" if target.kind != "module" else f" ({target.path})"
         existing = read_existing(target)
         if existing is None:
-            head = f"Write {ask} for this {target.language} {target.kind}{where}.\n"
-        else:
-            head = (
-                f"Update the documentation of this {target.language} {target.kind}{where}: "
-                f"reply with {ask}. It already has this text, written by its author:\n"
-                "<existing>\n" + existing + "\n</existing>\n"
-                "Keep every statement in it that the code still supports, in the author's "
-                "words; correct only what the code contradicts, and add what is missing.\n"
-            )
-        question = (
-            head + "Reply with the text only: no quotes, comment markers, code or remarks.\n\n"
-            f"```{target.language}\n" + "\n".join(Layout.of(target).display()) + "\n```"
+            return system, f"Write {ask} for this {target.language} {target.kind}{where}.\n"
+        return system, (
+            f"Update the documentation of this {target.language} {target.kind}{where}: "
+            f"reply with {ask}. It already has this text, written by its author:\n"
+            "<existing>\n" + existing + "\n</existing>\n"
+            "Keep every statement in it that the code still supports, in the author's "
+            "words; correct only what the code contradicts, and add what is missing.\n"
         )
-        expected = self.expected_output_tokens(task)
-        return Prompt(system, task.context.render(), question, max(400, 3 * expected))
 
     def parse(self, task: Task, reply: str) -> Result:
         """Extract the docstring text from the reply and place it at the doc slot."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from typing import Any
@@ -14,6 +15,7 @@ from tierwise.handlers.base import Prompt
 from tierwise.handlers.parsing import Layout, fenced_blocks, find_json
 from tierwise.handlers.prompts import system_prompt
 from tierwise.handlers.review_static import findings_text, ruff_findings
+from tierwise.handlers.sizing import context_chars, numbered_chars
 
 SEVERITIES = ("error", "warning", "info", "hint")
 _SEVERITY_ALIASES = {
@@ -205,6 +207,28 @@ def _reindent(text: str | None, old: str, new: str) -> str | None:
     return "\n".join([head, *(new + line.removeprefix(old) if line else line for line in rest)])
 
 
+_REPLY = 'Reply with JSON only: {"findings": [...]}'
+
+
+@functools.lru_cache(maxsize=16)
+def _system(extra: str | None) -> str:
+    """The review system prompt (the same for every target)."""
+    return system_prompt("review", extra)
+
+
+def _question_parts(task: Task) -> tuple[str, list[str]]:
+    """The question's first part, and the linter's hints as a part (when there are any)."""
+    target = task.context.target
+    head = f"Review this {target.language} {target.kind} `{target.name}` from {target.path}."
+    hints = task.options.get("hints", "").strip()
+    if not hints:
+        return head, []
+    return head, [
+        "A linter already reported these (line numbers as below); confirm, refine or "
+        "dismiss them, and do not repeat them unless you add something:\n" + hints
+    ]
+
+
 class ReviewHandler:
     """Find bugs, risks and problems in the target."""
 
@@ -216,18 +240,22 @@ class ReviewHandler:
         """System: the review rules and JSON shape; question: numbered code and any lint hints."""
         target = task.context.target
         layout = Layout.of(target)
-        parts = [f"Review this {target.language} {target.kind} `{target.name}` from {target.path}."]
-        hints = task.options.get("hints", "").strip()
-        if hints:
-            parts.append(
-                "A linter already reported these (line numbers as below); confirm, refine or "
-                "dismiss them, and do not repeat them unless you add something:\n" + hints
-            )
+        head, hints = _question_parts(task)
+        parts = [head, *hints]
         parts.append(f"```{target.language}\n{layout.numbered()}\n```")
-        parts.append('Reply with JSON only: {"findings": [...]}')
-        system = system_prompt("review", task.options.get("extra"))
+        parts.append(_REPLY)
+        system = _system(task.options.get("extra"))
         expected = self.expected_output_tokens(task)
         return Prompt(system, task.context.render(), "\n\n".join(parts), max(800, 2 * expected))
+
+    def prompt_chars(self, task: Task) -> int:
+        """The length of build_prompt's system, context and question, counted without
+        building them (exact: the same pieces, handlers/sizing.py)."""
+        target = task.context.target
+        head, hints = _question_parts(task)
+        code = len(f"```{target.language}\n") + numbered_chars(target) + len("\n```")
+        question = len(head) + sum(map(len, hints)) + code + len(_REPLY) + 2 * (2 + len(hints))
+        return len(_system(task.options.get("extra"))) + context_chars(task.context) + question
 
     def parse(self, task: Task, reply: str) -> Result:
         """Findings at document positions, with lines clamped or dropped as parse_findings says."""

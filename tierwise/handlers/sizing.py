@@ -1,0 +1,83 @@
+"""Prompt sizes without building the prompt: what routing needs to estimate a request's cost.
+
+A route (and `tierwise plan`, thousands of them) needs only the prompt's length, and building
+the prompt (the code's display lines joined, numbered for a review, the context rendered) to
+count it was a tenth of plan's time. The sizes here are **exact**: each is the length of the
+text the real builder makes, counted from the same pieces (tests/unit/test_plan_fast_paths.py
+compares every handler's `prompt_chars` with `len` of its built prompt on real files), so the
+cost estimates the user reads are what building the prompt would give.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from tierwise.core.code import CodeContext, Target
+from tierwise.handlers.parsing import Layout
+
+if TYPE_CHECKING:
+    from tierwise.core.task import Task
+    from tierwise.handlers.base import Handler
+
+IMPORTS_HEAD = "Imports:\n"
+ENCLOSING_HEAD = "Enclosing:\n"
+CALLEES_HEAD = "Signatures of functions it calls in this file:\n"
+
+
+def prompt_chars(handler: Handler, task: Task) -> int:
+    """len(system + context + question) of the handler's prompt for the task: counted by the
+    handler when it can (`prompt_chars`, exact), else by building the prompt."""
+    sized = getattr(handler, "prompt_chars", None)
+    if sized is not None:
+        return int(sized(task))
+    prompt = handler.build_prompt(task)
+    return len(prompt.system) + len(prompt.context) + len(prompt.question)
+
+
+def context_chars(ctx: CodeContext) -> int:
+    """len(ctx.render()): the context block's parts and the blank lines between them."""
+    parts = []
+    if ctx.imports:
+        parts.append(len(IMPORTS_HEAD) + _joined(ctx.imports))
+    if ctx.enclosing:
+        parts.append(len(ENCLOSING_HEAD) + len(ctx.enclosing))
+    if ctx.callees:
+        parts.append(len(CALLEES_HEAD) + _joined(ctx.callees))
+    return sum(parts) + 2 * max(0, len(parts) - 1)
+
+
+def _joined(lines: tuple[str, ...]) -> int:
+    """len("\\n".join(lines))."""
+    return sum(map(len, lines)) + len(lines) - 1
+
+
+@functools.lru_cache(maxsize=32)
+def display_sizes(target: Target) -> tuple[int, int, int, int]:
+    """(lines, blank lines, len of "\\n".join(Layout.display()), characters of the non-blank
+    display lines once right-stripped): what the docstring code block and the numbered
+    review listing are made of. Kept for the last few targets: each action asks."""
+    layout = Layout.of(target)
+    cut = layout.common_indent
+    shown = stripped = blank = 0
+    for line in layout.lines:
+        if line.strip():
+            shown += len(line) - cut
+            stripped += len(line.rstrip()) - cut
+        else:
+            blank += 1
+    count = len(layout.lines)
+    return count, blank, shown + count - 1, stripped
+
+
+def display_chars(target: Target) -> int:
+    """len("\\n".join(Layout.of(target).display()))."""
+    return display_sizes(target)[2]
+
+
+def numbered_chars(target: Target) -> int:
+    """len(Layout.numbered()): each line is its number padded to the widest, " | " and the
+    line right-stripped, or the number and " |" alone for a blank line."""
+    count, blank, _, stripped = display_sizes(target)
+    width = len(str(count))
+    return stripped + (count - blank) * (width + 3) + blank * (width + 2) + count - 1
