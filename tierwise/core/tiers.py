@@ -19,7 +19,7 @@ class Tier(enum.IntEnum):
     @property
     def label(self) -> str:
         """The lower-case name used in config, CLI and LSP."""
-        return self.name.lower()
+        return _LABELS[self]  # (a plan reads it about 20 times a target: kept)
 
     @classmethod
     def parse(cls, value: str | Tier) -> Tier:
@@ -41,5 +41,6 @@ class Tier(enum.IntEnum):
         return Tier(max(self.value - 1, Tier.STATIC.value))
 
 
+_LABELS = {tier: tier.name.lower() for tier in Tier}
 MODEL_TIERS = (Tier.LOCAL, Tier.BUDGET, Tier.MID, Tier.FRONTIER)
 CLOUD_TIERS = (Tier.BUDGET, Tier.MID, Tier.FRONTIER)

@@ -130,7 +130,8 @@ def find_risks(ctx: CodeContext, lexed: Lexed, text: str) -> dict[str, str]:
     """category -> evidence for the target, its enclosing class and its same-file helpers."""
     language = ctx.target.language
     bindings = dict(_context_bindings(language, ctx.imports))
-    bindings.update(import_bindings(language, text))
+    if language not in _IMPORT_WORDS or any(w in text for w in _IMPORT_WORDS[language]):
+        bindings.update(import_bindings(language, text))
     found = _direct(ctx.called_names, lexed, bindings, ctx.target.path, ctx.target.name, True)
     # A definition named like a risky call is that call: a copy of `consteq` pasted into a
     # file without the imports its original leaned on is still a constant-time comparison.
@@ -158,6 +159,18 @@ def _helper_risks(
     return tuple(found.items())
 
 
+# Words every import statement import_bindings reads holds, per language (Go's pattern reads
+# any quoted path, so Go is always read): a target without them binds nothing itself.
+_IMPORT_WORDS = {
+    "python": ("import",),
+    "javascript": ("import", "require"),
+    "typescript": ("import", "require"),
+    "tsx": ("import", "require"),
+    "rust": ("use",),
+}
+
+
+@functools.lru_cache(maxsize=16384)
 def _classify(plain: str, resolved: bool) -> str | None:
     """The risk category of a qualified call or reference, if any."""
     category = _EXACT.get(plain)
@@ -199,13 +212,12 @@ def _direct(
             if len(evidence) < len(found.get(category, evidence + " ")):
                 found[category] = evidence  # the shortest call reads best
     code = lexed.code
-    for qualified in _used_origins(code, bindings) if mentions else ():
+    every = dict.fromkeys(_IDENT.findall(code))
+    for qualified in _used_origins(code, bindings, every) if mentions else ():
         category = _classify(qualified, True)
         if category is not None:
             found.setdefault(category, f"uses {qualified}")
-    identifiers = [
-        i for i in dict.fromkeys(_IDENT.findall(code)) if not i.endswith(_ERROR_SUFFIXES)
-    ]
+    identifiers = [i for i in every if not i.endswith(_ERROR_SUFFIXES)]
     _names(found, identifiers, name, called_names)
     _money(found, identifiers, lexed.strings)
     _strings(found, lexed.strings, called_names, path)
@@ -270,11 +282,18 @@ def _joins(words: tuple[str, ...], compound: str) -> bool:
     return any("".join(words[i : i + 2]) == compound for i in range(len(words) - 1))
 
 
+@functools.lru_cache(maxsize=16384)
+def _money_words(identifier: str) -> tuple[bool, bool]:
+    """Whether an identifier holds a money word, and a money marker (kept per identifier)."""
+    words = set(words_of(identifier))
+    return bool(words & _MONEY_WORDS), bool(words & _MONEY_MARKERS)
+
+
 def _money(found: dict[str, str], identifiers: list[str], strings: tuple[str, ...]) -> None:
     if "payments" in found:
         return
-    amount = next((i for i in identifiers if set(words_of(i)) & _MONEY_WORDS), None)
-    marker = next((i for i in identifiers if set(words_of(i)) & _MONEY_MARKERS), None)
+    amount = next((i for i in identifiers if _money_words(i)[0]), None)
+    marker = next((i for i in identifiers if _money_words(i)[1]), None)
     currency = next((m for s in strings for m in _CURRENCY_CODE.findall(s)), None)
     marker = marker or (f'"{currency}"' if currency else None)
     if amount is not None and marker is not None:
@@ -287,13 +306,12 @@ def _strings(
 ) -> None:
     """SQL statements, destructive ones, write modes of open() and '..' path segments."""
     for literal in strings:
-        if _SQL_UPPER.search(literal) or _SQL_LOWER.search(literal):
+        sql, statement, parent = _literal_risks(literal)
+        if sql:
             found.setdefault("sql", "builds SQL")
-            destructive = _SQL_DESTRUCTIVE.search(literal)
-            if destructive:
-                statement = re.sub(r"\s+", " ", destructive.group(1)).upper()
+            if statement:
                 found.setdefault("deletion", f"runs {statement}")
-        if "filesystem" not in found and _PARENT_DIR.search(literal):
+        if "filesystem" not in found and parent:
             found["filesystem"] = "checks paths for '..'"
     if "filesystem" not in found and any(c in ("open", "io.open", "os.fdopen") for c in calls):
         mode = next((s for s in strings if _WRITE_MODE.fullmatch(s)), None)
@@ -301,6 +319,16 @@ def _strings(
             found["filesystem"] = f"opens a file for writing ({mode!r})"
     if "sql" not in found and path and _MIGRATION_PATH.search(path):
         found["sql"] = "is a database migration"
+
+
+@functools.lru_cache(maxsize=8192)
+def _literal_risks(literal: str) -> tuple[bool, str, bool]:
+    """Whether a string literal is an SQL statement, the destructive statement it runs ("" for
+    none) and whether it holds a '..' path segment (kept: a class holds its methods' strings)."""
+    sql = bool(_SQL_UPPER.search(literal) or _SQL_LOWER.search(literal))
+    destructive = _SQL_DESTRUCTIVE.search(literal) if sql else None
+    statement = re.sub(r"\s+", " ", destructive.group(1)).upper() if destructive else ""
+    return sql, statement, _PARENT_DIR.search(literal) is not None
 
 
 def _code_shapes(found: dict[str, str], code: str) -> None:
@@ -345,9 +373,19 @@ def _enclosing(enclosing: str | None, name: str) -> dict[str, str]:
     return found
 
 
-def _used_origins(code: str, bindings: dict[str, str]) -> list[str]:
-    """Qualified names of imported things the code mentions ("threading.Lock"), errors aside."""
+def _used_origins(
+    code: str, bindings: dict[str, str], identifiers: dict[str, None] | None = None
+) -> list[str]:
+    """Qualified names of imported things the code mentions ("threading.Lock"), errors aside.
+    `identifiers`: every identifier of the code, when known: a mention starts with one, so
+    when no bound name is among them there is nothing to look for."""
     if not bindings:
+        return []
+    if (
+        identifiers is not None
+        and not any(name in identifiers for name in bindings)
+        and all(_IDENT.fullmatch(name) for name in bindings)
+    ):
         return []
     pattern = _mentions(tuple(bindings))
     found: set[str] = set()
