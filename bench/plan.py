@@ -2,6 +2,11 @@
 `ast.parse`-ing every file of it.
 
 Run: .venv-dev/bin/python -m bench.plan [--repeat N] [--tree django]
+     .venv-dev/bin/python -m bench.plan --in-process django/db [--repeat N]
+
+`--in-process SUBDIR` plans one part of the tree in this process instead (no start-up, no
+workers, a fresh engine each round), against reading and parsing the same files in this
+process, in CPU seconds: the steadiest figure on a busy machine, for before/after runs.
 
 All run as fresh processes on the same file list, alternating; plan's output is read and
 dropped. The floor is the least any tool that parses each file once has to do. Each round
@@ -61,8 +66,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--tree", default="django")
+    parser.add_argument("--in-process", metavar="SUBDIR", help="e.g. django/db")
     args = parser.parse_args(argv)
     root = sdist(args.tree)
+    if args.in_process:
+        in_process(root / args.in_process, args.repeat)
+        return
     files = sum(1 for _ in root.rglob("*.py"))
     floor: list[float] = []
     cold: list[float] = []
@@ -98,6 +107,38 @@ def main(argv: list[str] | None = None) -> None:
     ]
     print()
     print(table("plan: CPU time (user + system)", cpu_rows, cpu_rows[0][0]))
+
+
+def in_process(root: Path, repeat: int) -> None:
+    """CPU seconds of plan_files over a tree in this process, against read + ast.parse."""
+    import ast
+
+    from tierwise.cli import plan
+    from tierwise.config import Config
+    from tierwise.core.task import Action
+    from tierwise.engine import Engine
+
+    files = sorted(root.rglob("*.py"))
+    actions = [Action.DOCSTRING, Action.REVIEW]
+    floor: list[float] = []
+    planned: list[float] = []
+    rows = 0
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["TIERWISE_DATA_DIR"] = tmp  # an empty ledger
+            started = time.process_time()
+            for path in files:
+                ast.parse(path.read_text(encoding="utf-8"))
+            floor.append(time.process_time() - started)
+            engine = Engine(Config(), workspace_root=tmp)
+            bar = plan.ProgressBar(len(files), enabled=False)
+            started = time.process_time()
+            results = plan.plan_files(engine, files, actions, 2000, bar, parallel_from=10**9)
+            rows = sum(len(file_rows) for file_rows, _ in results)
+            planned.append(time.process_time() - started)
+    title = f"plan in one process: {root} ({len(files)} files, {rows} rows), CPU seconds"
+    cpu_rows = [("read + ast.parse (floor)", floor), ("plan_files (docstring, review)", planned)]
+    print(table(title, cpu_rows, cpu_rows[0][0]))
 
 
 def _label(command: list[str]) -> str:
