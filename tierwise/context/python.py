@@ -26,6 +26,22 @@ from tierwise.context.languages import (
 from tierwise.core.code import DocSlot, Span
 
 _DEF_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_DEF_TYPES = frozenset(_DEF_NODES)
+# Nodes with nothing below them that the walk collects (no call, name, definition or raise):
+# it does not descend into them. A Name's only child is its context, so it is one too.
+_LEAVES = (
+    ast.expr_context,
+    ast.operator,
+    ast.unaryop,
+    ast.cmpop,
+    ast.boolop,
+    ast.Constant,
+    ast.alias,
+    ast.type_ignore,
+)
+# Per node class, the fields that can hold such nodes, in `_fields` order (the order
+# `ast.iter_child_nodes` yields children in, so the walk's order is that of a plain walk).
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 _SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _BODY_INDENT = "    "
 # A def/class keyword and the identifier after it (compiled once, not per definition).
@@ -90,28 +106,46 @@ class _Builder:
         self.raised: dict[int, list[str]] = {}
 
     def build(self, tree: ast.Module) -> ParsedFile:
-        """Everything the module holds, in one walk of the tree."""
+        """Everything the module holds, in one walk of the tree (depth first, children in
+        `ast.iter_child_nodes` order, skipping the leaves that hold nothing it collects)."""
         stack: list[tuple[ast.AST, int | None, ast.AST | None]] = [(tree, None, None)]
+        names, calls = self.names, self.calls
         while stack:
             node, parent, parent_node = stack.pop()
+            cls = type(node)
+            if cls is ast.Name:
+                line, col = self._pos(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+                names.append((node.id, line, col))  # type: ignore[attr-defined]
+                continue
             child_parent = parent
-            if isinstance(node, _DEF_NODES):
-                self.definitions.append(self._definition(node, parent, parent_node))
+            if cls in _DEF_TYPES:
+                self.definitions.append(self._definition(node, parent, parent_node))  # type: ignore[arg-type]
                 child_parent = len(self.definitions) - 1
                 parent_node = node
-            elif isinstance(node, ast.Raise):
-                self._raise(node, parent, parent_node)
-            elif isinstance(node, ast.Call):
-                name = dotted(node.func)
+            elif cls is ast.Raise:
+                self._raise(node, parent, parent_node)  # type: ignore[arg-type]
+            elif cls is ast.Call:
+                func = node.func  # type: ignore[attr-defined]
+                name = dotted(func)
                 if name:
-                    line, col = self._pos(node.lineno, node.col_offset)
-                    self.calls.append(Call(name, _root(node.func), line, col))
-            elif isinstance(node, ast.Name):
-                line, col = self._pos(node.lineno, node.col_offset)
-                self.names.append((node.id, line, col))
-            if isinstance(node, ast.Lambda):
+                    line, col = self._pos(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+                    calls.append(Call(name, _root(func), line, col))
+            elif cls is ast.Lambda:
                 child_parent = None  # a raise inside a lambda is not its function's raise
-            children = list(ast.iter_child_nodes(node))
+            fields = _CHILD_FIELDS.get(cls)
+            if fields is None:
+                fields = _CHILD_FIELDS[cls] = tuple(
+                    f for f in cls._fields if f not in ("ctx", "op", "ops")
+                )
+            children: list[ast.AST] = []
+            for field in fields:
+                value = getattr(node, field, None)
+                if type(value) is list:
+                    children.extend(
+                        v for v in value if isinstance(v, ast.AST) and not isinstance(v, _LEAVES)
+                    )
+                elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+                    children.append(value)
             stack.extend((child, child_parent, parent_node) for child in reversed(children))
         definitions = tuple(
             attrs.evolve(d, raises=tuple(self.raised[i])) if i in self.raised else d
@@ -164,8 +198,9 @@ class _Builder:
         if node.decorator_list:
             first = min(d.lineno for d in node.decorator_list) - 1 + self.line_offset
             span = Span(first, span.start_col, span.end_line, span.end_col)
-        header_end = self._header_end(node)
         def_line, def_col = self._pos(node.lineno, node.col_offset)
+        name_span = self._name_span(def_line, def_col, node.name)
+        header_end = self._header_end(node, name_span)
         signature = slice_span(self.lines, Span(def_line, def_col, *header_end))
         is_class = isinstance(node, ast.ClassDef)
         in_class = isinstance(parent_node, ast.ClassDef)
@@ -183,7 +218,7 @@ class _Builder:
             span=span,
             signature=signature,
             indent=indent_of(self.lines[def_line]),
-            name_span=self._name_span(def_line, def_col, node.name),
+            name_span=name_span,
             params=params,
             returns=returns,
             doc_slot=self._doc_slot(node, header_end[0], indent_of(self.lines[def_line])),
@@ -193,9 +228,39 @@ class _Builder:
         )
 
     def _header_end(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, name: Span | None
+    ) -> tuple[int, int]:
+        """Line and column just past the colon that ends the def/class header.
+
+        Every `:` inside a header (annotations, lambdas, slices, type parameter bounds) lies
+        inside a node of the header, and no string can follow its last node, so the colon is
+        the first `:` outside a comment after the last of them (or after the name). That is
+        what `header_end_by_tokens` finds by tokenizing, a sixth of a big file's parse.
+        """
+        last = _last_header_node(node)
+        if last is not None:
+            line, col = self._pos(*last)
+        elif name is not None:
+            line, col = name.end_line, name.end_col
+        else:
+            return self.header_end_by_tokens(node)
+        stop = self._pos(node.body[0].lineno, node.body[0].col_offset)
+        lines = self.lines
+        while line < len(lines) and (line, col) < stop:
+            text = lines[line]
+            colon = text.find(":", col)
+            comment = text.find("#", col)
+            if colon >= 0 and (comment < 0 or colon < comment):
+                if (line, colon) >= stop:
+                    break
+                return line, colon + 1
+            line, col = line + 1, 0
+        return self.header_end_by_tokens(node)
+
+    def header_end_by_tokens(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
     ) -> tuple[int, int]:
-        """Line and column just past the colon that ends the def/class header."""
+        """The header's end found by tokenizing it: the first `:` outside brackets."""
         start = self._pos(node.lineno, node.col_offset)
         body = self._pos(node.body[0].lineno, node.body[0].col_offset)
         header = slice_span(self.lines, Span(*start, *body))
@@ -267,6 +332,25 @@ class _Builder:
                     nested += [s for h in stmt.handlers for s in h.body] + stmt.finalbody
                 found.extend(self._imports(nested))
         return found
+
+
+def _last_header_node(
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+) -> tuple[int, int] | None:
+    """Where the header's node that ends last ends (1-based line, byte column): a parameter
+    (its annotation included), a default, the return annotation, a base, a keyword or a type
+    parameter; None for `def f():` and `class A:`."""
+    found: list[ast.AST] = list(getattr(node, "type_params", None) or [])
+    if isinstance(node, ast.ClassDef):
+        found += [*node.bases, *node.keywords]
+    else:
+        args = node.args
+        found += [*args.posonlyargs, *args.args, *args.kwonlyargs, *args.defaults]
+        found += [d for d in args.kw_defaults if d is not None]
+        found += [a for a in (args.vararg, args.kwarg, node.returns) if a is not None]
+    ends = [(getattr(n, "end_lineno", None), getattr(n, "end_col_offset", None)) for n in found]
+    known = [(line, col) for line, col in ends if line is not None and col is not None]
+    return max(known) if known else None
 
 
 def _bindings(stmt: ast.Import | ast.ImportFrom) -> tuple[tuple[tuple[str, str], ...], bool]:

