@@ -203,6 +203,18 @@ def _candidates(source: Source) -> list[dict[str, Any]]:
     return out
 
 
+def _load_watchfiles() -> Callable[..., Any]:
+    """`watchfiles.awatch`, with the modules its first run would import lazily (anyio's
+    asyncio backend, with its task groups and threads; platform) imported here as well."""
+    from watchfiles import awatch
+
+    with contextlib.suppress(Exception):  # best effort: another anyio may lay them out otherwise
+        import platform  # noqa: F401
+
+        import anyio._backends._asyncio  # noqa: F401  (it loads anyio's tasks, streams, threads)
+    return awatch
+
+
 class ConfigWatcher:
     """Watches the configuration files with watchfiles and calls back on a change."""
 
@@ -217,7 +229,11 @@ class ConfigWatcher:
         self._task = asyncio.create_task(self._run(), name="tierwise-config-watcher")
 
     async def _run(self) -> None:
-        from watchfiles import awatch
+        # Imported in a thread, not on the event loop: the provider SDK warm-up imports anyio
+        # (watchfiles uses it too) in a thread when the first document opens, and an import
+        # of a module another thread is importing waits for that whole import (pings stalled
+        # 1 s behind it in `python -m bench.hostile`).
+        awatch = await asyncio.to_thread(_load_watchfiles)
 
         # Directories, not files: editors save by replacing the file, and a workspace file may
         # not exist yet. Not recursive: a repository can be huge.
