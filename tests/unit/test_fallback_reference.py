@@ -128,3 +128,30 @@ def test_express_sources() -> None:
     assert len(files) > 5
     total = sum(_compare(p.read_text(encoding="utf-8"), "javascript") for p in files)
     assert total > 30
+
+
+def _regex_name_span(text: str, name: str) -> tuple[int, int] | None:
+    match = re.search(r"\b" + re.escape(name) + r"\b", text)
+    return (match.start(), match.end()) if match else None
+
+
+def test_name_spans_match_the_word_boundary_pattern(django: Path) -> None:
+    """A definition's name is found with str.find and `re`'s word test (not a pattern compiled
+    per name): the same first whole-word occurrence, on every word of real lines, on names
+    that start or end with `$` or `:`, and on non-ASCII identifiers."""
+    lines = [
+        line
+        for path in sorted((django / "django/contrib/admin/static").rglob("*.js"))[:20]
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    lines += ["var $x = $; x$ = $x$ + a$b;", "fn été(étéx: i32) -> été_", "a::b a:: ::b a::bc"]
+    compared = found = 0
+    for number, text in enumerate(lines):
+        words = set(re.findall(r"[\w$]+(?:::[\w$]+)*", text)) | {"$", "$x", "x$", "a::", "::b"}
+        for name in words:
+            span = fallback._name_span(text, number, name)
+            mine = (span.start_col, span.end_col) if span is not None else None
+            assert mine == _regex_name_span(text, name), (text, name)
+            compared += 1
+            found += mine is not None
+    assert compared > 5000 and 0 < found < compared

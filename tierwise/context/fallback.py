@@ -60,6 +60,8 @@ _CONTROL = frozenset(
 _CLOSER = re.compile(r"^\s*(?:end\w*|fi|done|esac)\b|^\s*\}")
 _CALL = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*(?:\s*(?:\.|::|->)\s*[A-Za-z_$][\w$]*)*)\s*\(")
 _IMPORT_LINE = re.compile(r"^\s*(?:import|from\s+\S+\s+import|use|using|require|#\s*include)\b")
+_SPACES = re.compile(r"\s+")
+_CALL_PARTS = re.compile(r"\.|::")
 
 
 def parse(source: str, lines: list[str], language: str) -> ParsedFile:
@@ -202,9 +204,26 @@ def _signature(lines: list[str], code_lines: list[str], start: int) -> str:
     return (text[:brace] if brace >= 0 else text).rstrip()
 
 
+def _is_word(char: str) -> bool:
+    """Whether `re` counts a character as a word character (`\\w` on str patterns)."""
+    return char.isalnum() or char == "_"
+
+
 def _name_span(line_text: str, line: int, name: str) -> Span | None:
-    match = re.search(r"\b" + re.escape(name) + r"\b", line_text)
-    return Span(line, match.start(), line, match.end()) if match else None
+    """The first whole-word occurrence of a name, as `\\b` + name + `\\b` finds it, without
+    compiling a pattern per name (8,700 of them were half of a 0.87 MB C file's parse)."""
+    if not name:
+        return None
+    first, last = _is_word(name[0]), _is_word(name[-1])
+    at = line_text.find(name)
+    while at >= 0:
+        end = at + len(name)
+        before = at > 0 and _is_word(line_text[at - 1])
+        after = end < len(line_text) and _is_word(line_text[end])
+        if before != first and after != last:
+            return Span(line, at, line, end)
+        at = line_text.find(name, at + 1)
+    return None
 
 
 def _params(signature: str, language: str) -> tuple[str, ...]:
@@ -295,11 +314,11 @@ def _calls(code_lines: list[str], headers: dict[int, str]) -> list[Call]:
     calls: list[Call] = []
     for number, code in enumerate(code_lines):
         for match in _CALL.finditer(code):
-            name = re.sub(r"\s+", "", match.group(1)).replace("->", ".")
+            name = _SPACES.sub("", match.group(1)).replace("->", ".")
             root = _WORD.match(name)
             if root is None or root.group(0) in _CONTROL:
                 continue
-            if headers.get(number) == re.split(r"\.|::", name)[-1]:
+            if headers.get(number) == _CALL_PARTS.split(name)[-1]:
                 continue  # the header's own name, not a call
             calls.append(Call(name, root.group(0), number, match.start()))
     return calls
