@@ -50,10 +50,20 @@ _HEADER_NAME = re.compile(r"(?:def|class)\s+([^\W\d]\w*)")
 
 def parse(source: str, lines: list[str]) -> ParsedFile | None:
     """Parse Python source; None when it does not parse (the caller falls back)."""
+    tree = parse_tree(source)
+    return None if tree is None else _Builder(lines).build(tree)
+
+
+def parse_tree(source: str) -> ast.Module | None:
+    """The module's tree; None when it does not parse."""
     try:
-        tree = ast.parse(source)
+        return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # ValueError: NUL bytes
         return None
+
+
+def build(tree: ast.Module, lines: list[str]) -> ParsedFile:
+    """The ParsedFile of a module's tree (`lines` are its source's)."""
     return _Builder(lines).build(tree)
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from tierwise.context import python
 from tierwise.context.extract import SourceFile, load
-from tierwise.context.languages import ParsedFile, language_for, split_lines
+from tierwise.context.languages import language_for, split_lines
+from tierwise.context.source import gc_paused
 
 if TYPE_CHECKING:
     import concurrent.futures
@@ -27,10 +29,35 @@ if TYPE_CHECKING:
 APART_CHARS = 250_000
 
 
-def parse_in_child(path: str, source: str) -> tuple[ParsedFile, str]:
-    """What the child process runs: the parse and its backend (the text is not sent back)."""
-    file = load(path, source)
-    return file.parsed, file.backend
+# The child's last tree, freed a moment after its answer has left (see parse_in_child).
+_KEPT: list[object] = []
+FREE_AFTER_S = 0.5
+
+
+def parse_in_child(path: str, source: str) -> bytes:
+    """What the child process runs: the parse and its backend, pickled (the text is not sent
+    back; the caller unpickles it with the garbage collector paused, as the parse ran).
+
+    Freeing the tree of a 1 MB module (hundreds of thousands of nodes) takes a quarter of a
+    second, so it is not done before the answer is sent but a moment later, in a thread.
+    """
+    import pickle
+
+    with gc_paused():
+        tree = python.parse_tree(source) if language_for(path) == "python" else None
+        if tree is not None:
+            parsed, backend = python.build(tree, split_lines(source)), "python"
+        else:
+            file = load(path, source)
+            parsed, backend = file.parsed, file.backend
+        data = pickle.dumps((parsed, backend), protocol=pickle.HIGHEST_PROTOCOL)
+    if tree is not None:
+        _KEPT.append(tree)
+        del tree
+        timer = threading.Timer(FREE_AFTER_S, _KEPT.clear)
+        timer.daemon = True
+        timer.start()
+    return data
 
 
 class ApartParser:
@@ -59,7 +86,11 @@ class ApartParser:
                     context = multiprocessing.get_context("spawn")
                     self._pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=context)
                 pool = self._pool
-            parsed, backend = pool.submit(parse_in_child, path, source).result()
+            data = pool.submit(parse_in_child, path, source).result()
+            import pickle
+
+            with gc_paused():
+                parsed, backend = pickle.loads(data)
         except Exception as exc:  # no process, a broken pool, a child out of memory: parse here
             import logging
 
