@@ -13,10 +13,9 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from tierwise.context import python
-from tierwise.context.extract import SourceFile, load
 from tierwise.context.languages import language_for, split_lines
-from tierwise.context.source import gc_paused
+from tierwise.context.parse_child import parse_in_child
+from tierwise.context.source import SourceFile, gc_paused
 
 if TYPE_CHECKING:
     import concurrent.futures
@@ -27,37 +26,6 @@ if TYPE_CHECKING:
 # Texts from this many characters on are parsed apart: below, the parse is shorter than the
 # process hop (a 250 KB module parses in about 0.15 s here).
 APART_CHARS = 250_000
-
-
-# The child's last tree, freed a moment after its answer has left (see parse_in_child).
-_KEPT: list[object] = []
-FREE_AFTER_S = 0.5
-
-
-def parse_in_child(path: str, source: str) -> bytes:
-    """What the child process runs: the parse and its backend, pickled (the text is not sent
-    back; the caller unpickles it with the garbage collector paused, as the parse ran).
-
-    Freeing the tree of a 1 MB module (hundreds of thousands of nodes) takes a quarter of a
-    second, so it is not done before the answer is sent but a moment later, in a thread.
-    """
-    import pickle
-
-    with gc_paused():
-        tree = python.parse_tree(source) if language_for(path) == "python" else None
-        if tree is not None:
-            parsed, backend = python.build(tree, split_lines(source)), "python"
-        else:
-            file = load(path, source)
-            parsed, backend = file.parsed, file.backend
-        data = pickle.dumps((parsed, backend), protocol=pickle.HIGHEST_PROTOCOL)
-    if tree is not None:
-        _KEPT.append(tree)
-        del tree
-        timer = threading.Timer(FREE_AFTER_S, _KEPT.clear)
-        timer.daemon = True
-        timer.start()
-    return data
 
 
 class ApartParser:
