@@ -1,6 +1,6 @@
 """Large and hostile files: time, peak RSS, and how the server answers meanwhile.
 
-Run: .venv-dev/bin/python -m bench.hostile [--quick]
+Run: .venv-dev/bin/python -m bench.hostile [--quick] [--only big1.py,many.c] [--repeat N]
 
 Generated inputs (they are hostile by construction, so nothing is fetched): a 5 MB and a 1 MB
 Python module of small functions, a 100 KB C file of 50,000 nested braces (one a
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -137,8 +138,11 @@ async def server_case(fake: FakeProvider, path: Path, text: str) -> tuple[float,
     return elapsed, worst, outcome
 
 
-async def measure(quick: bool, fake: FakeProvider, tmp: Path) -> str:
-    """Every case on the CLI and on a server."""
+async def measure(
+    quick: bool, fake: FakeProvider, tmp: Path, only: set[str] | None = None, repeat: int = 1
+) -> str:
+    """Every case (or those named in `only`) on the CLI and on a server, `repeat` times each:
+    the medians, and the slowest ping of all runs."""
     env = {
         **os.environ,
         "TIERWISE_DATA_DIR": str(tmp / "data"),
@@ -149,28 +153,42 @@ async def measure(quick: bool, fake: FakeProvider, tmp: Path) -> str:
         f"{'file':<34} {'CLI route':>10} {'CLI CPU':>9} {'peak RSS':>9} {'exit':>5}"
         f"  {'server answer':>13} {'worst ping':>11}  outcome"
     ]
-    for label, name, make in CASES[1:] if quick else CASES:
+    cases = CASES[1:] if quick else CASES
+    for label, name, make in [c for c in cases if only is None or c[1] in only]:
         text = make()
         path = tmp / name
         path.write_text(text, encoding="utf-8")
-        seconds, cpu, rss, code, err = cli_route(path, target_line(text) + 1, env)
-        answer, worst, outcome = await server_case(fake, path, text)
+        runs = [cli_route(path, target_line(text) + 1, env) for _ in range(repeat)]
+        served = [await server_case(fake, path, text) for _ in range(repeat)]
+        seconds = statistics.median(r[0] for r in runs)
+        cpu = statistics.median(r[1] for r in runs)
+        rss = max(r[2] for r in runs)
+        code, err = runs[-1][3], runs[-1][4]
+        answer = statistics.median(s[0] for s in served)
+        worst = max(s[1] for s in served)
+        pings = "" if repeat == 1 else f" (per run: {', '.join(fmt(s[1]) for s in served)})"
         lines.append(
             f"{label:<34} {fmt(seconds):>10} {fmt(cpu):>9} {rss:>7.0f}MB {code:>5}"
-            f"  {fmt(answer):>13} {fmt(worst):>11}  {outcome}"
+            f"  {fmt(answer):>13} {fmt(worst):>11}  {served[-1][2]}{pings}"
         )
         if code:
             lines.append(f"{'':<34} CLI: {err}")
-    return "large and hostile files (one run each)\n" + "\n".join(lines)
+    runs_text = "one run each" if repeat == 1 else f"medians of {repeat} runs, the slowest ping"
+    return f"large and hostile files ({runs_text})\n" + "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Print the hostile-file table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="skip the 5 MB file")
+    parser.add_argument(
+        "--only", help="comma-separated file names of the cases to run (big1.py,many.c,...)"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each case")
     args = parser.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
     with FakeProvider() as fake, tempfile.TemporaryDirectory() as tmp:
-        print(asyncio.run(measure(args.quick, fake, Path(tmp))))
+        print(asyncio.run(measure(args.quick, fake, Path(tmp), only, max(1, args.repeat))))
 
 
 if __name__ == "__main__":
