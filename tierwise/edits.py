@@ -3,7 +3,6 @@ edits instead."""
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from tierwise.core.code import Span, Target
@@ -65,6 +64,8 @@ def preview(target: Target, edit: TextEdit, *, context: int = 1) -> str | None:
     old = text.splitlines()
     new = apply_text_edit(text, inner).splitlines()
     rows: list[str] = []
+    import difflib  # here: only a preview diffs, and every command imports this module
+
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for group in matcher.get_grouped_opcodes(context):
         first = where.start_line + group[0][1] + 1

@@ -9,11 +9,8 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import attrs
-
-from tierwise.context.languages import split_lines
 from tierwise.core.errors import UsageError
 from tierwise.core.text import plural
 
@@ -48,6 +45,9 @@ def parse_target(text: str) -> tuple[Path, int | None, int]:
 
 def check_position(path: Path, text: str, line: int, col: int, what: str = "position") -> None:
     """Refuse a 0-based (line, col) outside the text, in the CLI's 1-based terms."""
+    # Here, not at import: `tierwise --version` and `--help` import this module too.
+    from tierwise.context.languages import split_lines
+
     lines = split_lines(text)
     shown = max(len(text.splitlines()), 1)  # what an editor's line numbers show
     if line >= len(lines):
@@ -88,8 +88,7 @@ def load_engine(args: argparse.Namespace, anchor: Path | None) -> Any:
     return engine
 
 
-@attrs.frozen
-class SourceText:
+class SourceText(NamedTuple):
     """A file's text (line breaks as "\n"), and how to write it back as it was."""
 
     text: str

@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common = argparse.ArgumentParser(add_help=False, parents=[files])
     common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # prog given: argparse would build a help formatter to work it out, importing shutil (and
+    # with it bz2, lzma) on every start.
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog=parser.prog)
 
     def command(name: str, summary: str, parents: list[argparse.ArgumentParser]) -> Any:
         # The same line in `tierwise --help` and as the subcommand's own description.

@@ -3,6 +3,7 @@ for the routing signals and the block heuristic to run on every request."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -20,30 +21,32 @@ _TRIPLE = r"'''[\s\S]*?(?:'''|\Z)|\"\"\"[\s\S]*?(?:\"\"\"|\Z)"
 _CHAR = r"'(?:[^'\\\r\n]|\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]{1,6}\}|[\s\S]))'"
 _C_COMMENT = r"//[^\r\n]*|/\*[\s\S]*?(?:\*/|\Z)"
 _RUST_RAW = r"r(?P<hashes>#*)\"[\s\S]*?\"(?P=hashes)"
-_PATTERNS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+# Each family's (start characters, token) patterns, compiled on first use: a run lexes one or
+# two languages, and compiling all six families at import was most of this module's import.
+_PATTERNS: dict[str, tuple[str, str]] = {
     "python": (
-        re.compile(r"[#'\"]"),
-        re.compile(rf"(?P<com>#[^\r\n]*)|(?P<str>{_TRIPLE}|{_SQ}|{_DQ})", re.M),
+        r"[#'\"]",
+        rf"(?P<com>#[^\r\n]*)|(?P<str>{_TRIPLE}|{_SQ}|{_DQ})",
     ),
     "hash": (
-        re.compile(r"[#'\"]"),
-        re.compile(rf"(?P<com>#[^\r\n]*)|(?P<str>{_SQ}|{_DQ_MULTILINE})", re.M),
+        r"[#'\"]",
+        rf"(?P<com>#[^\r\n]*)|(?P<str>{_SQ}|{_DQ_MULTILINE})",
     ),
     "rust": (
-        re.compile(r"[/\"'r]"),
-        re.compile(rf"(?P<com>{_C_COMMENT})|(?P<str>{_RUST_RAW}|{_DQ_MULTILINE}|{_CHAR})", re.M),
+        r"[/\"'r]",
+        rf"(?P<com>{_C_COMMENT})|(?P<str>{_RUST_RAW}|{_DQ_MULTILINE}|{_CHAR})",
     ),
     "go": (
-        re.compile(r"[/`\"']"),
-        re.compile(rf"(?P<com>{_C_COMMENT})|(?P<str>`[^`]*(?:`|\Z)|{_DQ}|{_CHAR})", re.M),
+        r"[/`\"']",
+        rf"(?P<com>{_C_COMMENT})|(?P<str>`[^`]*(?:`|\Z)|{_DQ}|{_CHAR})",
     ),
     "dash": (
-        re.compile(r"[-'\"]"),
-        re.compile(rf"(?P<com>--[^\r\n]*)|(?P<str>{_SQ}|{_DQ})", re.M),
+        r"[-'\"]",
+        rf"(?P<com>--[^\r\n]*)|(?P<str>{_SQ}|{_DQ})",
     ),
     "c": (
-        re.compile(r"[/`\"']"),
-        re.compile(rf"(?P<com>{_C_COMMENT})|(?P<str>{_BACKTICK}|{_DQ}|{_SQ})", re.M),
+        r"[/`\"']",
+        rf"(?P<com>{_C_COMMENT})|(?P<str>{_BACKTICK}|{_DQ}|{_SQ})",
     ),
 }
 _PY_PREFIX = re.compile(r"(?<![\w])[rRbBuUfF]{1,2}$")
@@ -62,12 +65,18 @@ class Lexed:
     comments: tuple[str, ...]
 
 
+@functools.cache
+def _compiled(family: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    starts, token = _PATTERNS[family]
+    return re.compile(starts), re.compile(token, re.M)
+
+
 def _pattern(language: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     if language in ("python", "rust", "go"):
-        return _PATTERNS[language]
+        return _compiled(language)
     if language in ("sql", "lua"):
-        return _PATTERNS["dash"]
-    return _PATTERNS["hash" if language in HASH_COMMENT_LANGUAGES else "c"]
+        return _compiled("dash")
+    return _compiled("hash" if language in HASH_COMMENT_LANGUAGES else "c")
 
 
 def _tokens(language: str, text: str) -> Iterator[re.Match[str]]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,18 +21,12 @@ from tierwise.core.tiers import Tier
 from tierwise.engine.apart import ApartParser
 from tierwise.engine.asks import repeats
 from tierwise.engine.documents import ParsedFiles
-from tierwise.engine.execution import Executor
 from tierwise.engine.memo import Memo
-from tierwise.engine.outcome import EventSink, Outcome
 from tierwise.engine.paths import PathRules
 from tierwise.engine.pricing import Pricing
-from tierwise.engine.spending import spent_today_and_month, stats_view
 from tierwise.engine.stores import Stores
-from tierwise.engine.verified import retry_decision, run_verified
-from tierwise.handlers.base import Handler
 from tierwise.handlers.registry import get_handler
 from tierwise.handlers.sizing import prompt_chars
-from tierwise.ledger import Ledger, LedgerRow
 from tierwise.providers.catalogue import Catalogue
 from tierwise.providers.pool import ProviderPool
 from tierwise.routing.policy import Policy
@@ -43,6 +37,10 @@ EDIT_STATUSES = ("applied", "declined", "apply_failed")
 
 if TYPE_CHECKING:
     from tierwise.cache.store import ResponseCache
+    from tierwise.engine.execution import Executor
+    from tierwise.engine.outcome import EventSink, Outcome
+    from tierwise.handlers.base import Handler
+    from tierwise.ledger import Ledger, LedgerRow
 
 
 class Engine:
@@ -61,7 +59,7 @@ class Engine:
         # The server parses big files in a child process (engine/apart.py); the CLI has no
         # event loop to keep free, so it parses them here.
         self.apart = ApartParser() if parse_apart else None
-        self.session = session or uuid.uuid4().hex[:12]
+        self.session = session or secrets.token_hex(6)  # uuid4's 12 hex digits, without uuid
         self._pool_override = pool
         self.files = ParsedFiles(self.apart)
         self.paths = PathRules(config, workspace_root)
@@ -70,8 +68,7 @@ class Engine:
         self._prompt_sizes: Memo[TokenEstimate] = Memo()
         self.stores = Stores(config)
         self.notices: list[str] = self.stores.notices  # one-off messages (e.g. a rebuilt cache)
-        self.executor = Executor(self.stores, self.session)
-        self.executor.never_shared = self.never_shared
+        self._executor: Executor | None = None
         self.reconfigure(config)
 
     # -- configuration -------------------------------------------------------------------------
@@ -104,9 +101,23 @@ class Engine:
         self.pool = pool
         self.policy = policy
         self.pricing = pricing
-        self.executor.reconfigure(config, pool, self.pricing)
+        if self._executor is not None:
+            self._executor.reconfigure(config, pool, self.pricing)
         self._prompt_sizes.clear()  # prompt additions and options come from the config
         self.paths.reconfigure(config)
+
+    @property
+    def executor(self) -> Executor:
+        """What runs decided requests, built on first use: routing alone (`tierwise route`,
+        `plan`, code-action listings) never imports the execution, cache-key and check code."""
+        if self._executor is None:
+            from tierwise.engine.execution import Executor
+
+            executor = Executor(self.stores, self.session)
+            executor.never_shared = self.never_shared
+            executor.reconfigure(self.config, self.pool, self.pricing)
+            self._executor = executor
+        return self._executor
 
     def configured_tiers(self) -> list[str]:
         """Model tier labels with at least one usable provider right now."""
@@ -254,6 +265,8 @@ class Engine:
     def _spent(self) -> tuple[float, float]:
         if self.policy.daily_usd <= 0 and self.policy.monthly_usd <= 0:
             return 0.0, 0.0
+        from tierwise.engine.spending import spent_today_and_month
+
         return spent_today_and_month(self.ledger)
 
     def _tokens(self, handler: Handler, task: Task) -> TokenEstimate:
@@ -344,6 +357,8 @@ class Engine:
                 import asyncio
 
                 self.stores.track(asyncio.get_running_loop().create_task(team.refresh_if_stale()))
+        from tierwise.engine.verified import run_verified
+
         ran, decision = prepared if prepared is not None else self.prepare(task, sticky=sticky)
         emit = on_event or (lambda _e: None)
         return await run_verified(
@@ -352,6 +367,8 @@ class Engine:
 
     def _retry(self, task: Task, decision: Decision, sticky: Tier | None) -> Decision | str:
         """The decision for retrying a failed answer one tier up, or why there is none."""
+        from tierwise.engine.verified import retry_decision
+
         return retry_decision(task, decision, sticky, self.policy.max_tier, self.decide)
 
     def frontier_cost(self, usage: Usage) -> float:
@@ -389,6 +406,8 @@ class Engine:
         """Ledger summaries (this session, today since local midnight, all time), cache stats,
         and spend against the caps. The CLI passes session=False: each `tierwise` command is
         its own process, so a CLI "session" would always be empty."""
+        from tierwise.engine.spending import stats_view
+
         return stats_view(self.ledger, self.cache, self.config, self.session if session else None)
 
     def clear_cache(self) -> int:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import attrs
 
-from tierwise.core.models import Usage
-from tierwise.core.results import Result
-from tierwise.core.task import Task
-from tierwise.handlers.checks import CheckFailure
-from tierwise.routing.router import Decision
+if TYPE_CHECKING:  # annotations only: `tierwise.engine` is imported by every command
+    from tierwise.core.models import Usage
+    from tierwise.core.results import Result
+    from tierwise.core.task import Task
+    from tierwise.handlers.checks import CheckFailure
+    from tierwise.routing.router import Decision
 
 
 @attrs.frozen

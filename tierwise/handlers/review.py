@@ -14,7 +14,6 @@ from tierwise.core.task import Action, Task
 from tierwise.handlers.base import Prompt
 from tierwise.handlers.parsing import Layout, fenced_blocks, find_json
 from tierwise.handlers.prompts import system_prompt
-from tierwise.handlers.review_static import findings_text, ruff_findings
 from tierwise.handlers.sizing import context_chars, numbered_chars
 
 SEVERITIES = ("error", "warning", "info", "hint")
@@ -263,10 +262,15 @@ class ReviewHandler:
 
     def run_static(self, task: Task) -> Result:
         """Ruff findings (Python only)."""
+        # Here, not at import: routing a review (route, plan, listings) never runs ruff.
+        from tierwise.handlers.review_static import ruff_findings
+
         return ReviewResult(tuple(ruff_findings(task.context.target)))
 
     def static_findings_text(self, task: Task) -> str:
         """Ruff findings as text for a model review's prompt ("" when there are none)."""
+        from tierwise.handlers.review_static import findings_text, ruff_findings
+
         target = task.context.target
         return findings_text(target, ruff_findings(target))
 

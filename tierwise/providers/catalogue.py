@@ -71,9 +71,11 @@ class Catalogue:
     @cached_property
     def _packaged(self) -> _Packaged:
         import tomllib
-        from importlib import resources
+        from pathlib import Path
 
-        text = resources.files("tierwise.providers").joinpath(DATA_FILE).read_text("utf-8")
+        # A file next to this module, read as a file: importlib.resources would import zipfile
+        # and its readers on every start for a package that is never installed zipped.
+        text = Path(__file__).with_name(DATA_FILE).read_text("utf-8")
         data = tomllib.loads(text)
         as_of = str(data.get("as_of", ""))
         rows = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -101,6 +102,12 @@ def run_server(args: argparse.Namespace | None = None) -> int:
     """Run the server until the client exits (the `tierwise serve` command); the exit code."""
     from tierwise.server.framing import DEFAULT_MAX_MESSAGE_BYTES
     from tierwise.server.transport import serve_stdio, serve_tcp
+
+    # pygls and lsprotocol (just imported) made about 300,000 objects that live as long as the
+    # process: out of the collector's way before the server is built, or its full pass on the
+    # way to the initialize answer walks them all (25-40 ms, which a bare pygls server, making
+    # fewer objects, does not reach). What freeze_imports does after the engine is built.
+    gc.freeze()
 
     tcp = getattr(args, "tcp", None)
     address = _parse_tcp(tcp) if tcp else None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import string
-from importlib import resources
+from pathlib import Path
 
 
 @functools.cache
 def load(name: str) -> str:
     """The text of prompts/<name>.md (read once per process)."""
-    return resources.files(__name__).joinpath(f"{name}.md").read_text(encoding="utf-8").strip()
+    # A plain file read (importlib.resources imports zipfile for a package never installed zipped).
+    return Path(__file__).with_name(f"{name}.md").read_text(encoding="utf-8").strip()
 
 
 def system_prompt(name: str, extra: str | None = None, **values: str) -> str:
