@@ -23,7 +23,15 @@ from pathlib import Path
 
 from bench import realfiles
 from bench.rpc import RawClient
-from bench.serve import BARE, TIERWISE, environment, initialize_params
+from bench.serve import (
+    BARE,
+    ROOT,
+    TIERWISE,
+    USER_CONFIG,
+    compile_checkout,
+    environment,
+    initialize_params,
+)
 from bench.timing import table
 from tests.fakes.wire import FakeProvider
 
@@ -77,17 +85,20 @@ def measure_cli(spawns: int) -> str:
     """CPU time of CLI cold starts, interleaved with the interpreter's own start."""
     file = realfiles.small()
     target = f"{file.path}:{file.line + 1}"
-    commands = {
-        "python -c pass (floor)": [sys.executable, "-c", "pass"],
-        "tierwise --version": [sys.executable, "-m", "tierwise", "--version"],
-        "tierwise route review FILE:LINE --json": [
-            *(sys.executable, "-m", "tierwise", "route", "review", target, "--json"),
-        ],
-    }
-    samples: dict[str, list[float]] = {name: [] for name in commands}
+    route = [sys.executable, "-m", "tierwise", "route", "review", target, "--json"]
     with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config.toml"
+        config.write_text(USER_CONFIG, encoding="utf-8")
+        commands = {
+            "python -c pass (floor)": [sys.executable, "-c", "pass"],
+            "tierwise --version": [sys.executable, "-m", "tierwise", "--version"],
+            "tierwise route review FILE:LINE --json": route,
+            "the same with a user config file (--config)": [*route, "--config", str(config)],
+        }
+        samples: dict[str, list[float]] = {name: [] for name in commands}
         os.environ["TIERWISE_DATA_DIR"] = str(Path(tmp) / "data")
         os.environ["TIERWISE_CACHE_DIR"] = str(Path(tmp) / "cache")
+        os.environ["PYTHONPATH"] = str(ROOT)
         for _ in range(spawns):
             for name, command in commands.items():
                 samples[name].append(child_cpu(command, Path.cwd()))
@@ -100,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--spawns", type=int, default=10)
     args = parser.parse_args(argv)
+    compile_checkout()
     print(asyncio.run(measure_server(args.spawns)))
     print()
     print(measure_cli(args.spawns * 2))

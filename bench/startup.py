@@ -23,7 +23,17 @@ from pathlib import Path
 
 from bench import realfiles
 from bench.rpc import RawClient
-from bench.serve import BARE, TIERWISE, environment, initialize_params, open_document, run_args
+from bench.serve import (
+    BARE,
+    ROOT,
+    TIERWISE,
+    USER_CONFIG,
+    compile_checkout,
+    environment,
+    initialize_params,
+    open_document,
+    run_args,
+)
 from bench.timing import fmt, quantile, table
 from tests.e2e.lsp_helpers import fake_reply
 from tests.fakes.wire import FakeProvider
@@ -130,6 +140,8 @@ def measure_cli(spawns: int) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         env_dir = Path(tmp)
         target = f"{file.path}:{file.line + 1}"
+        config = env_dir / "config.toml"
+        config.write_text(USER_CONFIG, encoding="utf-8")
         commands = {
             "python -c pass (floor)": [sys.executable, "-c", "pass"],
             "tierwise --version": [sys.executable, "-m", "tierwise", "--version"],
@@ -142,6 +154,10 @@ def measure_cli(spawns: int) -> str:
                 target,
                 "--json",
             ],
+            "the same with a user config file (--config)": [
+                *(sys.executable, "-m", "tierwise", "route", "review", target, "--json"),
+                *("--config", str(config)),
+            ],
             "import tierwise.cli.main (python -c)": [
                 sys.executable,
                 "-c",
@@ -151,6 +167,7 @@ def measure_cli(spawns: int) -> str:
         samples: dict[str, list[float]] = {name: [] for name in commands}
         os.environ["TIERWISE_DATA_DIR"] = str(env_dir / "data")
         os.environ["TIERWISE_CACHE_DIR"] = str(env_dir / "cache")
+        os.environ["PYTHONPATH"] = str(ROOT)  # the checkout measured, whatever the cwd
         for _ in range(spawns):
             for name, command in commands.items():
                 samples[name].append(time_command(command, env_dir))
@@ -163,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--spawns", type=int, default=10)
     args = parser.parse_args(argv)
+    compile_checkout()
     with FakeProvider() as fake:
         fake.responder = fake_reply
         print(asyncio.run(measure_server(args.spawns, fake)))
