@@ -3,6 +3,7 @@ the checks that types alone cannot express."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -22,7 +23,10 @@ ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 
 
+@functools.cache
 def _converter() -> Any:
+    # One per process: cattrs generates and compiles a function per class on a converter's
+    # first use, and every layer of every build (each hot reload too) asked a new one.
     import cattrs
 
     return cattrs.Converter(forbid_extra_keys=True)
