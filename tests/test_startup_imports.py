@@ -169,3 +169,60 @@ def test_the_server_answering_initialize_is_built_without_the_engine(tmp_path: P
     modules = set(json.loads(run.stdout))
     assert {"pygls.lsp.server", "tierwise.server.features"} <= modules
     assert loaded(modules, NEVER_BEFORE_INITIALIZE) == []
+
+
+def test_serve_freezes_pygls_objects_and_serves_with_the_collector_on(tmp_path: Path) -> None:
+    # asyncio.run stands in for the serving loop: what matters is the state it starts in.
+    probe = (
+        "import asyncio, gc, json\n"
+        "from tierwise.server import run_server\n"
+        "seen = {}\n"
+        "def serve(coro):\n"
+        "    seen.update(frozen=gc.get_freeze_count(), collecting=gc.isenabled())\n"
+        "    coro.close()\n"
+        "    return 0\n"
+        "asyncio.run = serve\n"
+        "run_server(None)\n"
+        "print(json.dumps(seen))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["collecting"] is True
+    # pygls and lsprotocol's objects (about 50,000) are out of the collector's full passes.
+    assert seen["frozen"] > 20_000
+
+
+def test_a_short_command_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
+    probe = (
+        "import gc, json, sys\n"
+        "from tierwise.cli.main import main\n"
+        "import tierwise.cli.commands as commands\n"
+        "route = commands.cmd_route\n"
+        "seen = {}\n"
+        "def spy(args):\n"
+        "    seen['during'] = gc.isenabled()\n"
+        "    return route(args)\n"
+        "commands.cmd_route = spy\n"
+        f"code = main(['route', 'review', {str(PAYMENTS)!r} + ':25', '--json'])\n"
+        "seen.update(code=code, after=gc.isenabled())\n"
+        "sys.stderr.write(json.dumps(seen))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    seen = json.loads(run.stderr.strip().splitlines()[-1])
+    assert seen == {"during": False, "code": 0, "after": True}
