@@ -103,10 +103,11 @@ def run_server(args: argparse.Namespace | None = None) -> int:
     from tierwise.server.framing import DEFAULT_MAX_MESSAGE_BYTES
     from tierwise.server.transport import serve_stdio, serve_tcp
 
-    # pygls and lsprotocol (just imported) made about 300,000 objects that live as long as the
-    # process: out of the collector's way before the server is built, or its full pass on the
-    # way to the initialize answer walks them all (25-40 ms, which a bare pygls server, making
-    # fewer objects, does not reach). What freeze_imports does after the engine is built.
+    # pygls and lsprotocol (just imported) left about 50,000 objects for the collector to
+    # track, all living as long as the process: out of its way before the server is built, or
+    # the full pass that tierwise's own start-up triggers on the way to the initialize answer
+    # walks them all (25-40 ms here; a bare pygls server stops short of one). What
+    # freeze_imports does after the engine is built.
     gc.freeze()
 
     tcp = getattr(args, "tcp", None)
