@@ -8,14 +8,22 @@ used (user + system, from the kernel) is what the code itself costs, and barely 
 load. This script measures it for the CLI's cold starts (from `getrusage` of each finished
 child) and for a server up to its `initialize` answer (utime + stime from /proc, read when the
 answer arrives), alternating each with its floor: `python -c pass`, a bare pygls server.
+
+`--instructions` also counts the instructions each one executes, once, under valgrind
+(cachegrind without its cache model; valgrind must be installed): a figure that does not move
+with the load at all, where CPU time still moves by a third at a load of 5 on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import re
 import resource
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -106,15 +114,102 @@ def measure_cli(spawns: int) -> str:
     return table("CLI cold start, CPU time (user + system)", rows, rows[0][0])
 
 
+VALGRIND = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+
+
+def _instructions(report: str) -> int:
+    """The "I refs" total from valgrind's report on stderr."""
+    found = re.search(r"I\s+refs:\s+([\d,]+)", report)
+    if found is None:
+        raise RuntimeError(f"no instruction count in valgrind's output: {report[-500:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def command_instructions(command: list[str], env: dict[str, str]) -> int:
+    """Instructions a command executes, run to completion under valgrind."""
+    run = subprocess.run(
+        [*VALGRIND, *command], env=env, capture_output=True, text=True, check=True, timeout=600
+    )
+    return _instructions(run.stderr)
+
+
+def server_instructions(command: list[str], env: dict[str, str], root: Path) -> int:
+    """Instructions a server executes from its start to its initialize answer (under valgrind;
+    the server is stopped by SIGTERM once the answer is read, and only waits meanwhile)."""
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize_params(root)}
+    ).encode()
+    process = subprocess.Popen(
+        [*VALGRIND, *command],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    process.stdin.flush()
+    length = 0
+    while (line := process.stdout.readline()) not in (b"\r\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    process.stdout.read(length)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=600)
+    return _instructions(err.decode("utf-8", "replace"))
+
+
+def measure_instructions() -> str:
+    """Instructions of each start-up and its floor, one run each (they are deterministic)."""
+    file = realfiles.small()
+    target = f"{file.path}:{file.line + 1}"
+    rows: list[tuple[str, int, int]] = []
+    with tempfile.TemporaryDirectory() as tmp, FakeProvider() as fake:
+        env = environment(Path(tmp), fake)
+        root = file.path.parent
+        bare = server_instructions(BARE, env, root)
+        rows.append(("initialize: bare pygls (floor)", bare, bare))
+        rows.append(("initialize: tierwise serve", server_instructions(TIERWISE, env, root), bare))
+        config = Path(tmp) / "user.toml"
+        config.write_text(USER_CONFIG, encoding="utf-8")
+        # As the CPU rows run them: no keys, no user config file unless --config names one.
+        cli = {k: v for k, v in env.items() if not k.endswith("_API_KEY")}
+        cli["TIERWISE_CONFIG"] = str(Path(tmp) / "none.toml")
+        route = [sys.executable, "-m", "tierwise", "route", "review", target, "--json"]
+        floor = command_instructions([sys.executable, "-c", "pass"], cli)
+        rows.append(("python -c pass (floor)", floor, floor))
+        for name, command in [
+            ("tierwise --version", [sys.executable, "-m", "tierwise", "--version"]),
+            ("tierwise route review FILE:LINE --json", route),
+            ("the same with a user config file (--config)", [*route, "--config", str(config)]),
+        ]:
+            rows.append((name, command_instructions(command, cli), floor))
+    lines = [
+        "instructions executed (valgrind), one run each",
+        f"{'measurement':<52} {'instructions':>14} {'ratio':>7}",
+    ]
+    for name, count, base in rows:
+        lines.append(f"{name:<52} {count / 1e6:>12.1f} M {count / base:>6.2f}x")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print the CPU-time tables."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--spawns", type=int, default=10)
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions under valgrind"
+    )
     args = parser.parse_args(argv)
     compile_checkout()
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind (apt-get install valgrind)")
     print(asyncio.run(measure_server(args.spawns)))
     print()
     print(measure_cli(args.spawns * 2))
+    if args.instructions:
+        print()
+        print(measure_instructions())
 
 
 if __name__ == "__main__":
