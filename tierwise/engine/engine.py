@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -69,6 +70,8 @@ class Engine:
         self.stores = Stores(config)
         self.notices: list[str] = self.stores.notices  # one-off messages (e.g. a rebuilt cache)
         self._executor: Executor | None = None
+        # Worker threads route (and key) requests: the first ones may all ask for it at once.
+        self._executor_lock = threading.Lock()
         self.reconfigure(config)
 
     # -- configuration -------------------------------------------------------------------------
@@ -101,8 +104,9 @@ class Engine:
         self.pool = pool
         self.policy = policy
         self.pricing = pricing
-        if self._executor is not None:
-            self._executor.reconfigure(config, pool, self.pricing)
+        with self._executor_lock:
+            if self._executor is not None:
+                self._executor.reconfigure(config, pool, self.pricing)
         self._prompt_sizes.clear()  # prompt additions and options come from the config
         self.paths.reconfigure(config)
 
@@ -110,14 +114,15 @@ class Engine:
     def executor(self) -> Executor:
         """What runs decided requests, built on first use: routing alone (`tierwise route`,
         `plan`, code-action listings) never imports the execution, cache-key and check code."""
-        if self._executor is None:
-            from tierwise.engine.execution import Executor
+        with self._executor_lock:
+            if self._executor is None:
+                from tierwise.engine.execution import Executor
 
-            executor = Executor(self.stores, self.session)
-            executor.never_shared = self.never_shared
-            executor.reconfigure(self.config, self.pool, self.pricing)
-            self._executor = executor
-        return self._executor
+                executor = Executor(self.stores, self.session)
+                executor.never_shared = self.never_shared
+                executor.reconfigure(self.config, self.pool, self.pricing)
+                self._executor = executor
+            return self._executor
 
     def configured_tiers(self) -> list[str]:
         """Model tier labels with at least one usable provider right now."""
