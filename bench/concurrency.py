@@ -9,9 +9,13 @@ wall time too), and on a fresh one 3 s after the file opens (the SDK imported me
 The provider is the local wire-protocol fake (official SDK, real HTTP); each of its answers
 waits 1 s first, so the floor for 50 requests in parallel is 1 s of wall time. Every request is
 for another function of a real file, so none is a cache hit. The spread is when the requests
-reached the provider, from the first to the last. For cancellation, 10 streaming runs are
-cancelled with one `$/cancelRequest` each, all at once; each row is the time from the
-cancellation to the request's error answer, and the fake counts the streams the server closed.
+reached the provider, from the first to the last. The burst's other floor is the official SDK
+alone (bench/sdk_burst.py: one warm client in a process of its own streaming the same number of
+requests at once, each about the size of tierwise's): on two cores its own request building and
+event parsing take a few milliseconds a request, which fifty requests pay in turn. For
+cancellation, 10 streaming runs are cancelled with one `$/cancelRequest` each, all at once; each
+row is the time from the cancellation to the request's error answer, and the fake counts the
+streams the server closed.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
+import json
 import statistics
+import sys
 import time
 from typing import Any
 
@@ -137,12 +143,38 @@ async def cancellations(
     return answered, closed
 
 
+async def sdk_alone(fake: FakeProvider | FakeApart, file: realfiles.RealFile, runs: int) -> float:
+    """Wall seconds for `runs` streams at once through the official SDK alone (bench/sdk_burst.py):
+    what any client built on it pays on this machine, so the floor of tierwise's burst."""
+    lines = function_lines(file.text, runs)
+    base_url = fake.anthropic_base_url.removesuffix("/v1")  # the SDK adds /v1 itself
+    child = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bench.sdk_burst", base_url, str(file.path)),
+        *(str(line) for line in lines),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    ready = await child.stdout.readline()
+    assert ready.strip() == b"ready", ready
+    fake.script(*[("hang", LATENCY_S)] * runs)
+    child.stdin.write(b"go\n")
+    await child.stdin.drain()
+    result = json.loads(await child.stdout.readline())
+    await child.wait()
+    return float(result["wall_s"])
+
+
 async def measure(args: argparse.Namespace, fake: FakeProvider | FakeApart) -> str:
     """The burst on two files, then the cancellations."""
     out = []
     rows = []
     spreads = []
     for file in (realfiles.mid_large(), realfiles.large()):
+        if isinstance(fake, FakeProvider):
+            fake.responder = fake_reply
+        alone = [await sdk_alone(fake, file, args.runs) for _ in range(args.repeat)]
+        rows.append((f"{args.runs} at once, {file.path.name}: the official SDK alone", alone))
         for warm, reading in ((True, 0.0), (False, 0.0), (False, READING_S)):
             walls = []
             for _ in range(args.repeat):

@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 import tokenize
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from tierwise.cache import python_norm
 
@@ -55,18 +55,25 @@ def digest(text: str) -> str:
 
 
 def context_digest(
-    language: str, *, imports: Sequence[str], enclosing: str | None, callees: Sequence[str]
+    language: str,
+    *,
+    imports: Sequence[str],
+    enclosing: str | None,
+    callees: Sequence[str],
+    normal: Callable[[str, str], str] = normalise,
 ) -> str:
     """The context part of a key: each item in the same normal form as the target.
 
     Imports are normalised as one run, so an import sorter's order does not matter; a callee
     signature wrapped by a formatter keeps its key, and one whose string default changed does
-    not (a whitespace collapse would have merged `"    "` and `"  "`).
+    not (a whitespace collapse would have merged `"    "` and `"  "`). `normal` is `normalise`
+    or a memory of it (every function of a file shares its imports, a class's methods share
+    their enclosing signature).
     """
     fields = {
-        "imports": normalise(language, "\n".join(imports)) if imports else "",
-        "enclosing": normalise(language, enclosing) if enclosing else "",
-        "callees": [normalise(language, callee) for callee in callees],
+        "imports": normal(language, "\n".join(imports)) if imports else "",
+        "enclosing": normal(language, enclosing) if enclosing else "",
+        "callees": [normal(language, callee) for callee in callees],
     }
     return digest(json.dumps(fields, sort_keys=True, ensure_ascii=True))
 

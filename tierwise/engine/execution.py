@@ -25,8 +25,7 @@ from tierwise.engine.answers import redact_result
 from tierwise.engine.cached import CacheReader
 from tierwise.engine.calling import cut_message, redact_prompt, ref_for, stream_once, with_hints
 from tierwise.engine.checking import checked_fields, verify
-from tierwise.engine.keying import keyed_lookups
-from tierwise.engine.memo import Memo
+from tierwise.engine.keying import NormalForms, keyed_lookups
 from tierwise.engine.outcome import Event, EventSink, Outcome
 from tierwise.engine.pricing import Pricing
 from tierwise.engine.rows import ledger_row, usage_fields
@@ -57,7 +56,7 @@ class Executor:
         # engine sets it (it knows the workspace root the globs are relative to).
         self.never_shared: Callable[[str], str | None] = lambda _path: None
         # Tokenizing the target for its key is a good part of a cache hit: once per input.
-        self._normal_forms: Memo[tuple[str, str]] = Memo()
+        self._normal_forms = NormalForms()
 
     def reconfigure(self, config: Config, pool: ProviderPool, pricing: Pricing) -> None:
         """Adopt the engine's new configuration, providers and prices (hot reload)."""

@@ -17,9 +17,28 @@ from tierwise.routing.router import Decision
 TEMPERATURE = float(attrs.fields(ProviderRequest).temperature.default or 0.0)
 
 
+class NormalForms:
+    """What keying remembers: each request's (target, context) normal forms, and the normal
+    form of each context piece. Tokenizing is most of the work before a provider call, and a
+    burst of requests over one file shares its imports and its classes' signatures."""
+
+    def __init__(self) -> None:
+        self.requests: Memo[tuple[str, str]] = Memo()
+        self.pieces: Memo[str] = Memo(256)
+
+    def piece(self, language: str, text: str) -> str:
+        """`normalise(language, text)`, remembered."""
+        return self.pieces.get((language, text), lambda: normalise(language, text))
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self.requests.clear()
+        self.pieces.clear()
+
+
 def keyed_lookups(
     config: Config,
-    normal_forms: Memo[tuple[str, str]],
+    normal_forms: NormalForms,
     task: Task,
     handler: Handler,
     decision: Decision,
@@ -27,7 +46,7 @@ def keyed_lookups(
     """(tier, model ref, key) of every lookup, in order: the decided tier's chain first,
     then (when allowed) every higher tier's models. An answer is stored under the key of
     the model that actually gave it, so it is found again whichever model asks.
-    `normal_forms` remembers the tokenized target: a good part of a cache hit."""
+    `normal_forms` remembers the tokenized target and context: a good part of a cache hit."""
     target = task.context.target
     ctx = task.context
 
@@ -35,11 +54,15 @@ def keyed_lookups(
         # Docstrings stay in the key, for the docstring action too: its prompt carries the
         # existing docstring, so a different one may get a different answer.
         return normalise(target.language, target.text), context_digest(
-            target.language, imports=ctx.imports, enclosing=ctx.enclosing, callees=ctx.callees
+            target.language,
+            imports=ctx.imports,
+            enclosing=ctx.enclosing,
+            callees=ctx.callees,
+            normal=normal_forms.piece,
         )
 
     key = (target.language, target.text, ctx.imports, ctx.enclosing, ctx.callees)
-    normalised, context = normal_forms.get(key, forms)
+    normalised, context = normal_forms.requests.get(key, forms)
     options = {k: v for k, v in task.options.items() if k != "hints"}
     shared = config.cache.shared
     namespace = shared.team if shared.url is not None else LOCAL_NAMESPACE

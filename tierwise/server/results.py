@@ -228,7 +228,8 @@ async def show_markdown(
     if display == "none":
         return {"shown": "none"}
     if display == "document":
-        path = write_markdown(data_dir() / "docs", action, result)
+        # File writes wait on the disk, which a busy machine makes slow: off the event loop.
+        path = await asyncio.to_thread(write_markdown, data_dir() / "docs", action, result)
         if server.client_supports("window.show_document.support"):
             shown = await server.window_show_document_async(
                 types.ShowDocumentParams(
