@@ -30,6 +30,7 @@ import time
 from typing import Any
 
 from bench import realfiles
+from bench.cputime import process_cpu
 from bench.fake_apart import FakeApart
 from bench.serve import open_document, run_args, server
 from bench.timing import fmt, table
@@ -59,8 +60,9 @@ async def burst(
     *,
     warm: bool,
     reading: float = 0,
-) -> tuple[float, float]:
-    """(wall seconds for `runs` simultaneous runs, spread of their arrival at the provider).
+) -> tuple[float, float, float]:
+    """(wall seconds for `runs` simultaneous runs, spread of their arrival at the provider,
+    the server's CPU seconds over the burst: steadier than wall time on a busy machine).
 
     `warm`: one provider call first, so the SDK is imported and connected before the burst
     (a server that has been running a while); else the burst pays the first import too.
@@ -86,6 +88,7 @@ async def burst(
         if isinstance(fake, FakeApart):
             fake.take_arrivals()
         fake.script(*[("hang", LATENCY_S)] * runs)
+        cpu_before = process_cpu(client.process.pid)
         started = time.perf_counter()
         futures = [
             client.start_request(
@@ -96,12 +99,13 @@ async def burst(
         ]
         results = await asyncio.gather(*futures)
         wall = time.perf_counter() - started
+        cpu = process_cpu(client.process.pid) - cpu_before
     if isinstance(fake, FakeApart):
         arrivals = fake.take_arrivals()
     failed = [r for r in results if not (isinstance(r, dict) and "cache_hit" in r)]
     assert not failed, failed[:2]
     spread = max(arrivals) - min(arrivals) if arrivals else float("nan")
-    return wall, spread
+    return wall, spread, cpu
 
 
 async def cancellations(
@@ -143,9 +147,11 @@ async def cancellations(
     return answered, closed
 
 
-async def sdk_alone(fake: FakeProvider | FakeApart, file: realfiles.RealFile, runs: int) -> float:
-    """Wall seconds for `runs` streams at once through the official SDK alone (bench/sdk_burst.py):
-    what any client built on it pays on this machine, so the floor of tierwise's burst."""
+async def sdk_alone(
+    fake: FakeProvider | FakeApart, file: realfiles.RealFile, runs: int
+) -> tuple[float, float]:
+    """(wall, CPU seconds) for `runs` streams at once through the official SDK alone
+    (bench/sdk_burst.py): what any client built on it pays here, the floor of tierwise's burst."""
     lines = function_lines(file.text, runs)
     base_url = fake.anthropic_base_url.removesuffix("/v1")  # the SDK adds /v1 itself
     child = await asyncio.create_subprocess_exec(
@@ -162,24 +168,28 @@ async def sdk_alone(fake: FakeProvider | FakeApart, file: realfiles.RealFile, ru
     await child.stdin.drain()
     result = json.loads(await child.stdout.readline())
     await child.wait()
-    return float(result["wall_s"])
+    return float(result["wall_s"]), float(result["cpu_s"])
 
 
 async def measure(args: argparse.Namespace, fake: FakeProvider | FakeApart) -> str:
     """The burst on two files, then the cancellations."""
     out = []
     rows = []
+    cpu_rows: list[tuple[str, list[float]]] = []
     spreads = []
     for file in (realfiles.mid_large(), realfiles.large()):
         if isinstance(fake, FakeProvider):
             fake.responder = fake_reply
         alone = [await sdk_alone(fake, file, args.runs) for _ in range(args.repeat)]
-        rows.append((f"{args.runs} at once, {file.path.name}: the official SDK alone", alone))
+        name = f"{args.runs} at once, {file.path.name}"
+        rows.append((f"{name}: the official SDK alone", [wall for wall, _ in alone]))
+        cpu_rows.append((f"{name}: the official SDK alone", [cpu for _, cpu in alone]))
         for warm, reading in ((True, 0.0), (False, 0.0), (False, READING_S)):
-            walls = []
+            walls, cpus = [], []
             for _ in range(args.repeat):
-                wall, spread = await burst(fake, file, args.runs, warm=warm, reading=reading)
+                wall, spread, cpu = await burst(fake, file, args.runs, warm=warm, reading=reading)
                 walls.append(wall)
+                cpus.append(cpu)
                 if warm:
                     spreads.append(f"{file.label}: {fmt(spread)}")
             state = (
@@ -190,6 +200,8 @@ async def measure(args: argparse.Namespace, fake: FakeProvider | FakeApart) -> s
                 else "first call at once: SDK import too"
             )
             rows.append((f"{args.runs} at once, {file.path.name} ({state})", walls))
+            if warm:
+                cpu_rows.append((f"{args.runs} at once, {file.path.name}: tierwise serve", cpus))
     floor = [LATENCY_S] * args.repeat
     rows.insert(0, (f"provider latency (floor: {LATENCY_S:.0f} s per answer)", floor))
     out.append(
@@ -200,6 +212,9 @@ async def measure(args: argparse.Namespace, fake: FakeProvider | FakeApart) -> s
             extra="  arrival spread at the provider: " + ", ".join(spreads),
         )
     )
+    for first in range(0, len(cpu_rows), 2):  # each file's pair: the SDK alone, then tierwise
+        pair = cpu_rows[first : first + 2]
+        out.append(table("CPU seconds of the warm burst's process", pair, pair[0][0]))
     answered, closed = await cancellations(fake, realfiles.mid_large(), 10)
     out.append(
         table(

@@ -4,8 +4,8 @@ Run by bench/concurrency.py as a child process (like the server, it gets a proce
 interpreter of its own): it builds one `AsyncAnthropic` client, makes one call to warm it (SDK
 imported, connection pool started), prints "ready", waits for a line on stdin (the benchmark
 scripts the fake's latency meanwhile), then streams one request per function given, all at
-once, reading every event as tierwise does, and prints the burst's wall seconds as JSON. Each
-request carries its function's source, so it is about the size of tierwise's prompt for it.
+once, reading every event as tierwise does, and prints the burst's wall and CPU seconds as
+JSON. Each request carries its function's source, so it is about the size of tierwise's prompt.
 
     python -m bench.sdk_burst BASE_URL FILE LINE [LINE ...]
 """
@@ -40,7 +40,7 @@ def prompts(path: Path, lines: list[int]) -> list[str]:
     return found
 
 
-async def burst(base_url: str, asks: list[str]) -> float:
+async def burst(base_url: str, asks: list[str]) -> tuple[float, float]:
     """Warm the client, say ready, wait for the go line, then time all the streams at once."""
     import anthropic
 
@@ -63,16 +63,16 @@ async def burst(base_url: str, asks: list[str]) -> float:
     await one(asks[0])
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one(prompt) for prompt in asks))
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def main() -> None:
-    """Print the burst's wall seconds (JSON) after the go line."""
+    """Print the burst's wall and CPU seconds (JSON) after the go line."""
     base_url, file, *lines = sys.argv[1:]
-    wall = asyncio.run(burst(base_url, prompts(Path(file), [int(n) for n in lines])))
-    print(json.dumps({"wall_s": wall}), flush=True)
+    wall, cpu = asyncio.run(burst(base_url, prompts(Path(file), [int(n) for n in lines])))
+    print(json.dumps({"wall_s": wall, "cpu_s": cpu}), flush=True)
 
 
 if __name__ == "__main__":

@@ -173,7 +173,8 @@ def _python_tokens(code: str, *, drop_docstrings: bool) -> list[str] | None:
         return any(a <= start and end <= b for a, b in ranges)
 
     try:
-        toks = python_norm.tokens(code, skip=skip)
+        # No ranges, no skip: a call per token was a tenth of normalising a target.
+        toks = python_norm.tokens(code, skip=skip if ranges else None)
     except (tokenize.TokenError, SyntaxError):  # unclosed bracket, bad dedent, stray character
         return None
     return [t.text for t in python_norm.without_formatting(toks)]

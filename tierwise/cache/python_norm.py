@@ -77,8 +77,11 @@ class Tok:
         self.raw = raw  # a string literal's source, for joining implicit concatenations
 
 
-def tokens(code: str, *, skip: Callable[[tuple[int, int], tuple[int, int]], bool]) -> list[Tok]:
-    """The normal-form tokens of `code`; raises tokenize.TokenError or SyntaxError."""
+def tokens(
+    code: str, *, skip: Callable[[tuple[int, int], tuple[int, int]], bool] | None
+) -> list[Tok]:
+    """The normal-form tokens of `code`, without those `skip` names (None: skip nothing);
+    raises tokenize.TokenError or SyntaxError."""
     line_starts = [0]
     for line in io.StringIO(code):
         line_starts.append(line_starts[-1] + len(line))
@@ -107,7 +110,7 @@ def tokens(code: str, *, skip: Callable[[tuple[int, int], tuple[int, int]], bool
             continue
         if tok.type in _DROP or (tok.type == tokenize.ERRORTOKEN and not tok.string.strip()):
             continue
-        if skip(tok.start, tok.end):
+        if skip is not None and skip(tok.start, tok.end):
             dropping = True
             continue
         if dropping:

@@ -238,7 +238,9 @@ async def show_markdown(
             )
             if shown.success:
                 return {"shown": "document", "document": str(path)}
-        logger.info("the client cannot show documents; sending %s as a message", path)
+        # Debug, not info: it is true of every explain from such a client, and each log record
+        # is redacted (RedactSecrets), which a burst of fifty paid fifty times.
+        logger.debug("the client cannot show documents; sending %s as a message", path)
     server.window_show_message(
         types.ShowMessageParams(type=types.MessageType.Info, message=result.markdown)
     )
