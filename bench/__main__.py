@@ -19,6 +19,7 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
     ("bench.prerequest", ["--repeat", "300"], ["--repeat", "20"]),
     ("bench.startup", ["--spawns", "10"], ["--spawns", "2"]),
     ("bench.cputime", ["--spawns", "10"], ["--spawns", "2"]),
+    ("bench.memory_floor", ["--spawns", "5"], ["--spawns", "1"]),
     ("bench.concurrency", ["--repeat", "3"], ["--repeat", "1", "--runs", "10"]),
     ("bench.plan", ["--repeat", "2"], ["--repeat", "1", "--tree", "requests"]),
     ("bench.hostile", [], ["--quick"]),
