@@ -146,16 +146,22 @@ def register(server: TierwiseServer) -> None:
     async def stats(ls: TierwiseServer) -> dict[str, Any]:
         from tierwise.server import runner
 
+        from tierwise.engine.tune import section
+
         engine = runner.engine_of(ls)
-        data: dict[str, Any] = engine.stats()
+
+        def read() -> tuple[dict[str, Any], dict[str, Any]]:
+            return engine.stats(), section(engine.ledger, engine.policy, engine.pricing)
+
+        # Both read the ledger's whole window (tune groups every row of the last weeks): in a
+        # thread, so a long ledger never holds up pings, edits or other requests meanwhile.
+        data, tune = await asyncio.to_thread(read)
         data["sticky"] = ls.sticky.label if ls.sticky is not None else "auto"
         team = await engine.team_stats()  # absent without a shared cache: fields only added
         if team is not None:
             data["team"] = team
         data["server"] = ls.health()
-        from tierwise.engine.tune import section
-
-        data["tune"] = section(engine.ledger, engine.policy, engine.pricing)
+        data["tune"] = tune
         return data
 
     @server.command("tierwise.fixChosen")
