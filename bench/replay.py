@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import re
@@ -46,6 +47,7 @@ from tierwise.core.code import estimate_tokens
 from tierwise.core.errors import TierwiseError
 from tierwise.core.tiers import Tier
 from tierwise.engine import Engine
+from tierwise.handlers.docstring_static import facts
 
 _NAME = re.compile(r"`([A-Za-z_$][\w$]*)`")
 _NUMBERED_LINE = re.compile(r"^\s*(\d+) \| ?(.*)$", re.M)
@@ -55,8 +57,13 @@ _FILLER = (
 )
 
 
-def realistic_reply(body: dict[str, Any]) -> str:
-    """An answer of the length a real model writes for each action, in the handler's format."""
+def realistic_reply(body: dict[str, Any], params: tuple[str, ...] = ()) -> str:
+    """An answer of the length a real model writes for each action, in the handler's format.
+
+    A docstring names the target's parameters (`params`), as a model that passes the
+    docstring check does: the replay measures routing and caching, not answer quality. With a
+    docstring that named none, every cheap docstring of a function with parameters failed its
+    check and was asked again one tier up (docs/routing.md gives both figures)."""
     prompt = text_of(body.get("system", "")) + text_of(body.get("messages", []))
     names = _NAME.findall(prompt)
     name = names[0] if names else "value"
@@ -81,10 +88,15 @@ def realistic_reply(body: dict[str, Any]) -> str:
             for suffix, verb in (("value", "returns"), ("checked", "guarantees"), ("for", "maps"))
         ]
         return json.dumps({"candidates": candidates})
-    ask = re.search(r"^(Write|Update|Explain|Design) ", prompt, re.MULTILINE)
+    # The ask is the last message, after the system prompt and the file's context (a search
+    # for it at a line start of the whole prompt missed it: explain, design and updated
+    # docstrings were all answered "An answer." until 2026-12-01).
+    question = text_of(body.get("messages", [])[-1:])
+    ask = re.match(r"(Write|Update|Explain|Design) ", question)
     verb = ask.group(1) if ask else ""
     if verb in ("Write", "Update"):
-        return f"Return the {name} the caller asked for.\n\n" + _FILLER * 2
+        uses = f", from {', '.join(params)}" if params else ""
+        return f"Return the {name} the caller asked for{uses}.\n\n" + _FILLER * 2
     if verb == "Explain":
         return f"## What {name} does\n\n" + (_FILLER * 3 + "\n\n") * 3
     if verb == "Design":
@@ -109,6 +121,10 @@ class Setup:
     pruning: bool = False  # context budgets per tier (off: every tier sees all the context)
     prompt_caching: bool = False
     local: bool = False
+    # The fake's docstrings name no parameter, so every cheap docstring of a function with
+    # parameters fails its check and is asked again one tier up: the bound on what the checks
+    # can cost (real models name them most of the time; tune measures how often on a ledger).
+    unnamed_params: bool = False
 
 
 SETUPS = (
@@ -123,6 +139,14 @@ SETUPS = (
         prompt_caching=True,
     ),
     Setup("the same with a local tier", cache=True, pruning=True, prompt_caching=True, local=True),
+    Setup(
+        "the same, no docstring naming its parameters",
+        cache=True,
+        pruning=True,
+        prompt_caching=True,
+        local=True,
+        unnamed_params=True,
+    ),
 )
 
 
@@ -259,6 +283,13 @@ async def replay(
             tier = setup.tier or entry.get("tier")
             try:
                 task = engine.build_task(entry["action"], str(path), source, line, col, tier=tier)
+                if not setup.unnamed_params:
+                    named = tuple(
+                        p.name.lstrip("*.")
+                        for p in facts(task.context.target).params
+                        if p.name not in ("self", "cls")
+                    )
+                    fake.responder = functools.partial(realistic_reply, params=named)
                 outcome = await engine.run(task)
             except TierwiseError as exc:
                 out.append(Served(entry, Tier.STATIC, 0.0, False, 0, 0, failed=str(exc)))
@@ -358,7 +389,9 @@ def _spend(rows: list[Served]) -> dict[str, float]:
 # Without a cache an engine per action behaves like one engine (the memory of earlier asks is
 # the ledger in both): the CLI lifetime replays the setups with a cache, where it can differ.
 # All-frontier is replayed too: it is the baseline each lifetime's savings are measured against.
-CLI_SETUPS = tuple(s for s in SETUPS if s.cache or s.name == "all-frontier")
+CLI_SETUPS = tuple(
+    s for s in SETUPS if (s.cache or s.name == "all-frontier") and not s.unnamed_params
+)
 
 
 async def run_all(

@@ -91,3 +91,30 @@ def test_no_labelled_high_stakes_request_is_routed_below_frontier(
     for name in NAMES[1:]:
         s = summaries[name]
         assert s.high >= 10 and not s.high_below, (name, s.high_below)
+
+
+def test_the_replay_fake_answers_each_action_as_a_passing_model_would(
+    summaries: dict[str, Summary], kept: Path
+) -> None:
+    """docs/routing.md's replay figures assume answers of each action's length (a reply the
+    fake did not recognise the ask of is "An answer.", 3 tokens) and cheap docstrings that name
+    their parameters; the retries a failed check costs are the separate, bounding row."""
+    import sqlite3
+
+    con = sqlite3.connect(kept)
+    try:
+        checked, failed = con.execute(
+            "SELECT COUNT(*), COALESCE(SUM(failed_check = 'docstring.params'), 0) FROM requests"
+            " WHERE action = 'docstring' AND verified IS NOT NULL"
+        ).fetchone()
+        shortest = dict(
+            con.execute(
+                "SELECT action, MIN(output_tokens) FROM requests"
+                " WHERE outcome = 'ok' AND cache_hit = 0 AND tier != 'static' GROUP BY action"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert checked > 20 and failed == 0, (checked, failed)
+    assert set(shortest) == {"docstring", "rename", "explain", "review", "design"}, shortest
+    assert all(tokens >= 20 for tokens in shortest.values()), shortest
