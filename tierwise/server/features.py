@@ -144,9 +144,8 @@ def register(server: TierwiseServer) -> None:
     @server.command("tierwise.stats")
     @guarded("tierwise.stats")
     async def stats(ls: TierwiseServer) -> dict[str, Any]:
-        from tierwise.server import runner
-
         from tierwise.engine.tune import section
+        from tierwise.server import runner
 
         engine = runner.engine_of(ls)
 
