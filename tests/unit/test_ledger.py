@@ -266,3 +266,30 @@ def test_corruption_found_during_use_is_recovered(tmp_path: Path) -> None:
     damaged.record(row(cost_usd=0.5))
     assert damaged.spent_since(datetime(2000, 1, 1, tzinfo=UTC)) == pytest.approx(0.5)
     damaged.close()
+
+
+def test_a_migration_recorded_under_another_name_does_not_break_the_ledger(
+    tmp_path: Path,
+) -> None:
+    """A ledger migrated by a build that named the verified-columns migration `m005_verified`
+    (a development build, before the numbers were settled) has those columns but not the name:
+    opening it must add only what is missing, keep its rows and go on recording."""
+    path = tmp_path / "ledger.sqlite3"
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    names = [m.__name__.lstrip("_") for m in MIGRATIONS]
+    verified = names.index("m006_verified")
+    for migration, name in zip(MIGRATIONS[: verified + 1], names, strict=False):
+        migration(con)
+        recorded = "m005_verified" if name == "m006_verified" else name
+        con.execute("INSERT INTO _migrations VALUES (?, 'then')", (recorded,))
+    con.execute(
+        "INSERT INTO requests (ts, action, language, tier, outcome, cost_usd)"
+        " VALUES ('2026-01-02T00:00:00.000000+00:00', 'explain', 'go', 'mid', 'ok', 0.25)"
+    )
+    con.close()
+    ledger = Ledger(path)
+    ledger.record(row(cost_usd=0.5))
+    assert ledger.summary()["cost_usd"] == pytest.approx(0.75)  # the old row and the new one
+    ledger.close()
+    assert set(applied(path)) == {*names, "m005_verified"}
