@@ -104,6 +104,19 @@ def _environment(home: Path) -> dict[str, str]:
     }
 
 
+def _run_probe(home: Path, probe: str) -> subprocess.CompletedProcess[str]:
+    """Run `probe` in a fresh interpreter with the clean environment; its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=home,
+        env=_environment(home),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+
 def imported_by(tmp_path: Path, *args: str) -> tuple[object, set[str]]:
     """(exit code, modules imported) of `tierwise ARGS` run in a fresh interpreter."""
     out = tmp_path / "modules.json"
@@ -157,15 +170,7 @@ def test_the_server_answering_initialize_is_built_without_the_engine(tmp_path: P
         "assert server.engine is None\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=tmp_path,
-        env=_environment(tmp_path),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    run = _run_probe(tmp_path, probe)
     modules = set(json.loads(run.stdout))
     assert {"pygls.lsp.server", "tierwise.server.features"} <= modules
     assert loaded(modules, NEVER_BEFORE_INITIALIZE) == []
@@ -185,15 +190,7 @@ def test_serve_freezes_pygls_objects_and_serves_with_the_collector_on(tmp_path: 
         "run_server(None)\n"
         "print(json.dumps(seen))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=tmp_path,
-        env=_environment(tmp_path),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    run = _run_probe(tmp_path, probe)
     seen = json.loads(run.stdout.strip().splitlines()[-1])
     assert seen["collecting"] is True
     # pygls and lsprotocol's objects (about 50,000) are out of the collector's full passes.
@@ -215,14 +212,6 @@ def test_a_short_command_leaves_the_collector_as_it_found_it(tmp_path: Path) -> 
         "seen.update(code=code, after=gc.isenabled())\n"
         "sys.stderr.write(json.dumps(seen))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=tmp_path,
-        env=_environment(tmp_path),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    run = _run_probe(tmp_path, probe)
     seen = json.loads(run.stderr.strip().splitlines()[-1])
     assert seen == {"during": False, "code": 0, "after": True}
