@@ -270,6 +270,8 @@ async def test_explain_opens_a_markdown_document_or_sends_a_message(editor: Edit
     else:
         assert result["shown"] == "message"
         assert editor.messages[-1].message == result["markdown"]
+        # ... and no document was written that nothing would open.
+        assert not (editor.home / "data" / "docs").exists()
 
 
 async def test_design_returns_markdown(editor: EditorClient) -> None:

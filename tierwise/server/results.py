@@ -227,20 +227,18 @@ async def show_markdown(
     display = server.engine.config.server.display
     if display == "none":
         return {"shown": "none"}
-    if display == "document":
+    if display == "document" and server.client_supports("window.show_document.support"):
         # File writes wait on the disk, which a busy machine makes slow: off the event loop.
         path = await asyncio.to_thread(write_markdown, data_dir() / "docs", action, result)
-        if server.client_supports("window.show_document.support"):
-            shown = await server.window_show_document_async(
-                types.ShowDocumentParams(
-                    uri=from_fs_path(str(path)) or path.as_uri(), take_focus=True
-                )
-            )
-            if shown.success:
-                return {"shown": "document", "document": str(path)}
-        # Debug, not info: it is true of every explain from such a client, and each log record
-        # is redacted (RedactSecrets), which a burst of fifty paid fifty times.
-        logger.debug("the client cannot show documents; sending %s as a message", path)
+        shown = await server.window_show_document_async(
+            types.ShowDocumentParams(uri=from_fs_path(str(path)) or path.as_uri(), take_focus=True)
+        )
+        if shown.success:
+            return {"shown": "document", "document": str(path)}
+        logger.debug("the client did not show %s; sending it as a message", path)
+    # A client that cannot show documents gets a message, and no file is written that nothing
+    # would ever open. (Debug, not info, for the log line: each record is redacted, which a
+    # burst of fifty explains paid fifty times.)
     server.window_show_message(
         types.ShowMessageParams(type=types.MessageType.Info, message=result.markdown)
     )
