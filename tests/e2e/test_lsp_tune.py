@@ -90,6 +90,10 @@ async def test_a_chosen_quick_fix_is_recorded_on_its_review(editor: EditorClient
         editor.home, "SELECT kind, status, detail FROM edits WHERE request_id = ?", request_id
     )
     assert events[0] == ("fix", "applied", "finding 0")
+    # The fix accepted the review: its next ask starts at the routed tier (engine/asks.py).
+    assert ledger_rows(editor.home, "SELECT applied FROM requests WHERE id = ?", request_id) == [
+        (1,)
+    ]
     stats = await editor.command("tierwise.stats")
     review_cells = [c for c in stats["tune"]["cells"] if c["action"] == "review"]
     assert sum(c["fixes_chosen"] for c in review_cells) == 1
@@ -109,6 +113,9 @@ async def test_a_fix_whose_edit_the_editor_did_not_apply_is_not_counted_as_appli
     sql = "SELECT kind, status FROM edits WHERE request_id = ?"
     await wait_for(lambda: ledger_rows(editor.home, sql, request_id), what="the fix settled")
     assert ledger_rows(editor.home, sql, request_id) == [("fix", "apply_failed")]
+    assert ledger_rows(editor.home, "SELECT applied FROM requests WHERE id = ?", request_id) == [
+        (None,)
+    ]
     with pytest.raises(JsonRpcException, match="no quick fix 7 of review"):
         await editor.command("tierwise.fixChosen", {"uri": uri, "request": request_id, "fix": 7})
     with pytest.raises(JsonRpcException, match="fix"):

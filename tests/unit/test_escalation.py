@@ -157,3 +157,24 @@ def test_only_asks_inside_the_window_count() -> None:
     assert repeats(asks, now=now, window_s=window) == 2
     assert repeats(asks[:1], now=now, window_s=window) == 0
     assert repeats([answered(now - window)], now=now, window_s=window) == 1  # the edge is in
+
+
+@pytest.mark.parametrize("ledger", [True, False], ids=["ledger", "engine-memory"])
+def test_a_quick_fix_the_user_chose_accepts_the_review(config: Config, ledger: bool) -> None:
+    import attrs
+
+    if not ledger:
+        config = attrs.evolve(config, ledger=attrs.evolve(config.ledger, enabled=False))
+    engine = Engine(config)
+    first = ask(engine, "review")
+    assert first.ledger_id is not None
+    # The editor applied one of its fixes, but the text never arrived: the review still counts.
+    engine.stores.edit_event(first.ledger_id, "fix", "apply_failed", "finding 0")
+    second = ask(engine, "review")
+    assert escalated(second) and second.decision.tier > first.decision.tier
+    # A fix the document holds (tierwise.fixChosen, "applied") accepts that review's answer.
+    assert second.ledger_id is not None
+    engine.stores.edit_event(second.ledger_id, "fix", "applied", "finding 0")
+    third = ask(engine, "review")
+    assert not escalated(third)
+    assert third.decision.tier == first.decision.tier

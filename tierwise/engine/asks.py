@@ -4,7 +4,8 @@ A repeat is the same action on the same target (file, kind and name) within the 
 answer a model actually gave counts: a cache hit, a static answer, a refusal, a failure before
 any model answered, a cancelled run and an edit that could not be applied (the document had
 changed) say nothing about the answer's quality; a reply the model gave but tierwise could
-not use (no docstring in it, invalid JSON) does. An answer whose edit was applied was accepted:
+not use (no docstring in it, invalid JSON) does. An answer whose edit was applied (or a review
+whose quick fix the user chose, once the document holds it) was accepted:
 it resets the count, so the next ask starts at the routed tier again. A declined edit (the
 editor or the user said no to it) always counts, even one served from the cache: it was seen and
 refused. A `refresh` request is routed without the repeat step

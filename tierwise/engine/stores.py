@@ -213,11 +213,15 @@ class Stores:
 
     def edit_event(self, row_id: int, kind: str, status: str, detail: str = "") -> None:
         """Record a quick fix chosen or an edit result against its request (never raises)."""
-        if self.ledger is not None:
-            try:
-                self.ledger.edit_event(row_id, kind, status, detail)
-            except Exception as exc:
-                self.notices.append(f"ledger write failed: {exc}")
+        if self.ledger is None:
+            row = self._memory.get(row_id)
+            if row is not None and kind == "fix" and status == "applied":
+                self._memory[row_id] = attrs.evolve(row, applied=True)  # as Ledger.edit_event
+            return
+        try:
+            self.ledger.edit_event(row_id, kind, status, detail)
+        except Exception as exc:
+            self.notices.append(f"ledger write failed: {exc}")
 
     def offer_fixes(self, row_id: int, count: int) -> None:
         """Record the quick fixes a review offered (never raises)."""

@@ -169,6 +169,10 @@ class Ledger:
             "INSERT INTO edits (request_id, ts, kind, status, detail) VALUES (?, ?, ?, ?, ?)",
             (row_id, utc_iso(datetime.now(UTC)), kind, status, detail[:ERROR_MAX_CHARS]),
         )
+        if kind == "fix" and status == "applied":
+            # A quick fix the user chose and the document now holds accepts the review: the
+            # next review of the target starts at its routed tier again (engine/asks.py).
+            self._execute("UPDATE requests SET applied = 1 WHERE id = ?", (row_id,))
 
     def offer_fixes(self, row_id: int, count: int) -> None:
         """Record how many quick fixes a review's findings offered in the editor."""
