@@ -174,19 +174,23 @@ def test_summary_totals_and_breakdowns(ledger: Ledger) -> None:
 
 def test_savings_come_only_from_served_requests_and_downgrades_say_so(ledger: Ledger) -> None:
     # The screen: "saved $0.0183" with zero model calls. A refused request saves
-    # nothing and has no tier spend; a static answer of a request the rules sent to budget
-    # saves its frontier baseline, but as a downgrade, not as routing.
+    # nothing and has no tier spend; a static answer (no model) saves nothing either, even
+    # below the tier the rules chose; a model's answer below that tier saves as a downgrade.
     ledger.record(row(tier="frontier", action="explain", outcome="refused", error="needs a key"))
     ledger.record(row(tier="static", wanted_tier="budget", action="docstring", baseline_usd=0.0183))
     ledger.record(row(tier="budget", wanted_tier="budget", cost_usd=0.01, baseline_usd=0.05))
+    ledger.record(row(tier="budget", wanted_tier="mid", cost_usd=0.01, baseline_usd=0.03))
     s = ledger.summary()
-    assert (s["requests"], s["refused"], s["failed"]) == (2, 1, 0)
+    assert (s["requests"], s["refused"], s["failed"]) == (3, 1, 0)
     assert "frontier" not in s["by_tier"]  # refused: listed as refused, not under a tier
     assert s["by_action"]["explain"]["refused"] == 1
-    assert s["savings_usd"] == pytest.approx(0.0183 + 0.04)
-    assert s["downgrade_savings_usd"] == pytest.approx(0.0183)
+    assert s["static_answers"] == 1 and s["by_tier"]["static"]["requests"] == 1
+    assert s["baseline_usd"] == pytest.approx(0.05 + 0.03)
+    assert s["savings_usd"] == pytest.approx(0.04 + 0.02)
+    assert s["downgrade_savings_usd"] == pytest.approx(0.02)
     assert s["routing_savings_usd"] == pytest.approx(0.04)
-    assert s["model_answers"] == 1 and s["hit_rate"] == 0.0
+    assert s["by_tier"]["static"]["savings_usd"] == 0
+    assert s["model_answers"] == 2 and s["hit_rate"] == 0.0
 
 
 def test_empty_summary_has_zero_hit_rate(ledger: Ledger) -> None:

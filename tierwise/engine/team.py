@@ -62,7 +62,8 @@ def amounts(row: LedgerRow, user: str) -> dict[str, float]:
         "requests": float(served),
         "cost_usd": row.cost_usd,
         "served_cost_usd": row.cost_usd if served else 0.0,
-        "baseline_usd": row.baseline_usd if served else 0.0,
+        # A static answer saves nothing against all-frontier (as Ledger.summary counts it).
+        "baseline_usd": row.baseline_usd if served and row.tier != "static" else 0.0,
     }
     out = dict(values)
     out["cache_hits"] = float(served and row.cache_hit)

@@ -42,7 +42,11 @@ from tierwise.ledger.rows import (
 
 _SERVED = "outcome IN ('ok', 'declined', 'apply_failed')"
 _RANK = "(CASE {0} " + " ".join(f"WHEN '{t.label}' THEN {int(t)}" for t in Tier) + " ELSE -1 END)"
-_DOWNGRADE = f"({_SERVED} AND {_RANK.format('tier')} < {_RANK.format('wanted_tier')})"
+# Served by a model (or by the cache, holding a model's answer): only these count against the
+# all-frontier baseline. A static answer is a skeleton or a linter's findings, not a model's
+# answer at a lower price, so it saves nothing ("stats claimed savings with no model calls").
+_MODEL_SERVED = f"({_SERVED} AND tier != 'static')"
+_DOWNGRADE = f"({_MODEL_SERVED} AND {_RANK.format('tier')} < {_RANK.format('wanted_tier')})"
 # requests (served), refused, failed, spent, served spend, baseline, downgrade savings,
 # cache hits, answers a model tier served (the hit rate's base), saved by the cache, hits from
 # the shared cache.
@@ -50,7 +54,7 @@ _AGGREGATES = (
     f"COALESCE(SUM({_SERVED}), 0), COALESCE(SUM(outcome = 'refused'), 0),"
     " COALESCE(SUM(outcome IN ('error', 'cancelled')), 0), COALESCE(SUM(cost_usd), 0),"
     f" COALESCE(SUM(CASE WHEN {_SERVED} THEN cost_usd ELSE 0 END), 0),"
-    f" COALESCE(SUM(CASE WHEN {_SERVED} THEN baseline_usd ELSE 0 END), 0),"
+    f" COALESCE(SUM(CASE WHEN {_MODEL_SERVED} THEN baseline_usd ELSE 0 END), 0),"
     f" COALESCE(SUM(CASE WHEN {_DOWNGRADE} THEN baseline_usd - cost_usd ELSE 0 END), 0),"
     f" COALESCE(SUM({_SERVED} AND cache_hit), 0),"
     f" COALESCE(SUM({_SERVED} AND tier != 'static'), 0),"
@@ -60,7 +64,9 @@ _AGGREGATES = (
     " COALESCE(SUM(usage_estimated), 0),"
     # answers that passed their check, failed it, and retries one tier up (migration 006)
     " COALESCE(SUM(verified = 1), 0), COALESCE(SUM(verified = 0), 0),"
-    " COALESCE(SUM(escalated_from != ''), 0)"
+    " COALESCE(SUM(escalated_from != ''), 0),"
+    # static answers served (no model: no savings credited to them)
+    f" COALESCE(SUM({_SERVED} AND tier = 'static'), 0)"
 )
 
 
@@ -245,10 +251,11 @@ class Ledger:
         `requests` counts served requests (answered: ok, declined or not applicable); refused
         ones are counted apart and have no tier (they are left out of `by_tier`). `cost_usd` is
         everything spent, failures included. `baseline_usd` and `savings_usd` (baseline minus
-        served spend) cover served requests only; `downgrade_savings_usd` is the part saved by
-        answering below the tier the rules chose (no key for it, a budget cap, local_only), and
-        `routing_savings_usd` the rest. `hit_rate` = answered from the cache / answered by a
-        model tier (the static tier never looks in the cache).
+        served spend) cover requests a model answered (or the cache, with a model's answer):
+        a static answer (`static_answers`) saves nothing. `downgrade_savings_usd` is the part
+        saved by a model below the tier the rules chose (no key for it, a budget cap,
+        local_only), and `routing_savings_usd` the rest. `hit_rate` = answered from the cache /
+        answered by a model tier (the static tier never looks in the cache).
         """
         where, params = _filter(session, since)
         (totals,) = self._execute(f"SELECT {_AGGREGATES} FROM requests{where}", params)
@@ -304,6 +311,7 @@ def _as_totals(row: Sequence[Any]) -> dict[str, Any]:
         "verified": int(row[12]),
         "checks_failed": int(row[13]),
         "escalations": int(row[14]),
+        "static_answers": int(row[15]),
     }
 
 

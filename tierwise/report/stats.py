@@ -29,6 +29,11 @@ def stats_text(stats: dict[str, Any]) -> str:
                 f" {usd(s['downgrade_savings_usd'])} by downgrades below the routed tier)"
             )
         out.append(f"{title}: {', '.join(counts)} · spent {usd(s['cost_usd'])} · {saved}")
+        if s.get("static_answers"):
+            out.append(
+                f"  not counted as saved: {plural(s['static_answers'], 'static answer')} (no"
+                " model answered: a skeleton or a linter's findings)"
+            )
         if s.get("usage_estimated"):
             out.append(
                 f"  tokens of {plural(s['usage_estimated'], 'request')} are estimates (the server"
