@@ -37,16 +37,27 @@ class Facts:
     raises: tuple[tuple[str, str], ...]  # (exception, description)
 
 
+# A first parameter that is the receiver is never documented. Methods already leave it out of
+# `target.params` (and the JS/TS extraction drops a `this:` parameter); a nested function
+# taking `self` (a callback bound later, as Flask's `on_update(self)` in
+# SecureCookieSession.__init__) does not.
+_RECEIVERS = ("self", "cls")
+
+
 def facts(target: Target) -> Facts:
     """Parameters, return, yield and raise facts for the target."""
     if target.kind in ("class", "module", "selection"):
         return Facts((), None, False, ())
     if target.language == "python":
-        return _python_facts(target)
-    if is_js(target.language):
-        return _js_facts(target)
-    returns = target.returns if target.returns and target.returns not in _NO_VALUE else None
-    return Facts(tuple(Param(p) for p in target.params), returns, False, ())
+        found = _python_facts(target)
+    elif is_js(target.language):
+        found = _js_facts(target)
+    else:
+        returns = target.returns if target.returns and target.returns not in _NO_VALUE else None
+        found = Facts(tuple(Param(p) for p in target.params), returns, False, ())
+    if target.language == "python" and found.params and found.params[0].name in _RECEIVERS:
+        return attrs.evolve(found, params=found.params[1:])
+    return found
 
 
 def _python_function(target: Target) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
