@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import attrs
 import pytest
 
 from tierwise.config import Config
+from tierwise.core.records import evolve
 from tierwise.engine import Engine
 from tierwise.ledger import LedgerRow
 
@@ -19,7 +19,7 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
     monkeypatch.setenv("TIERWISE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TIERWISE_CACHE_DIR", str(tmp_path / "cache"))
     config = Config()
-    config = attrs.evolve(config, budget=attrs.evolve(config.budget, daily_usd=2.0, mode="hard"))
+    config = evolve(config, budget=evolve(config.budget, daily_usd=2.0, mode="hard"))
     return Engine(config, workspace_root=str(tmp_path))
 
 

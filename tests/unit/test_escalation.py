@@ -13,6 +13,7 @@ from tests.e2e.lsp_helpers import FAKE_KEY, fake_reply, user_config
 from tests.fakes.wire import FakeProvider
 from tierwise.config import Config, load_config
 from tierwise.core.errors import ProviderError
+from tierwise.core.records import evolve
 from tierwise.engine import Engine, Outcome
 
 SOURCE = """\
@@ -135,9 +136,8 @@ def test_the_memory_is_the_ledger_so_a_second_process_remembers(config: Config) 
 
 
 def test_without_a_ledger_the_engine_remembers_its_own_answers(config: Config) -> None:
-    import attrs
 
-    engine = Engine(attrs.evolve(config, ledger=attrs.evolve(config.ledger, enabled=False)))
+    engine = Engine(evolve(config, ledger=evolve(config.ledger, enabled=False)))
     first = ask(engine, "review")
     assert engine.stores.ledger is None
     assert escalated(ask(engine, "review"))

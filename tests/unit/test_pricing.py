@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import attrs
 import pytest
 
 from tierwise.config import Config
 from tierwise.core.errors import ConfigError
+from tierwise.core.records import evolve
 from tierwise.engine import Engine
 
 
@@ -24,8 +24,8 @@ def with_tiers(**models: list[str]) -> Config:
     config = Config()
     tiers = dict(config.tiers)
     for label, refs in models.items():
-        tiers[label] = attrs.evolve(tiers[label], models=refs)
-    return attrs.evolve(config, tiers=tiers)
+        tiers[label] = evolve(tiers[label], models=refs)
+    return evolve(config, tiers=tiers)
 
 
 def test_the_packaged_tier_map_is_priced_in_ladder_order() -> None:
@@ -51,9 +51,9 @@ def test_a_reload_that_fails_on_prices_keeps_all_of_the_running_configuration() 
     # be true of every part, not only of the part that failed (prices are checked last).
     engine = Engine(Config())
     before = (engine.config, engine.pool, engine.policy, engine.pricing, engine.catalogue)
-    broken = attrs.evolve(
+    broken = evolve(
         with_tiers(mid=["openai:no-such-model-anywhere"]),
-        routing=attrs.evolve(Config().routing, base={**Config().routing.base, "review": "budget"}),
+        routing=evolve(Config().routing, base={**Config().routing.base, "review": "budget"}),
     )
     with pytest.raises(ConfigError, match="no-such-model-anywhere"):
         engine.reconfigure(broken)

@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from tierwise.config.paths import user_config_path
 from tierwise.config.tree import Config
 from tierwise.config.validation import defaults_dict, structure_config
 from tierwise.core.errors import ConfigError
+from tierwise.core.records import FrozenRecord, setfield
 
 # Keys that only the user's own config file may set: endpoints, key variables, prices and where
 # files are written. A cloned repository must never redirect code or keys to another server.
@@ -49,13 +48,18 @@ MAX_CONFIG_BYTES = 1_048_576
 MAX_DEPTH = 8
 
 
-@attrs.frozen
-class Layer:
+class Layer(FrozenRecord):
     """One configuration source: its name for messages (usually a path), its data, its trust."""
 
+    __slots__ = ("name", "data", "trusted")
     name: str
     data: dict[str, Any]
     trusted: bool
+
+    def __init__(self, name: str, data: dict[str, Any], trusted: bool) -> None:
+        setfield(self, "name", name)
+        setfield(self, "data", data)
+        setfield(self, "trusted", trusted)
 
 
 def deep_merge(
@@ -172,8 +176,7 @@ def _leaf_keys(value: Any, prefix: str) -> str:
 def build_config(layers: Sequence[Layer]) -> tuple[Config, list[str]]:
     """Merge the layers over the built-in defaults, in order; returns the config and warnings."""
     if not layers:
-        # No file: the defaults as they are, without importing cattrs to structure them
-        # (a fifth of a `tierwise route` cold start).
+        # No file: the defaults as they are, without a walk over plain data.
         return Config(), []
     merged = defaults_dict()
     warnings: list[str] = []

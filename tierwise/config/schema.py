@@ -1,17 +1,17 @@
 """The settings an editor may set: the settings tree less what only the user file may set.
 
-Derived from the attrs classes in tree.py and the trust rule in layers.py, so that an editor's
+Derived from the record classes in tree.py and the trust rule in layers.py, so that an editor's
 settings schema (the VS Code extension's package.json) can be checked against it by a test.
 """
 
 from __future__ import annotations
 
-import typing
 from typing import Any
 
 import attrs
 
 from tierwise.config.layers import ADDITIVE_FOR_UNTRUSTED, TRUSTED_ONLY
+from tierwise.config.loader import Kind, record_fields
 from tierwise.config.tree import Config
 from tierwise.config.validation import ENUMS, defaults_dict
 
@@ -29,18 +29,17 @@ class EditorSetting:
     additive: bool = False  # an editor (untrusted) value only adds to the user's list
 
 
-def _json_type(hint: Any) -> str:
-    origin = typing.get_origin(hint)
-    if origin in (list, tuple):
+def _json_type(kind: Kind) -> str:
+    tag, arg, name = kind
+    if tag == "list":
         return "array"
-    if origin is dict:
+    if tag == "dict":
         return "object"
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    if args and origin is not None:  # X | None: the editor leaves it unset instead
-        return _json_type(args[0])
-    if hint in _JSON_TYPES:
-        return _JSON_TYPES[hint]
-    raise TypeError(f"no JSON type for {hint!r}")
+    if tag == "optional":  # X | None: the editor leaves it unset instead
+        return _json_type(arg)
+    if tag == "scalar":
+        return _JSON_TYPES[arg]
+    raise TypeError(f"no JSON type for {name}")
 
 
 def _trusted_only(path: tuple[str, ...]) -> bool:
@@ -53,20 +52,18 @@ def editor_settings() -> list[EditorSetting]:
     out: list[EditorSetting] = []
 
     def walk(cls: type[Any], path: tuple[str, ...], values: dict[str, Any]) -> None:
-        hints = typing.get_type_hints(cls)
-        for field in attrs.fields(cls):
-            here = (*path, field.name)
+        for name, kind, _ in record_fields(cls):
+            here = (*path, name)
             if _trusted_only(here):
                 continue
-            hint = hints[field.name]
-            if attrs.has(hint):
-                walk(hint, here, values[field.name])
+            if kind[0] == "record":
+                walk(kind[1], here, values[name])
                 continue
             out.append(
                 EditorSetting(
                     key=".".join(here),
-                    json_type=_json_type(hint),
-                    default=values[field.name],
+                    json_type=_json_type(kind),
+                    default=values[name],
                     enum=ENUMS.get(here),
                     additive=here in ADDITIVE_FOR_UNTRUSTED,
                 )

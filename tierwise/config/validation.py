@@ -3,10 +3,10 @@ the checks that types alone cannot express."""
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
+from tierwise.config import loader
 from tierwise.config.tree import ACTIONS, TIER_NAMES, Config
 from tierwise.core.errors import ConfigError
 
@@ -23,18 +23,9 @@ ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 
 
-@functools.cache
-def _converter() -> Any:
-    # One per process: cattrs generates and compiles a function per class on a converter's
-    # first use, and every layer of every build (each hot reload too) asked a new one.
-    import cattrs
-
-    return cattrs.Converter(forbid_extra_keys=True)
-
-
 def defaults_dict() -> dict[str, Any]:
     """The built-in defaults as plain data."""
-    data: dict[str, Any] = _converter().unstructure(Config())
+    data: dict[str, Any] = loader.unstructure(Config())
     return data
 
 
@@ -188,21 +179,15 @@ def _shared_problems(config: Config) -> list[str]:
 
 def structure_config(data: dict[str, Any], source: str) -> Config:
     """Build a Config from merged data, or raise ConfigError naming the source and the key."""
-    import cattrs
-    from cattrs.v import transform_error
-
-    try:
-        config: Config = _converter().structure(data, Config)
-    except cattrs.BaseValidationError as exc:
+    config, errors = loader.structure(data)
+    if config is None:
         details = "; ".join(
             m.replace("extra fields found", "unknown keys")
             .replace(" @ $.", " at ")
             .replace(" @ $", "")
-            for m in transform_error(exc, path="$")
+            for m in errors
         )
-        raise ConfigError(f"{source}: {details}") from None
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+        raise ConfigError(f"{source}: {details}")
     problems = _check_values(config)
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems))
