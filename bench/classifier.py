@@ -42,6 +42,7 @@ from tests.routing.evaluate import Routed, engines, score
 from tierwise.config import ProviderConfig
 from tierwise.context.extract import SourceFile
 from tierwise.core.errors import Truncated
+from tierwise.core.records import evolve
 from tierwise.core.task import Action
 from tierwise.providers.base import Delta, ProviderRequest
 from tierwise.providers.openai import OpenAIProvider
@@ -87,10 +88,10 @@ def graded(signals: Signals, why: str, grade: str | None) -> Signals:
     """The signals the router is given once the grade is known (None: no usable grade)."""
     if grade == "high" and why == "no evidence":
         hit = RiskHit("classifier", "graded HIGH risk by the local model")
-        return attrs.evolve(signals, risks=(hit,), trivial=False)
+        return evolve(signals, risks=(hit,), trivial=False)
     if grade == "low" and why == "names only":
         trivial = signals.lines <= TRIVIAL_LINES and signals.cyclomatic == 1
-        return attrs.evolve(signals, risks=(), trivial=trivial)
+        return evolve(signals, risks=(), trivial=trivial)
     return signals
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from tierwise.context.extract import extract
 from tierwise.core.code import Span
+from tierwise.core.records import evolve
 from tierwise.core.results import (
     DocstringResult,
     Finding,
@@ -161,5 +162,5 @@ def test_cited_names_exist_in_the_code_with_leniency_for_everything_else() -> No
     )
     # A design may cite the names its own sketch introduces; an explain may not.
     sketch = "Add `CartLine`:\n\n```python\nclass CartLine: ...\n```\n"
-    assert check(attrs.evolve(t, action=Action.DESIGN), MarkdownResult("Design", sketch)) is None
+    assert check(evolve(t, action=Action.DESIGN), MarkdownResult("Design", sketch)) is None
     assert check(t, MarkdownResult("Explain", sketch)) is not None

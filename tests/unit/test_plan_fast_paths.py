@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 
 from tests import realcode
@@ -36,6 +35,7 @@ from tierwise.context.imports import import_bindings
 from tierwise.context.lexer import lex
 from tierwise.core.code import CodeContext, Span, Target, budget_tokens
 from tierwise.core.errors import TierwiseError
+from tierwise.core.records import evolve
 from tierwise.core.task import Action, Task
 from tierwise.engine import Engine
 from tierwise.handlers.registry import get_handler
@@ -381,7 +381,7 @@ CORNERS = (
 
 def _corner_contexts() -> list[CodeContext]:
     found = [c for i, text in enumerate(CORNERS) for c in extract.extract_all(f"c{i}.py", text)]
-    selection = attrs.evolve(_context().target, kind="selection", doc_slot=None)
+    selection = evolve(_context().target, kind="selection", doc_slot=None)
     return [*found, CodeContext(target=selection), _context()]
 
 

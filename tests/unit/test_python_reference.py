@@ -17,12 +17,12 @@ import gc
 import threading
 from pathlib import Path
 
-import attrs
 import pytest
 
 from tests import realcode
 from tierwise.context import python, source
 from tierwise.context.languages import Call, ParsedFile, split_lines
+from tierwise.core.records import evolve
 
 
 class _Reference(python._Builder):
@@ -52,7 +52,7 @@ class _Reference(python._Builder):
             children = list(ast.iter_child_nodes(node))
             stack.extend((child, child_parent, parent_node) for child in reversed(children))
         definitions = tuple(
-            attrs.evolve(d, raises=tuple(self.raised[i])) if i in self.raised else d
+            evolve(d, raises=tuple(self.raised[i])) if i in self.raised else d
             for i, d in enumerate(self.definitions)
         )
         return ParsedFile(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import attrs
 import pytest
 
 from tierwise.config import Config
 from tierwise.core.code import CodeContext, Span, Target
+from tierwise.core.records import evolve
 from tierwise.core.task import Action, Task
 from tierwise.core.tiers import Tier
 from tierwise.routing.policy import Policy
@@ -192,7 +192,7 @@ def test_route_table_with_a_local_tier(
 
 
 def test_local_first_is_configurable() -> None:
-    policy = attrs.evolve(POLICY, local_first=frozenset({Action.DOCSTRING}))
+    policy = evolve(POLICY, local_first=frozenset({Action.DOCSTRING}))
     review = route(task(Action.REVIEW), signals(), policy, ALL, RouteState(), TOKENS)
     docstring = route(task(Action.DOCSTRING), signals(), policy, ALL, RouteState(), TOKENS)
     assert (review.tier, docstring.tier) == (Tier.MID, Tier.LOCAL)
@@ -297,7 +297,7 @@ def test_a_decision_remembers_the_tier_the_rules_wanted() -> None:
 def test_budget_guard(
     mode: str, on_hard: str, spent: float, tier: Tier, refused: bool, warned: str | None
 ) -> None:
-    policy = attrs.evolve(POLICY, daily_usd=1.0, budget_mode=mode, on_hard=on_hard)
+    policy = evolve(POLICY, daily_usd=1.0, budget_mode=mode, on_hard=on_hard)
     state = RouteState(spent_today=spent)
     d = route(task(Action.DESIGN), signals(risks=JWT), policy, ALL, state, TOKENS)
     assert d.tier is tier
@@ -309,7 +309,7 @@ def test_budget_guard(
 
 
 def test_clamp_to_max_tier_is_explained() -> None:
-    policy = attrs.evolve(POLICY, max_tier=Tier.MID)
+    policy = evolve(POLICY, max_tier=Tier.MID)
     d = route(task(Action.DESIGN), signals(risks=JWT), policy, ALL, RouteState(), TOKENS)
     assert d.tier is Tier.MID
     assert any("clamped to mid" in r for r in d.reasons)
@@ -345,7 +345,7 @@ def test_every_tier_is_listed_with_its_model_and_why_it_is_unusable() -> None:
     assert [o.tier for o in d.tiers] == [t.label for t in Tier]
     assert rows["local"].available and rows["local"].model == "local:qwen"
     assert rows["static"].why_not == "explain has no static (model-free) implementation"
-    assert rows["frontier"] == attrs.evolve(
+    assert rows["frontier"] == evolve(
         rows["frontier"], model="anthropic:claude-opus-5", why_not="needs ANTHROPIC_API_KEY"
     )
     assert not rows["frontier"].available
@@ -420,7 +420,7 @@ def test_local_only_with_a_long_target_is_refused() -> None:
 
 
 def test_the_budget_guard_never_demotes_to_a_tier_too_small_for_the_target() -> None:
-    policy = attrs.evolve(POLICY, daily_usd=0.01, budget_mode="hard", on_hard="demote")
+    policy = evolve(POLICY, daily_usd=0.01, budget_mode="hard", on_hard="demote")
     state = RouteState(spent_today=0.0)
     tokens = long_target(3000)
     decision = route(task(Action.DESIGN), signals(), policy, ALL, state, tokens)

@@ -15,6 +15,7 @@ import pytest
 from tierwise.config import Layer, build_config
 from tierwise.config.edit import Override, plan_overrides, write
 from tierwise.core.errors import ConfigError
+from tierwise.core.records import evolve
 from tierwise.ledger import Ledger, LedgerRow
 
 USER = """\
@@ -146,14 +147,13 @@ def test_a_workspace_file_may_not_set_overrides() -> None:
 
 
 def test_the_router_honours_an_override_and_never_lowers_below_a_risk_promotion() -> None:
-    import attrs
 
     from tests.unit.test_router import CLOUD_ONLY, JWT, POLICY, TOKENS, signals, task
     from tierwise.core.task import Action
     from tierwise.core.tiers import Tier
     from tierwise.routing.router import RouteState, route
 
-    policy = attrs.evolve(
+    policy = evolve(
         POLICY,
         overrides={
             (Action.DOCSTRING, "none", Tier.BUDGET): Tier.MID,

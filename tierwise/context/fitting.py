@@ -6,9 +6,8 @@ is never cut.
 
 from __future__ import annotations
 
-import attrs
-
 from tierwise.core.code import CodeContext, budget_tokens, significant_chars, tokens_of_significant
+from tierwise.core.records import evolve
 
 # The significant characters of render()'s section headings (budget_tokens skips layout).
 _HEADINGS = {
@@ -75,11 +74,11 @@ def prune(context: CodeContext, budget: int) -> CodeContext:
     current = context
     while target_tokens + budget_tokens(current.render()) > budget:
         if current.callees:
-            current = attrs.evolve(current, callees=current.callees[:-1])
+            current = evolve(current, callees=current.callees[:-1])
         elif current.imports:
-            current = attrs.evolve(current, imports=current.imports[:-1])
+            current = evolve(current, imports=current.imports[:-1])
         elif current.enclosing:
-            current = attrs.evolve(current, enclosing=None)
+            current = evolve(current, enclosing=None)
         else:
             break
     return current
@@ -89,7 +88,7 @@ def assemble(
     context: CodeContext, chosen: dict[str, list[str]], import_order: list[str]
 ) -> CodeContext:
     imports = [text for text in import_order if text in chosen["import"]]
-    return attrs.evolve(
+    return evolve(
         context,
         imports=tuple(imports),
         callees=tuple(chosen["callee"]),

@@ -25,6 +25,7 @@ import attrs
 from tierwise.context.languages import Call, Definition, Import, ParsedFile
 from tierwise.context.python import _Builder
 from tierwise.core.code import DocSlot, Span
+from tierwise.core.records import evolve
 
 Item = TypeVar("Item")
 
@@ -213,7 +214,7 @@ def _shift_definition(definition: Definition, delta: int, parent: int | None) ->
         existing = _moved(slot.existing, delta) if slot.existing is not None else None
         slot = DocSlot(slot.line + delta, slot.indent, existing, slot.existing_text)
     name_span = definition.name_span
-    return attrs.evolve(
+    return evolve(
         definition,
         span=_moved(definition.span, delta),
         name_span=_moved(name_span, delta) if name_span is not None else None,
@@ -223,7 +224,7 @@ def _shift_definition(definition: Definition, delta: int, parent: int | None) ->
 
 
 def _shift_import(item: Import, delta: int) -> Import:
-    return item if delta == 0 else attrs.evolve(item, span=_moved(item.span, delta))
+    return item if delta == 0 else evolve(item, span=_moved(item.span, delta))
 
 
 def _chain_end(
@@ -234,12 +235,12 @@ def _chain_end(
     span = definition.span
     if span.end_line > end:
         moved = Span(span.start_line, span.start_col, span.end_line + delta, span.end_col)
-        return attrs.evolve(definition, span=moved)
+        return evolve(definition, span=moved)
     last_span = builder._span(last)
     end_line, end_col = last_span.end_line, last_span.end_col
     if builder.lines[end_line][end_col:].strip().startswith("#"):
         end_col = len(builder.lines[end_line])  # the trailing comment rule of python.py
-    return attrs.evolve(definition, span=Span(span.start_line, span.start_col, end_line, end_col))
+    return evolve(definition, span=Span(span.start_line, span.start_col, end_line, end_col))
 
 
 def _splice_items(
@@ -313,12 +314,12 @@ def _splice(
     hi = _first_at_or_after(definitions, end + 1)
     if owner is None:
         added = [
-            attrs.evolve(d, parent=None if d.parent is None else lo + d.parent)
+            evolve(d, parent=None if d.parent is None else lo + d.parent)
             for d in region.definitions
         ]
     else:  # drop the stand-in class; its children belong to the real one
         added = [
-            attrs.evolve(
+            evolve(
                 d,
                 parent=owner
                 if d.parent == 0
@@ -334,7 +335,7 @@ def _splice(
         if slot is None:
             return None
         if _blank(lines, slot.line, start):  # the region holds the class body's first statement
-            out[owner] = attrs.evolve(
+            out[owner] = evolve(
                 out[owner],
                 doc_slot=builder._doc_slot(tree.body[0], slot.line - 1, out[owner].indent),  # type: ignore[arg-type]
             )
@@ -379,7 +380,7 @@ def _splice(
             _shift_import(i, delta) if i.span.start_line > end else i for i in parsed.imports
         )
         doc = parsed.module_doc_slot
-    return attrs.evolve(
+    return evolve(
         parsed,
         definitions=tuple(out),
         imports=imports,

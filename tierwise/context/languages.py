@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-import attrs
-
 from tierwise.core.code import DocSlot, Span
+from tierwise.core.records import FrozenRecord, setfield
 
 _EXTENSIONS: dict[str, str] = {
     ".py": "python",
@@ -104,52 +103,126 @@ def indent_of(line: str) -> str:
     return line[: len(line) - len(line.lstrip(" \t"))]
 
 
-@attrs.frozen
-class Import:
+class Import(FrozenRecord):
     """One import statement: its text, and the names it binds mapped to their qualified origin."""
 
+    __slots__ = ("text", "span", "bindings", "external")
     text: str
     span: Span
     bindings: tuple[tuple[str, str], ...]  # (bound name, origin such as "subprocess.run")
     external: bool  # True unless it comes from the language's standard library
 
+    def __init__(
+        self, text: str, span: Span, bindings: tuple[tuple[str, str], ...], external: bool
+    ) -> None:
+        setfield(self, "text", text)
+        setfield(self, "span", span)
+        setfield(self, "bindings", bindings)
+        setfield(self, "external", external)
 
-@attrs.frozen
-class Call:
+
+class Call(FrozenRecord):
     """One call site: `name` dotted as written ("cursor.execute"), `root` its first identifier."""
 
+    __slots__ = ("name", "root", "line", "col")
     name: str
     root: str
     line: int
     col: int
 
+    def __init__(self, name: str, root: str, line: int, col: int) -> None:
+        setfield(self, "name", name)
+        setfield(self, "root", root)
+        setfield(self, "line", line)
+        setfield(self, "col", col)
 
-@attrs.frozen
-class Definition:
+
+class Definition(FrozenRecord):
     """A function, method or class found in a file."""
 
+    __slots__ = (
+        "kind",
+        "name",
+        "span",
+        "signature",
+        "indent",
+        "name_span",
+        "params",
+        "returns",
+        "raises",
+        "doc_slot",
+        "parent",
+        "owner",
+        "self_names",
+    )
     kind: str  # "function" | "method" | "class"
     name: str
     span: Span
     signature: str
     indent: str  # indentation of the definition's first line
-    name_span: Span | None = None
-    params: tuple[str, ...] = ()
-    returns: str | None = None
-    raises: tuple[str, ...] = ()
-    doc_slot: DocSlot | None = None
-    parent: int | None = None  # index of the enclosing definition in ParsedFile.definitions
-    owner: str | None = None  # the class/type a method belongs to
-    self_names: tuple[str, ...] = ()  # receiver names that mean the owner (self, this, Go receiver)
+    name_span: Span | None
+    params: tuple[str, ...]
+    returns: str | None
+    raises: tuple[str, ...]
+    doc_slot: DocSlot | None
+    parent: int | None  # index of the enclosing definition in ParsedFile.definitions
+    owner: str | None  # the class/type a method belongs to
+    self_names: tuple[str, ...]  # receiver names that mean the owner (self, this, Go receiver)
+
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        span: Span,
+        signature: str,
+        indent: str,
+        name_span: Span | None = None,
+        params: tuple[str, ...] = (),
+        returns: str | None = None,
+        raises: tuple[str, ...] = (),
+        doc_slot: DocSlot | None = None,
+        parent: int | None = None,
+        owner: str | None = None,
+        self_names: tuple[str, ...] = (),
+    ) -> None:
+        setfield(self, "kind", kind)
+        setfield(self, "name", name)
+        setfield(self, "span", span)
+        setfield(self, "signature", signature)
+        setfield(self, "indent", indent)
+        setfield(self, "name_span", name_span)
+        setfield(self, "params", params)
+        setfield(self, "returns", returns)
+        setfield(self, "raises", raises)
+        setfield(self, "doc_slot", doc_slot)
+        setfield(self, "parent", parent)
+        setfield(self, "owner", owner)
+        setfield(self, "self_names", self_names)
 
 
-@attrs.frozen
-class ParsedFile:
+class ParsedFile(FrozenRecord):
     """What a backend found in one file."""
 
+    __slots__ = ("language", "definitions", "imports", "calls", "names", "module_doc_slot")
     language: str
-    definitions: tuple[Definition, ...] = ()
-    imports: tuple[Import, ...] = ()
-    calls: tuple[Call, ...] = ()
-    names: tuple[tuple[str, int, int], ...] = ()  # identifier occurrences: (name, line, col)
-    module_doc_slot: DocSlot | None = None
+    definitions: tuple[Definition, ...]
+    imports: tuple[Import, ...]
+    calls: tuple[Call, ...]
+    names: tuple[tuple[str, int, int], ...]  # identifier occurrences: (name, line, col)
+    module_doc_slot: DocSlot | None
+
+    def __init__(
+        self,
+        language: str,
+        definitions: tuple[Definition, ...] = (),
+        imports: tuple[Import, ...] = (),
+        calls: tuple[Call, ...] = (),
+        names: tuple[tuple[str, int, int], ...] = (),
+        module_doc_slot: DocSlot | None = None,
+    ) -> None:
+        setfield(self, "language", language)
+        setfield(self, "definitions", definitions)
+        setfield(self, "imports", imports)
+        setfield(self, "calls", calls)
+        setfield(self, "names", names)
+        setfield(self, "module_doc_slot", module_doc_slot)

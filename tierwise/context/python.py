@@ -12,8 +12,6 @@ import re
 import sys
 import tokenize
 
-import attrs
-
 from tierwise.context.languages import (
     Call,
     ColumnMap,
@@ -24,6 +22,7 @@ from tierwise.context.languages import (
     slice_span,
 )
 from tierwise.core.code import DocSlot, Span
+from tierwise.core.records import evolve
 
 _DEF_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _DEF_TYPES = frozenset(_DEF_NODES)
@@ -158,7 +157,7 @@ class _Builder:
                     children.append(value)
             stack.extend((child, child_parent, parent_node) for child in reversed(children))
         definitions = tuple(
-            attrs.evolve(d, raises=tuple(self.raised[i])) if i in self.raised else d
+            evolve(d, raises=tuple(self.raised[i])) if i in self.raised else d
             for i, d in enumerate(self.definitions)
         )
         return ParsedFile(

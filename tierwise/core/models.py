@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import attrs
+from tierwise.core.records import FrozenRecord, setfield
 
 
-@attrs.frozen
-class ModelRef:
+class ModelRef(FrozenRecord):
     """A concrete model: a configured provider name plus the model id it serves."""
 
+    __slots__ = ("provider", "model")
     provider: str
     model: str
+
+    def __init__(self, provider: str, model: str) -> None:
+        setfield(self, "provider", provider)
+        setfield(self, "model", model)
 
     @classmethod
     def parse(cls, text: str) -> ModelRef:
@@ -24,8 +28,7 @@ class ModelRef:
         return f"{self.provider}:{self.model}"
 
 
-@attrs.frozen
-class Usage:
+class Usage(FrozenRecord):
     """Token usage as the provider reports it; input_tokens excludes cache reads and writes.
 
     `estimated` is True when (part of) it is tierwise's estimate, about 4 characters a token,
@@ -34,11 +37,32 @@ class Usage:
     estimates wherever they are shown, and so is the all-frontier figure priced from them.
     """
 
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    estimated: bool = False
+    __slots__ = (
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "estimated",
+    )
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    estimated: bool
+
+    def __init__(
+        self,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cache_read_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        estimated: bool = False,
+    ) -> None:
+        setfield(self, "input_tokens", input_tokens)
+        setfield(self, "output_tokens", output_tokens)
+        setfield(self, "cache_read_tokens", cache_read_tokens)
+        setfield(self, "cache_write_tokens", cache_write_tokens)
+        setfield(self, "estimated", estimated)
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(

@@ -98,7 +98,19 @@ def _converter() -> cattrs.Converter:
     # is a fifth of `tierwise route`, which never serialises a result.
     import cattrs
 
-    return cattrs.Converter()
+    converter = cattrs.Converter()
+    # Span is a record, not an attrs class: the same plain form as when it was one (the cache
+    # holds results in it), and the same int conversion on the way back.
+    converter.register_unstructure_hook(
+        Span, lambda s: {name: getattr(s, name) for name in Span.__slots__}
+    )
+    converter.register_structure_hook(
+        Span,
+        lambda d, _: Span(
+            int(d["start_line"]), int(d["start_col"]), int(d["end_line"]), int(d["end_col"])
+        ),
+    )
+    return converter
 
 
 def result_to_dict(result: Result) -> dict[str, Any]:

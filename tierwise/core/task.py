@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import enum
 
-import attrs
-
 from tierwise.core.code import CodeContext, Target
 from tierwise.core.errors import UsageError, clip
+from tierwise.core.records import FrozenRecord, setfield
 from tierwise.core.tiers import Tier
 
 
@@ -39,14 +38,32 @@ def display_name(action: Action, target: Target) -> str:
     return action.value.capitalize()
 
 
-@attrs.frozen
-class Task:
+class Task(FrozenRecord):
     """One request: an action on a target, with the per-request options."""
 
+    __slots__ = ("action", "context", "tier", "refresh", "options", "doc_version", "uri")
     action: Action
     context: CodeContext
-    tier: Tier | None = None  # per-request override
-    refresh: bool = False
-    options: dict[str, str] = attrs.field(factory=dict)  # e.g. {"style": "google"}
-    doc_version: int | None = None
-    uri: str | None = None
+    tier: Tier | None  # per-request override
+    refresh: bool
+    options: dict[str, str]  # e.g. {"style": "google"}
+    doc_version: int | None
+    uri: str | None
+
+    def __init__(
+        self,
+        action: Action,
+        context: CodeContext,
+        tier: Tier | None = None,
+        refresh: bool = False,
+        options: dict[str, str] | None = None,
+        doc_version: int | None = None,
+        uri: str | None = None,
+    ) -> None:
+        setfield(self, "action", action)
+        setfield(self, "context", context)
+        setfield(self, "tier", tier)
+        setfield(self, "refresh", refresh)
+        setfield(self, "options", {} if options is None else options)
+        setfield(self, "doc_version", doc_version)
+        setfield(self, "uri", uri)

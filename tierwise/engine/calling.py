@@ -9,6 +9,7 @@ from tierwise import privacy
 from tierwise.core.code import estimate_tokens
 from tierwise.core.errors import BadResponse, TierwiseError
 from tierwise.core.models import ModelRef
+from tierwise.core.records import evolve
 from tierwise.core.task import Task
 from tierwise.engine.outcome import Event, EventSink
 from tierwise.handlers.base import Handler, Prompt
@@ -92,6 +93,5 @@ async def with_hints(task: Task, handler: Handler) -> Task:
         return task
     if not hints:
         return task
-    import attrs
 
-    return attrs.evolve(task, options={**task.options, "hints": hints})
+    return evolve(task, options={**task.options, "hints": hints})

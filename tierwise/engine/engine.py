@@ -10,13 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from tierwise.config import Config
 from tierwise.context.extract import extract, prune
 from tierwise.core.code import CodeContext, budget_tokens, tokens_of_chars
 from tierwise.core.errors import UsageError
 from tierwise.core.models import Usage
+from tierwise.core.records import evolve
 from tierwise.core.task import Action, Task
 from tierwise.core.tiers import Tier
 from tierwise.engine.apart import ApartParser
@@ -337,7 +336,7 @@ class Engine:
         tier_config = self.config.tiers.get(decision.tier.label)
         if tier_config is not None and decision.tier is not Tier.STATIC:
             # The context was fitted to the base tier; the decided one may allow less.
-            task = attrs.evolve(task, context=prune(task.context, tier_config.context_tokens))
+            task = evolve(task, context=prune(task.context, tier_config.context_tokens))
             if self.config.cache.enabled and not decision.refused:
                 # Normalising the target for its key is remembered: the lookup reuses it.
                 self.executor.cache_keys(task, get_handler(task.action), decision)

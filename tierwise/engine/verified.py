@@ -16,6 +16,7 @@ import attrs
 
 from tierwise.core.errors import BadResponse, TierwiseError
 from tierwise.core.models import Usage
+from tierwise.core.records import evolve
 from tierwise.core.task import Task
 from tierwise.core.tiers import Tier
 from tierwise.engine.checking import CHECKED_TIERS
@@ -62,14 +63,14 @@ def retry_decision(
     ups = [t for t in ups if t <= ceiling]
     if not ups:
         return f"no tier above {decision.tier.label} is configured"
-    retry = decide(attrs.evolve(task, tier=ups[0]))
+    retry = decide(evolve(task, tier=ups[0]))
     if retry.refused:
         return retry.refused
     if retry.tier <= decision.tier:  # the budget guard or local_only moved it back down
         why = "; ".join(retry.warnings) or "; ".join(retry.reasons[-1:])
         return f"nothing above {decision.tier.label} may answer it ({why})"
     reason = f"{decision.tier.label}'s answer failed its check → {retry.tier.label}"
-    return attrs.evolve(retry, reasons=(*decision.reasons, reason), wanted=decision.wanted)
+    return evolve(retry, reasons=(*decision.reasons, reason), wanted=decision.wanted)
 
 
 async def run_verified(

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from tierwise.core.code import Target
+from tierwise.core.records import Record, asdict
 from tierwise.core.results import (
     DocstringResult,
     MarkdownResult,
@@ -25,7 +26,9 @@ from tierwise.routing.router import Decision
 
 
 def jsonable(value: Any) -> Any:
-    """attrs instances and paths as plain JSON data."""
+    """Records, attrs instances and paths as plain JSON data."""
+    if isinstance(value, Record):
+        return {k: jsonable(v) for k, v in asdict(value, recurse=False).items()}
     if attrs.has(type(value)):
         return {k: jsonable(v) for k, v in attrs.asdict(value, recurse=False).items()}
     if isinstance(value, Path):
@@ -57,7 +60,7 @@ def decision_json(task: Task, decision: Decision) -> dict[str, Any]:
         "available": list(decision.available),
         "warnings": list(decision.warnings),
         "refused": decision.refused,
-        "tiers": [attrs.asdict(option) for option in decision.tiers],
+        "tiers": [asdict(option) for option in decision.tiers],
         "target": {"name": target.name, "kind": target.kind, "line": target.span.start_line + 1},
     }
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import attrs
-
 from tierwise.config import Config, SignalConfig
+from tierwise.core.records import FrozenRecord, setfield
 from tierwise.core.task import Action
 from tierwise.core.tiers import Tier
 
@@ -12,10 +11,28 @@ from tierwise.core.tiers import Tier
 STATIC_ACTIONS = frozenset({Action.DOCSTRING, Action.REVIEW})
 
 
-@attrs.frozen
-class Policy:
+class Policy(FrozenRecord):
     """Routing rules: base tiers, action-aware risk promotion, thresholds, clamps and budgets."""
 
+    __slots__ = (
+        "base",
+        "risk_promotes_to",
+        "demote_trivial",
+        "escalate_window_s",
+        "min_tier",
+        "max_tier",
+        "high_stakes_floor",
+        "signals",
+        "daily_usd",
+        "monthly_usd",
+        "budget_mode",
+        "on_hard",
+        "team_daily_usd",
+        "team_mode",
+        "context_tokens",
+        "local_first",
+        "overrides",
+    )
     base: dict[Action, Tier]
     risk_promotes_to: dict[Action, Tier]
     demote_trivial: bool
@@ -24,18 +41,56 @@ class Policy:
     max_tier: Tier
     high_stakes_floor: Tier
     signals: SignalConfig
-    daily_usd: float = 0.0
-    monthly_usd: float = 0.0
-    budget_mode: str = "soft"
-    on_hard: str = "demote"
-    team_daily_usd: float = 0.0  # the team's cap over everyone's spend (budget.team)
-    team_mode: str = "soft"
+    daily_usd: float
+    monthly_usd: float
+    budget_mode: str
+    on_hard: str
+    team_daily_usd: float  # the team's cap over everyone's spend (budget.team)
+    team_mode: str
     # Per model tier: the most tokens of target plus context it is sent (tiers.*.context_tokens).
-    context_tokens: dict[Tier, int] = attrs.field(factory=dict)
+    context_tokens: dict[Tier, int]
     # Actions whose low-stakes requests go to the local tier when one is configured.
-    local_first: frozenset[Action] = frozenset()
+    local_first: frozenset[Action]
     # Learned overrides (routing.overrides): (action, risk category, rules' tier) -> tier.
-    overrides: dict[tuple[Action, str, Tier], Tier] = attrs.field(factory=dict)
+    overrides: dict[tuple[Action, str, Tier], Tier]
+
+    def __init__(
+        self,
+        base: dict[Action, Tier],
+        risk_promotes_to: dict[Action, Tier],
+        demote_trivial: bool,
+        escalate_window_s: float,
+        min_tier: Tier,
+        max_tier: Tier,
+        high_stakes_floor: Tier,
+        signals: SignalConfig,
+        daily_usd: float = 0.0,
+        monthly_usd: float = 0.0,
+        budget_mode: str = "soft",
+        on_hard: str = "demote",
+        team_daily_usd: float = 0.0,
+        team_mode: str = "soft",
+        context_tokens: dict[Tier, int] | None = None,
+        local_first: frozenset[Action] = frozenset(),
+        overrides: dict[tuple[Action, str, Tier], Tier] | None = None,
+    ) -> None:
+        setfield(self, "base", base)
+        setfield(self, "risk_promotes_to", risk_promotes_to)
+        setfield(self, "demote_trivial", demote_trivial)
+        setfield(self, "escalate_window_s", escalate_window_s)
+        setfield(self, "min_tier", min_tier)
+        setfield(self, "max_tier", max_tier)
+        setfield(self, "high_stakes_floor", high_stakes_floor)
+        setfield(self, "signals", signals)
+        setfield(self, "daily_usd", daily_usd)
+        setfield(self, "monthly_usd", monthly_usd)
+        setfield(self, "budget_mode", budget_mode)
+        setfield(self, "on_hard", on_hard)
+        setfield(self, "team_daily_usd", team_daily_usd)
+        setfield(self, "team_mode", team_mode)
+        setfield(self, "context_tokens", {} if context_tokens is None else context_tokens)
+        setfield(self, "local_first", local_first)
+        setfield(self, "overrides", {} if overrides is None else overrides)
 
     @classmethod
     def from_config(cls, config: Config) -> Policy:

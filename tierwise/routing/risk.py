@@ -27,20 +27,23 @@ from __future__ import annotations
 import functools
 import re
 
-import attrs
-
 from tierwise.context.imports import import_bindings
 from tierwise.context.lexer import Lexed, lex
 from tierwise.core.code import CodeContext
+from tierwise.core.records import FrozenRecord, setfield
 from tierwise.routing import vocabulary as v
 
 
-@attrs.frozen
-class RiskHit:
+class RiskHit(FrozenRecord):
     """One risk category with short, human-readable evidence ("calls jwt.decode")."""
 
+    __slots__ = ("category", "evidence")
     category: str
     evidence: str
+
+    def __init__(self, category: str, evidence: str) -> None:
+        setfield(self, "category", category)
+        setfield(self, "evidence", evidence)
 
 
 _MODULES = v.table("module")

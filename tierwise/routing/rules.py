@@ -4,8 +4,7 @@ privacy and the budget move the tier."""
 
 from __future__ import annotations
 
-import attrs
-
+from tierwise.core.records import FrozenRecord, setfield
 from tierwise.core.task import Action, Task
 from tierwise.core.text import plural
 from tierwise.core.tiers import Tier
@@ -13,20 +12,49 @@ from tierwise.routing.policy import Policy
 from tierwise.routing.signals import Signals
 
 
-@attrs.frozen
-class RouteState:
+class RouteState(FrozenRecord):
     """Session facts the router needs, passed in so that route() stays pure."""
 
-    sticky: Tier | None = None
-    repeats: int = 0  # earlier asks for the same target within the escalation window
-    spent_today: float = 0.0
-    spent_month: float = 0.0
+    __slots__ = (
+        "sticky",
+        "repeats",
+        "spent_today",
+        "spent_month",
+        "team_spent_today",
+        "team_as_of",
+        "local_only",
+        "assume_available",
+    )
+    sticky: Tier | None
+    repeats: int  # earlier asks for the same target within the escalation window
+    spent_today: float
+    spent_month: float
     # The team's spend today (all members); when the shared cache is unreachable, the last
     # known total plus this machine's spend since, and team_as_of says from when.
-    team_spent_today: float = 0.0
-    team_as_of: str = ""  # empty: a fresh figure; else e.g. "last known total at 14:02 UTC"
-    local_only: bool = False  # the path is marked local-only in the privacy config
-    assume_available: bool = False  # plan/dry runs: route as if every tier were configured
+    team_spent_today: float
+    team_as_of: str  # empty: a fresh figure; else e.g. "last known total at 14:02 UTC"
+    local_only: bool  # the path is marked local-only in the privacy config
+    assume_available: bool  # plan/dry runs: route as if every tier were configured
+
+    def __init__(
+        self,
+        sticky: Tier | None = None,
+        repeats: int = 0,
+        spent_today: float = 0.0,
+        spent_month: float = 0.0,
+        team_spent_today: float = 0.0,
+        team_as_of: str = "",
+        local_only: bool = False,
+        assume_available: bool = False,
+    ) -> None:
+        setfield(self, "sticky", sticky)
+        setfield(self, "repeats", repeats)
+        setfield(self, "spent_today", spent_today)
+        setfield(self, "spent_month", spent_month)
+        setfield(self, "team_spent_today", team_spent_today)
+        setfield(self, "team_as_of", team_as_of)
+        setfield(self, "local_only", local_only)
+        setfield(self, "assume_available", assume_available)
 
 
 def size_class(signals: Signals, policy: Policy) -> str:
@@ -46,15 +74,23 @@ def size_class(signals: Signals, policy: Policy) -> str:
     return ""
 
 
-@attrs.frozen
-class Ruled:
+class Ruled(FrozenRecord):
     """What the rules chose: the tier with a reason for every step, and the cell `tierwise
     tune` groups the request in (None when the user chose the tier, not the rules)."""
 
+    __slots__ = ("tier", "reasons", "cell_tier", "risk")
     tier: Tier
     reasons: list[str]
-    cell_tier: Tier | None = None  # the rules' tier before the repeat step and the clamp
-    risk: str = "none"  # the risk category whose promotion applies to this action, or "none"
+    cell_tier: Tier | None  # the rules' tier before the repeat step and the clamp
+    risk: str  # the risk category whose promotion applies to this action, or "none"
+
+    def __init__(
+        self, tier: Tier, reasons: list[str], cell_tier: Tier | None = None, risk: str = "none"
+    ) -> None:
+        setfield(self, "tier", tier)
+        setfield(self, "reasons", reasons)
+        setfield(self, "cell_tier", cell_tier)
+        setfield(self, "risk", risk)
 
 
 def risk_cell(action: Action, signals: Signals, policy: Policy) -> str:

@@ -28,11 +28,10 @@ from __future__ import annotations
 import hashlib
 import re
 
-import attrs
-
 from tierwise.context.lexer import lex
 from tierwise.context.metrics import body_lines, decision_count, nesting_depth
 from tierwise.core.code import CodeContext
+from tierwise.core.records import FrozenRecord, setfield
 from tierwise.routing.risk import RiskHit, find_risks
 from tierwise.routing.vocabulary import RISK_CATEGORIES
 
@@ -45,10 +44,20 @@ _TEST_PATH = re.compile(
 )
 
 
-@attrs.frozen
-class Signals:
+class Signals(FrozenRecord):
     """What the router needs to know about a target."""
 
+    __slots__ = (
+        "lines",
+        "cyclomatic",
+        "nesting",
+        "cross_file_calls",
+        "risks",
+        "trivial",
+        "directive",
+        "target_key",
+        "test_code",
+    )
     lines: int
     cyclomatic: int
     nesting: int
@@ -57,7 +66,29 @@ class Signals:
     trivial: bool
     directive: str | None
     target_key: str
-    test_code: bool = False  # in a test file: risks are reasons, not promotions
+    test_code: bool  # in a test file: risks are reasons, not promotions
+
+    def __init__(
+        self,
+        lines: int,
+        cyclomatic: int,
+        nesting: int,
+        cross_file_calls: int,
+        risks: tuple[RiskHit, ...],
+        trivial: bool,
+        directive: str | None,
+        target_key: str,
+        test_code: bool = False,
+    ) -> None:
+        setfield(self, "lines", lines)
+        setfield(self, "cyclomatic", cyclomatic)
+        setfield(self, "nesting", nesting)
+        setfield(self, "cross_file_calls", cross_file_calls)
+        setfield(self, "risks", risks)
+        setfield(self, "trivial", trivial)
+        setfield(self, "directive", directive)
+        setfield(self, "target_key", target_key)
+        setfield(self, "test_code", test_code)
 
     @property
     def category(self) -> str:

@@ -8,13 +8,13 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
 from lsprotocol import types
 
 from tierwise import report
 from tierwise.context.languages import language_for
 from tierwise.core.code import Span
 from tierwise.core.errors import TierwiseError, UsageError, cut
+from tierwise.core.records import evolve
 from tierwise.core.results import DocstringResult, MarkdownResult, RenameResult, ReviewResult
 from tierwise.core.task import Action, Task
 from tierwise.core.tiers import Tier
@@ -164,7 +164,7 @@ async def escalate(server: TierwiseServer, uri: str | None) -> dict[str, Any]:
     rebuilt = await server.work("tierwise.escalate", _rebuild, server, last, tier.up())
     if rebuilt is not None:
         return await execute(server, *rebuilt)
-    return await execute(server, attrs.evolve(last.task, tier=tier.up()), last.snapshot)
+    return await execute(server, evolve(last.task, tier=tier.up()), last.snapshot)
 
 
 def _rebuild(server: TierwiseServer, last: LastRun, tier: Tier) -> tuple[Task, Snapshot] | None:
