@@ -42,13 +42,21 @@ LAYERS: list[list[str]] = [
 # Packages whose modules are layered too (names relative to the package, bottom first).
 INNER: dict[str, list[list[str]]] = {
     "tierwise.core": [
+        ["records"],
         ["code", "models", "sqlite", "text"],
         ["errors"],
         ["tiers"],
         ["task"],
         ["results"],
     ],
-    "tierwise.config": [["tree"], ["paths", "validation"], ["layers"], ["schema", "edit"]],
+    "tierwise.config": [
+        ["sections"],
+        ["tree"],
+        ["loader", "paths"],
+        ["validation"],
+        ["layers"],
+        ["schema", "edit"],
+    ],
     "tierwise.privacy": [["globs", "values"], ["formats"], ["redaction"]],
     "tierwise.providers": [
         ["base", "keys"],

@@ -3,7 +3,6 @@ the name and detail a failure carries (docs/routing.md, "Verified answers")."""
 
 from __future__ import annotations
 
-import attrs
 import pytest
 
 from tierwise.context.extract import extract
@@ -97,14 +96,14 @@ def test_a_one_line_summary_is_enough_for_one_parameter_only() -> None:
 def test_an_edit_that_changes_code_or_breaks_the_file_fails() -> None:
     t, result = docstring("Add.\n\nArgs:\n    sku: Unit.\n    qty: Count.")
     assert result.edit is not None
-    changed = attrs.evolve(result.edit, new_text=result.edit.new_text + "        qty = 2\n")
-    failed = check(t, attrs.evolve(result, edit=changed))
+    changed = evolve(result.edit, new_text=result.edit.new_text + "        qty = 2\n")
+    failed = check(t, evolve(result, edit=changed))
     assert failed is not None and failed.detail == "the edit changes code, not only the docstring"
-    broken = attrs.evolve(result.edit, new_text=result.edit.new_text + "        (\n")
-    failed = check(t, attrs.evolve(result, edit=broken))
+    broken = evolve(result.edit, new_text=result.edit.new_text + "        (\n")
+    failed = check(t, evolve(result, edit=broken))
     assert failed is not None and failed.detail.startswith("the edited code no longer parses")
     outside = TextEdit(Span(0, 0, 0, 0), '"""x"""\n')
-    failed = check(t, attrs.evolve(result, edit=outside))
+    failed = check(t, evolve(result, edit=outside))
     assert failed is not None and failed.detail == "the edit lies outside the definition"
 
 
@@ -137,10 +136,10 @@ def test_review_findings_lie_inside_the_target_and_replacements_parse() -> None:
     inside = Span(span.start_line + 1, 8, span.start_line + 1, 27)
     good = Finding(inside, "warning", "m", "line = Decimal(str(qty))")
     assert check(t, ReviewResult((good,))) is None
-    bad = attrs.evolve(good, replacement="line = Decimal(str(qty)")
+    bad = evolve(good, replacement="line = Decimal(str(qty)")
     failed = check(t, ReviewResult((bad,)))
     assert failed is not None and failed.name == "review.replacement"
-    outside = attrs.evolve(good, span=Span(0, 0, 0, 11))
+    outside = evolve(good, span=Span(0, 0, 0, 11))
     failed = check(t, ReviewResult((outside,)))
     assert (
         failed is not None

@@ -56,7 +56,7 @@ def test_the_converted_classes_are_records() -> None:
 def test_slots_annotations_and_init_name_the_same_fields_in_order(cls: type[Record]) -> None:
     annotations = list(inspect.get_annotations(cls))
     init = cls.__dict__["__init__"].__code__
-    params = list(init.co_varnames[1 : init.co_argcount])
+    params = list(init.co_varnames[1 : init.co_argcount + init.co_kwonlyargcount])
     assert list(cls.__slots__) == annotations == params
     # No instance __dict__ anywhere up the chain: a misspelt field would otherwise be set.
     assert all("__slots__" in k.__dict__ for k in cls.__mro__[:-1])
@@ -164,3 +164,17 @@ def test_asdict_and_fields() -> None:
     }
     nested = asdict(Usage(), recurse=False)
     assert list(nested) == list(fields(Usage))
+
+
+def test_a_one_field_record_and_a_source_file_compare_by_their_fields() -> None:
+    from tierwise.context.languages import ParsedFile
+    from tierwise.context.source import SourceFile
+    from tierwise.providers.base import Delta
+
+    assert Delta("a") == Delta("a") and Delta("a") != Delta("b")
+    assert hash(Delta("a")) == hash(Delta("a"))
+    one = SourceFile("a.py", "x = 1\n", "python", ["x = 1"], ParsedFile("python"))
+    two = SourceFile("a.py", "x = 1\n", "python", ["x = 1"], ParsedFile("python"))
+    one.memo["index"] = 1  # built on first use: neither compared nor shown
+    assert one == two and "memo" not in repr(one)
+    assert one != evolve(two, backend="python")

@@ -20,12 +20,10 @@ import ast
 from collections.abc import Callable
 from typing import TypeVar
 
-import attrs
-
 from tierwise.context.languages import Call, Definition, Import, ParsedFile
 from tierwise.context.python import _Builder
 from tierwise.core.code import DocSlot, Span
-from tierwise.core.records import evolve
+from tierwise.core.records import FrozenRecord, evolve, setfield
 
 Item = TypeVar("Item")
 
@@ -33,15 +31,21 @@ Item = TypeVar("Item")
 MAX_REGION_SHARE = 0.5
 
 
-@attrs.frozen
-class Edit:
+class Edit(FrozenRecord):
     """Where two texts differ, in whole lines: old lines [first, old_last] became new lines
     [first, new_last]; every line after them is the same text, `delta` lines further down."""
 
+    __slots__ = ("first", "old_last", "new_last", "lines")
     first: int
     old_last: int
     new_last: int
     lines: list[str]  # the new text's lines
+
+    def __init__(self, first: int, old_last: int, new_last: int, lines: list[str]) -> None:
+        setfield(self, "first", first)
+        setfield(self, "old_last", old_last)
+        setfield(self, "new_last", new_last)
+        setfield(self, "lines", lines)
 
     @property
     def delta(self) -> int:

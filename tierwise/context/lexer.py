@@ -7,9 +7,8 @@ import functools
 import re
 from collections.abc import Iterator
 
-import attrs
-
 from tierwise.context.languages import HASH_COMMENT_LANGUAGES
+from tierwise.core.records import FrozenRecord, setfield
 
 # Scanning for the few characters that can start a token, then matching the token there, is
 # several times faster than one big `finditer`, and the routing signals lex on every request.
@@ -56,13 +55,18 @@ _PY_HEADER = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)\b")
 _QUOTES = re.compile(r"^[A-Za-z]*#*(\"\"\"|'''|[\"'`])|(\"\"\"|'''|[\"'`])#*$")
 
 
-@attrs.frozen
-class Lexed:
+class Lexed(FrozenRecord):
     """Source split into code, string literals and comments."""
 
+    __slots__ = ("code", "strings", "comments")
     code: str  # comments removed, each string literal replaced by "" (line breaks kept)
     strings: tuple[str, ...]  # literal contents; adjacent literals joined; docstrings left out
     comments: tuple[str, ...]
+
+    def __init__(self, code: str, strings: tuple[str, ...], comments: tuple[str, ...]) -> None:
+        setfield(self, "code", code)
+        setfield(self, "strings", strings)
+        setfield(self, "comments", comments)
 
 
 @functools.cache

@@ -7,29 +7,57 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import operator
 import threading
 from collections.abc import Iterator
 from typing import Any
 
-import attrs
-
 from tierwise.context import fallback, grammars, incremental, python, treesitter
 from tierwise.context.languages import ParsedFile, language_for, split_lines
+from tierwise.core.records import FrozenRecord, setfield
 
 
-@attrs.frozen
-class SourceFile:
+class SourceFile(FrozenRecord):
     """One parsed version of a file, shared by every extraction from it (the engine keeps
     recent ones, so cursor moves do not re-parse and edits re-parse only what changed)."""
 
+    __slots__ = ("path", "source", "language", "lines", "parsed", "backend", "memo")
     path: str
     source: str
     language: str
     lines: list[str]
     parsed: ParsedFile
-    backend: str = "fallback"  # "python" (ast), "treesitter" or "fallback"
-    # Positional indexes of calls and names (see _in_span) and contexts, built on first use.
-    memo: dict[Any, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    backend: str  # "python" (ast), "treesitter" or "fallback"
+    # Positional indexes of calls and names (see _in_span) and contexts, built on first use:
+    # left out of equality and repr.
+    memo: dict[Any, Any]
+
+    def __init__(
+        self,
+        path: str,
+        source: str,
+        language: str,
+        lines: list[str],
+        parsed: ParsedFile,
+        backend: str = "fallback",
+        memo: dict[Any, Any] | None = None,
+    ) -> None:
+        setfield(self, "path", path)
+        setfield(self, "source", source)
+        setfield(self, "language", language)
+        setfield(self, "lines", lines)
+        setfield(self, "parsed", parsed)
+        setfield(self, "backend", backend)
+        setfield(self, "memo", {} if memo is None else memo)
+
+    # Equality leaves the memo out (records.Record reads the compared fields through this).
+    _fields_of = staticmethod(  # type: ignore[assignment]
+        operator.attrgetter("path", "source", "language", "lines", "parsed", "backend")
+    )
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__[:-1])
+        return f"SourceFile({shown})"
 
 
 _GC_LOCK = threading.Lock()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import attrs
 
 from tierwise import privacy
+from tierwise.core.records import evolve
 from tierwise.core.results import (
     DocstringResult,
     MarkdownResult,
@@ -62,11 +63,11 @@ def redact_result(result: Result) -> Cleaned:
     counter = _Counter()
     cleaned: Result
     if isinstance(result, DocstringResult):
-        cleaned = attrs.evolve(
+        cleaned = evolve(
             result,
             docstring=counter.text(result.docstring),
             edit=(
-                attrs.evolve(result.edit, new_text=_clean(result.edit.new_text))
+                evolve(result.edit, new_text=_clean(result.edit.new_text))
                 if result.edit is not None
                 else None
             ),
@@ -81,16 +82,14 @@ def redact_result(result: Result) -> Cleaned:
             if replacement is not None and counter.has_secret(replacement):
                 replacement = None
             findings.append(
-                attrs.evolve(
-                    finding, message=counter.text(finding.message), replacement=replacement
-                )
+                evolve(finding, message=counter.text(finding.message), replacement=replacement)
             )
         cleaned = ReviewResult(tuple(findings))
     elif isinstance(result, RenameResult):
         candidates = tuple(
             RenameCandidate(c.name, counter.text(c.reason)) for c in result.candidates
         )
-        cleaned = attrs.evolve(result, candidates=candidates)
+        cleaned = evolve(result, candidates=candidates)
     else:  # pragma: no cover - every result kind is handled above
         raise TypeError(f"unknown result kind {type(result).__name__}")
     return Cleaned(cleaned, counter.count, tuple(sorted(counter.kinds)))

@@ -17,22 +17,38 @@ else the engine's own rows.
 
 from __future__ import annotations
 
-import attrs
+from tierwise.core.records import FrozenRecord, setfield
 
 # Outcomes of a request a model answered: served, declined, or a reply tierwise could not use.
 _ANSWERED = frozenset({"ok", "declined", "error"})
 
 
-@attrs.frozen
-class Ask:
+class Ask(FrozenRecord):
     """One earlier request for the same action on the same target."""
 
+    __slots__ = ("ts", "cache_hit", "tier", "output_tokens", "outcome", "applied")
     ts: float  # Unix time
     cache_hit: bool
     tier: str
     output_tokens: int
     outcome: str
     applied: bool | None
+
+    def __init__(
+        self,
+        ts: float,
+        cache_hit: bool,
+        tier: str,
+        output_tokens: int,
+        outcome: str,
+        applied: bool | None,
+    ) -> None:
+        setfield(self, "ts", ts)
+        setfield(self, "cache_hit", cache_hit)
+        setfield(self, "tier", tier)
+        setfield(self, "output_tokens", output_tokens)
+        setfield(self, "outcome", outcome)
+        setfield(self, "applied", applied)
 
     @property
     def counts(self) -> bool:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import attrs
-
 from tierwise.cache.keys import LOCAL_NAMESPACE, cache_key, context_digest, normalise
 from tierwise.config import Config
 from tierwise.core.task import Task
 from tierwise.core.tiers import MODEL_TIERS, Tier
 from tierwise.engine.memo import Memo
 from tierwise.handlers.base import Handler
-from tierwise.providers.base import ProviderRequest
+from tierwise.providers.base import DEFAULT_TEMPERATURE
 from tierwise.routing.router import Decision
 
 # The sampling temperature every request is sent with (part of the key's generation parameters).
-TEMPERATURE = float(attrs.fields(ProviderRequest).temperature.default or 0.0)
+TEMPERATURE = DEFAULT_TEMPERATURE
 
 
 class NormalForms:

@@ -10,10 +10,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from tierwise.config import Config, cache_dir, data_dir
 from tierwise.core.errors import TierwiseError
+from tierwise.core.records import FrozenRecord, evolve, setfield
 from tierwise.engine.asks import Ask
 from tierwise.ledger import Ledger, LedgerRow
 
@@ -30,13 +29,17 @@ MEMORY_ROWS = 512
 AskRow = tuple[float, bool, str, int, str, bool | None]
 
 
-@attrs.frozen
-class HeldAsks:
+class HeldAsks(FrozenRecord):
     """The ledger's requests since a time, read once (a plan run routes thousands of targets,
     one query each otherwise): `asks` for any later window start is answered from them."""
 
+    __slots__ = ("since", "rows")
     since: float  # Unix time
     rows: dict[tuple[str, str], list[AskRow]]  # (target id, action) -> asks rows, oldest first
+
+    def __init__(self, since: float, rows: dict[tuple[str, str], list[AskRow]]) -> None:
+        setfield(self, "since", since)
+        setfield(self, "rows", rows)
 
 
 class Stores:
@@ -204,7 +207,7 @@ class Stores:
         if self.ledger is None:
             row = self._memory.get(row_id)
             if row is not None:
-                self._memory[row_id] = attrs.evolve(row, applied=applied, outcome=outcome)
+                self._memory[row_id] = evolve(row, applied=applied, outcome=outcome)
             return
         try:
             self.ledger.mark_edit(row_id, applied=applied, outcome=outcome, note=note)

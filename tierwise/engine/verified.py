@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import attrs
-
 from tierwise.core.errors import BadResponse, TierwiseError
 from tierwise.core.models import Usage
 from tierwise.core.records import evolve
@@ -92,7 +90,7 @@ async def run_verified(
     if isinstance(retry, str):
         note = f"{failed}; not retried: {retry}"
         emit(Event("warning", note))
-        return attrs.evolve(first, warnings=(*first.warnings, note))
+        return evolve(first, warnings=(*first.warnings, note))
     emit(Event("warning", f"{failed}: asking {retry.tier.label}"))
     try:
         second = await executor.execute(task, retry, emit, escalated_from=tier)
@@ -100,12 +98,12 @@ async def run_verified(
         # The retry failing loses nothing: the first answer is returned, its flaw stated.
         note = f"{failed}; the retry on {retry.tier.label} failed: {error}"
         emit(Event("warning", note))
-        return attrs.evolve(first, warnings=(*first.warnings, note))
+        return evolve(first, warnings=(*first.warnings, note))
     note = f"{failed}; answered by {retry.tier.label}"
     if second.failed_check is not None:
         note += f", whose answer failed it too: '{second.failed_check.detail}'"
     emit(Event("warning", note))
-    return attrs.evolve(
+    return evolve(
         second,
         usage=first.usage + second.usage,
         cost_usd=first.cost_usd + second.cost_usd,
@@ -139,7 +137,7 @@ async def _after_unusable(
         note += f", whose answer failed its check: '{second.failed_check.detail}'"
     emit(Event("warning", note))
     usage, cost = error.spent or (error.usage or Usage(), 0.0)
-    return attrs.evolve(
+    return evolve(
         second,
         usage=usage + second.usage,
         cost_usd=cost + second.cost_usd,

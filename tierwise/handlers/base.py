@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from typing import Protocol
 
-import attrs
-
+from tierwise.core.records import FrozenRecord, setfield
 from tierwise.core.results import Result
 from tierwise.core.task import Action, Task
 
 
-@attrs.frozen
-class Prompt:
+class Prompt(FrozenRecord):
     """A prompt in cache-friendly order: stable system, then file context, then the volatile ask."""
 
+    __slots__ = ("system", "context", "question", "max_output_tokens")
     system: str
     context: str
     question: str
     max_output_tokens: int
+
+    def __init__(self, system: str, context: str, question: str, max_output_tokens: int) -> None:
+        setfield(self, "system", system)
+        setfield(self, "context", context)
+        setfield(self, "question", question)
+        setfield(self, "max_output_tokens", max_output_tokens)
 
 
 class Handler(Protocol):

@@ -8,10 +8,9 @@ import inspect
 import re
 import textwrap
 
-import attrs
-
 from tierwise.core.code import Span, Target
 from tierwise.core.errors import BadResponse
+from tierwise.core.records import evolve
 from tierwise.core.results import DocstringResult, Result, TextEdit
 from tierwise.core.task import Action, Task
 from tierwise.handlers.base import Prompt
@@ -296,13 +295,13 @@ class DocstringHandler:
         """Keep the text only: the edit is re-rendered for the slot the result is used at."""
         if not isinstance(result, DocstringResult):
             raise TypeError(f"docstring handler got a {type(result).__name__}")
-        return attrs.evolve(result, edit=TextEdit(Span(0, 0, 0, 0), ""))
+        return evolve(result, edit=TextEdit(Span(0, 0, 0, 0), ""))
 
     def adjust(self, task: Task, result: Result) -> Result:
         """Render the stored text at this task's doc slot and indentation."""
         if not isinstance(result, DocstringResult):
             raise TypeError(f"docstring handler got a {type(result).__name__}")
-        return attrs.evolve(
+        return evolve(
             result,
             edit=render(task.context.target, result.docstring),
             existing=_has_existing(task),

@@ -10,9 +10,8 @@ from __future__ import annotations
 import ast
 import re
 
-import attrs
-
 from tierwise.core.code import Target
+from tierwise.core.records import FrozenRecord, setfield
 from tierwise.handlers.docstring_words import (
     PARAM_PLACEHOLDER,
     RETURN_PLACEHOLDER,
@@ -27,14 +26,26 @@ from tierwise.handlers.parsing import Layout, is_js
 _NO_VALUE = frozenset({"None", "NoReturn", "Never", "void", "Promise<void>", "()", "!"})
 
 
-@attrs.frozen
-class Facts:
+class Facts(FrozenRecord):
     """What the skeleton documents."""
 
+    __slots__ = ("params", "returns", "yields", "raises")
     params: tuple[Param, ...]
     returns: str | None  # the type, "" when a value is returned without a known type
     yields: bool
     raises: tuple[tuple[str, str], ...]  # (exception, description)
+
+    def __init__(
+        self,
+        params: tuple[Param, ...],
+        returns: str | None,
+        yields: bool,
+        raises: tuple[tuple[str, str], ...],
+    ) -> None:
+        setfield(self, "params", params)
+        setfield(self, "returns", returns)
+        setfield(self, "yields", yields)
+        setfield(self, "raises", raises)
 
 
 # A first parameter that is the receiver is never documented. Methods already leave it out of

@@ -14,9 +14,8 @@ import ast
 import inspect
 import re
 
-import attrs
-
 from tierwise.core.code import Span, Target
+from tierwise.core.records import FrozenRecord, evolve, setfield
 from tierwise.core.results import DocstringResult, TextEdit
 from tierwise.handlers.docstring_render import BLOCK_COMMENT_LANGUAGES, read_existing
 from tierwise.handlers.docstring_static import (
@@ -52,15 +51,24 @@ def _own_style(relative: list[str], configured: str) -> str:
     return configured
 
 
-@attrs.frozen
-class _Insert:
+class _Insert(FrozenRecord):
     """Where new lines go in the docstring's value lines, and in which style."""
 
+    __slots__ = ("after", "style", "indent", "new_section", "blank_after")
     after: int  # value line index the new lines follow
     style: str
     indent: str  # relative indentation of each entry line
     new_section: bool  # a whole section with its header (else entries in an existing one)
-    blank_after: bool = False  # the new section goes before other text: a blank line after it
+    blank_after: bool  # the new section goes before other text: a blank line after it
+
+    def __init__(
+        self, after: int, style: str, indent: str, new_section: bool, blank_after: bool = False
+    ) -> None:
+        setfield(self, "after", after)
+        setfield(self, "style", style)
+        setfield(self, "indent", indent)
+        setfield(self, "new_section", new_section)
+        setfield(self, "blank_after", blank_after)
 
 
 def missing_params(target: Target, text: str) -> tuple[Param, ...]:
@@ -272,7 +280,7 @@ def _block_insertion(
     prefix = re.match(r"^(\s*\*)", source_lines[1])
     star = prefix.group(1) if prefix else slot.indent + " *"
     plan = _plan(target, ["", *body], "jsdoc", 0)
-    added = _new_lines(target, attrs.evolve(plan, style="jsdoc"), params)
+    added = _new_lines(target, evolve(plan, style="jsdoc"), params)
     rendered = [f"{star} {line}".rstrip() for line in added]
     at = max(plan.after, 0)  # index in ["", *body] == index in source_lines
     new_source = [*source_lines[: at + 1], *rendered, *source_lines[at + 1 :]]

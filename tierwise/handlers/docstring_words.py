@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 
-import attrs
-
 from tierwise.core.code import Target
+from tierwise.core.records import FrozenRecord, setfield
 
 # Common leading verbs of function names; a name starting with another word is read as a noun.
 _VERBS_TEXT = (
@@ -58,13 +57,18 @@ _DUNDERS = {
 }
 
 
-@attrs.frozen
-class Param:
+class Param(FrozenRecord):
     """One documented parameter."""
 
+    __slots__ = ("name", "type", "default")
     name: str
-    type: str | None = None
-    default: str | None = None
+    type: str | None
+    default: str | None
+
+    def __init__(self, name: str, type: str | None = None, default: str | None = None) -> None:
+        setfield(self, "name", name)
+        setfield(self, "type", type)
+        setfield(self, "default", default)
 
 
 def split_words(name: str) -> list[str]:

@@ -16,9 +16,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import attrs
-
 from tierwise.core.code import Target
+from tierwise.core.records import FrozenRecord, setfield
 
 _FENCE = re.compile(
     r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+#.-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S
@@ -266,17 +265,22 @@ def leading_ws(line: str) -> str:
     return line[: len(line) - len(line.lstrip(" \t"))]
 
 
-@attrs.frozen
-class Layout:
+class Layout(FrozenRecord):
     """The target's lines in document columns (the first line padded to its start column).
 
     `target.text` starts at `span.start_col`, so its first line lacks the indentation the
     document has there; padding it back makes every column here a document column.
     """
 
+    __slots__ = ("start_line", "lines", "common_indent")
     start_line: int
     lines: tuple[str, ...]
     common_indent: int  # leading characters shared by every non-blank line
+
+    def __init__(self, start_line: int, lines: tuple[str, ...], common_indent: int) -> None:
+        setfield(self, "start_line", start_line)
+        setfield(self, "lines", lines)
+        setfield(self, "common_indent", common_indent)
 
     @classmethod
     def of(cls, target: Target) -> Layout:

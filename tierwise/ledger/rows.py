@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-import attrs
+from tierwise.core.records import FrozenRecord, setfield
 
 # ok: answered; error: failed (a provider error, a reply that could not be used); cancelled:
 # stopped by the user; declined: an edit the editor (or the user) did not apply; apply_failed:
@@ -39,54 +39,168 @@ def _reasons(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(str(reason) for reason in value)
 
 
-def _check_outcome(_inst: Any, _attr: Any, value: str) -> None:
+def _check_outcome(value: str) -> None:
     if value not in OUTCOMES:
         raise ValueError(f"ledger outcome {value!r} is not one of {', '.join(OUTCOMES)}")
 
 
-@attrs.frozen(kw_only=True)
-class LedgerRow:
+class LedgerRow(FrozenRecord):
     """One request as the ledger records it (results, counts and money; never code)."""
 
+    __slots__ = (
+        "action",
+        "language",
+        "tier",
+        "ts",
+        "model",
+        "provider",
+        "reasons",
+        "cache_hit",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "cost_usd",
+        "baseline_usd",
+        "saved_usd",
+        "latency_ms",
+        "outcome",
+        "error",
+        "session",
+        "target",
+        "applied",
+        "wanted_tier",
+        "shared",
+        "verified",
+        "escalated_from",
+        "failed_check",
+        "usage_estimated",
+        "cell_tier",
+        "risk",
+    )
     action: str
     language: str
     tier: str
-    ts: str = attrs.field(factory=_now)  # ISO 8601; stored normalised to UTC
-    model: str | None = None  # "provider:model"
-    provider: str | None = None
-    reasons: tuple[str, ...] = attrs.field(default=(), converter=_reasons)
-    cache_hit: bool = False
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    cost_usd: float = 0.0
-    baseline_usd: float = 0.0  # what the frontier tier would have cost
-    saved_usd: float = 0.0  # for cache hits: the cost avoided
-    latency_ms: int = 0
-    outcome: str = attrs.field(default="ok", validator=_check_outcome)
-    error: str | None = None
-    session: str = ""
-    target: str = ""  # Ledger.target_id of the target: repeats are found by it, never by path
-    applied: bool | None = None  # for edits: applied (True) or not (False); None otherwise
-    wanted_tier: str = ""  # the tier the routing rules chose; `tier` below it is a downgrade
-    shared: bool = False  # a cache hit served by the team's shared cache (L2), waited for or not
-    verified: bool | None = None  # the answer passed its action's check; None: not checked
-    escalated_from: str = ""  # a retry one tier up: the tier whose answer failed its check
-    failed_check: str = ""  # the name of the check this row's answer failed (docstring.params)
+    ts: str  # ISO 8601; stored normalised to UTC
+    model: str | None  # "provider:model"
+    provider: str | None
+    reasons: tuple[str, ...]
+    cache_hit: bool
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost_usd: float
+    baseline_usd: float  # what the frontier tier would have cost
+    saved_usd: float  # for cache hits: the cost avoided
+    latency_ms: int
+    outcome: str
+    error: str | None
+    session: str
+    target: str  # Ledger.target_id of the target: repeats are found by it, never by path
+    applied: bool | None  # for edits: applied (True) or not (False); None otherwise
+    wanted_tier: str  # the tier the routing rules chose; `tier` below it is a downgrade
+    shared: bool  # a cache hit served by the team's shared cache (L2), waited for or not
+    verified: bool | None  # the answer passed its action's check; None: not checked
+    escalated_from: str  # a retry one tier up: the tier whose answer failed its check
+    failed_check: str  # the name of the check this row's answer failed (docstring.params)
     # The tokens (and the cost and baseline priced from them) are tierwise's estimate: the server
     # reported no usage (a compatible server that ignores stream_options.include_usage).
-    usage_estimated: bool = False
+    usage_estimated: bool
     # The cell `tierwise tune` counts the row in: the rules' tier before the repeat step ("" when
     # the user chose the tier) and the risk category whose promotion applies ("none").
-    cell_tier: str = ""
-    risk: str = "none"
+    cell_tier: str
+    risk: str
+
+    def __init__(
+        self,
+        *,
+        action: str,
+        language: str,
+        tier: str,
+        ts: str | None = None,
+        model: str | None = None,
+        provider: str | None = None,
+        reasons: Iterable[str] = (),
+        cache_hit: bool = False,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cache_read_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        cost_usd: float = 0.0,
+        baseline_usd: float = 0.0,
+        saved_usd: float = 0.0,
+        latency_ms: int = 0,
+        outcome: str = "ok",
+        error: str | None = None,
+        session: str = "",
+        target: str = "",
+        applied: bool | None = None,
+        wanted_tier: str = "",
+        shared: bool = False,
+        verified: bool | None = None,
+        escalated_from: str = "",
+        failed_check: str = "",
+        usage_estimated: bool = False,
+        cell_tier: str = "",
+        risk: str = "none",
+    ) -> None:
+        setfield(self, "action", action)
+        setfield(self, "language", language)
+        setfield(self, "tier", tier)
+        setfield(self, "ts", _now() if ts is None else ts)
+        setfield(self, "model", model)
+        setfield(self, "provider", provider)
+        setfield(self, "reasons", _reasons(reasons))
+        setfield(self, "cache_hit", cache_hit)
+        setfield(self, "input_tokens", input_tokens)
+        setfield(self, "output_tokens", output_tokens)
+        setfield(self, "cache_read_tokens", cache_read_tokens)
+        setfield(self, "cache_write_tokens", cache_write_tokens)
+        setfield(self, "cost_usd", cost_usd)
+        setfield(self, "baseline_usd", baseline_usd)
+        setfield(self, "saved_usd", saved_usd)
+        setfield(self, "latency_ms", latency_ms)
+        _check_outcome(outcome)
+        setfield(self, "outcome", outcome)
+        setfield(self, "error", error)
+        setfield(self, "session", session)
+        setfield(self, "target", target)
+        setfield(self, "applied", applied)
+        setfield(self, "wanted_tier", wanted_tier)
+        setfield(self, "shared", shared)
+        setfield(self, "verified", verified)
+        setfield(self, "escalated_from", escalated_from)
+        setfield(self, "failed_check", failed_check)
+        setfield(self, "usage_estimated", usage_estimated)
+        setfield(self, "cell_tier", cell_tier)
+        setfield(self, "risk", risk)
 
 
-@attrs.frozen
-class TuneRow:
+class TuneRow(FrozenRecord):
     """What `tierwise tune` reads of one request (no code, no path: the target is its HMAC)."""
 
+    __slots__ = (
+        "id",
+        "ts",
+        "action",
+        "tier",
+        "cell_tier",
+        "risk",
+        "target",
+        "cache_hit",
+        "output_tokens",
+        "outcome",
+        "applied",
+        "verified",
+        "cost_usd",
+        "baseline_usd",
+        "input_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "fixes_offered",
+        "fixes_chosen",
+    )
     id: int
     ts: float  # Unix time
     action: str
@@ -106,6 +220,48 @@ class TuneRow:
     cache_write_tokens: int
     fixes_offered: int
     fixes_chosen: int
+
+    def __init__(
+        self,
+        id: int,
+        ts: float,
+        action: str,
+        tier: str,
+        cell_tier: str,
+        risk: str,
+        target: str,
+        cache_hit: bool,
+        output_tokens: int,
+        outcome: str,
+        applied: bool | None,
+        verified: bool | None,
+        cost_usd: float,
+        baseline_usd: float,
+        input_tokens: int,
+        cache_read_tokens: int,
+        cache_write_tokens: int,
+        fixes_offered: int,
+        fixes_chosen: int,
+    ) -> None:
+        setfield(self, "id", id)
+        setfield(self, "ts", ts)
+        setfield(self, "action", action)
+        setfield(self, "tier", tier)
+        setfield(self, "cell_tier", cell_tier)
+        setfield(self, "risk", risk)
+        setfield(self, "target", target)
+        setfield(self, "cache_hit", cache_hit)
+        setfield(self, "output_tokens", output_tokens)
+        setfield(self, "outcome", outcome)
+        setfield(self, "applied", applied)
+        setfield(self, "verified", verified)
+        setfield(self, "cost_usd", cost_usd)
+        setfield(self, "baseline_usd", baseline_usd)
+        setfield(self, "input_tokens", input_tokens)
+        setfield(self, "cache_read_tokens", cache_read_tokens)
+        setfield(self, "cache_write_tokens", cache_write_tokens)
+        setfield(self, "fixes_offered", fixes_offered)
+        setfield(self, "fixes_chosen", fixes_chosen)
 
     @classmethod
     def from_sql(cls, row: Any) -> TuneRow:

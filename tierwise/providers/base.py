@@ -5,43 +5,86 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-import attrs
-
 from tierwise.core.models import Usage
+from tierwise.core.records import FrozenRecord, setfield
+
+# The sampling temperature a request is sent with unless it says otherwise (cache keys hold it).
+DEFAULT_TEMPERATURE = 0.0
 
 
-@attrs.frozen
-class ProviderRequest:
+class ProviderRequest(FrozenRecord):
     """One model call. `system` and `context` are the stable, cacheable prefix; `prompt` is last."""
 
+    __slots__ = (
+        "model",
+        "system",
+        "context",
+        "prompt",
+        "max_tokens",
+        "timeout",
+        "temperature",
+        "cache_key",
+        "deadline",
+    )
     model: str
     system: str
     context: str
     prompt: str
     max_tokens: int
     timeout: float
-    temperature: float = 0.0
-    cache_key: str | None = None  # a stable id for provider-side prompt caching hints
+    temperature: float
+    cache_key: str | None  # a stable id for provider-side prompt caching hints
     # The event loop time by which the whole answer must be in (the pool sets it once per model
     # so that its retry shares the bound); None: `timeout` seconds from the start of the call.
-    deadline: float | None = None
+    deadline: float | None
+
+    def __init__(
+        self,
+        model: str,
+        system: str,
+        context: str,
+        prompt: str,
+        max_tokens: int,
+        timeout: float,
+        temperature: float = DEFAULT_TEMPERATURE,
+        cache_key: str | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        setfield(self, "model", model)
+        setfield(self, "system", system)
+        setfield(self, "context", context)
+        setfield(self, "prompt", prompt)
+        setfield(self, "max_tokens", max_tokens)
+        setfield(self, "timeout", timeout)
+        setfield(self, "temperature", temperature)
+        setfield(self, "cache_key", cache_key)
+        setfield(self, "deadline", deadline)
 
 
-@attrs.frozen
-class Delta:
+class Delta(FrozenRecord):
     """A chunk of streamed text."""
 
+    __slots__ = ("text",)
     text: str
 
+    def __init__(self, text: str) -> None:
+        setfield(self, "text", text)
 
-@attrs.frozen
-class Completion:
+
+class Completion(FrozenRecord):
     """The end of a stream: the whole text, the usage, the model that answered, seconds taken."""
 
+    __slots__ = ("text", "usage", "model", "latency")
     text: str
     usage: Usage
     model: str
     latency: float
+
+    def __init__(self, text: str, usage: Usage, model: str, latency: float) -> None:
+        setfield(self, "text", text)
+        setfield(self, "usage", usage)
+        setfield(self, "model", model)
+        setfield(self, "latency", latency)
 
 
 class Provider(Protocol):

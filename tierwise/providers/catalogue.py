@@ -7,11 +7,10 @@ import re
 from functools import cached_property
 from typing import Any
 
-import attrs
-
 from tierwise.config import ModelPrice
 from tierwise.core.errors import ConfigError
 from tierwise.core.models import Usage
+from tierwise.core.records import FrozenRecord, setfield
 
 DATA_FILE = "models.toml"
 # Providers report dated snapshot ids ("claude-haiku-4-5-20251001", "gpt-4o-2024-08-06") that
@@ -47,11 +46,16 @@ def _row_from_toml(model_id: str, data: Any, default_as_of: str) -> ModelPrice:
     return _check(model_id, row, f"packaged {DATA_FILE}")
 
 
-@attrs.frozen
-class _Packaged:
+class _Packaged(FrozenRecord):
+    __slots__ = ("as_of", "rows", "aliases")
     as_of: str
     rows: dict[str, ModelPrice]
     aliases: dict[str, str]
+
+    def __init__(self, as_of: str, rows: dict[str, ModelPrice], aliases: dict[str, str]) -> None:
+        setfield(self, "as_of", as_of)
+        setfield(self, "rows", rows)
+        setfield(self, "aliases", aliases)
 
 
 class Catalogue:

@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import TYPE_CHECKING
 
-import attrs
-
 from tierwise.config import Config, ProviderConfig
 from tierwise.core.errors import (
     ConfigError,
@@ -25,6 +23,7 @@ from tierwise.core.errors import (
     Unavailable,
 )
 from tierwise.core.models import ModelRef, Usage
+from tierwise.core.records import evolve
 from tierwise.providers.base import Completion, Delta, Provider, ProviderRequest
 from tierwise.providers.keys import unusable_reason
 
@@ -223,7 +222,7 @@ class ProviderPool:
         await provider.prepare()  # importing an SDK is not the provider's time: before the deadline
         loop = asyncio.get_running_loop()
         deadline = loop.time() + request.timeout
-        request = attrs.evolve(request, deadline=deadline)
+        request = evolve(request, deadline=deadline)
         retries = min(self._config_for(model.provider, ref).max_retries, MAX_RETRIES)
         attempt = 0
         while True:

@@ -7,8 +7,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from tierwise.core.code import Target
 from tierwise.core.records import Record, asdict
 from tierwise.core.results import (
@@ -29,7 +27,9 @@ def jsonable(value: Any) -> Any:
     """Records, attrs instances and paths as plain JSON data."""
     if isinstance(value, Record):
         return {k: jsonable(v) for k, v in asdict(value, recurse=False).items()}
-    if attrs.has(type(value)):
+    if getattr(type(value), "__attrs_attrs__", None) is not None:  # attrs.has, not importing it
+        import attrs
+
         return {k: jsonable(v) for k, v in attrs.asdict(value, recurse=False).items()}
     if isinstance(value, Path):
         return str(value)

@@ -13,12 +13,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from tierwise import report
 from tierwise.core.code import Span
+from tierwise.core.records import evolve
 from tierwise.core.results import DocstringResult, Finding, MarkdownResult, RenameResult
 from tierwise.core.task import Task
 from tierwise.edits import match_line_endings
@@ -183,7 +183,7 @@ def review_to_diagnostics(
     moved = []
     for f in findings:
         a, b = index.span_offsets(f.span)
-        moved.append(attrs.evolve(f, span=server.index(doc.source).span_of(a + shift, b + shift)))
+        moved.append(evolve(f, span=server.index(doc.source).span_of(a + shift, b + shift)))
     fixes = server.reviews.add(
         snap.uri, doc.source, span, target.text, tuple(moved), tier, model, ledger_id
     )

@@ -11,6 +11,7 @@ import attrs
 from lsprotocol import types
 
 from tierwise.core.code import Span
+from tierwise.core.records import evolve
 from tierwise.core.results import Finding
 from tierwise.core.task import Action, Task
 from tierwise.edits import match_line_endings
@@ -151,9 +152,7 @@ class ReviewStore:
         for entry in self._entries.get(uri, []):
             for a, b, finding in entry.findings:
                 span = index.span_of(entry.start + a, entry.start + b)
-                out.append(
-                    (entry, entry.start + a, entry.start + b, attrs.evolve(finding, span=span))
-                )
+                out.append((entry, entry.start + a, entry.start + b, evolve(finding, span=span)))
         return out
 
     def fixes(
@@ -209,7 +208,7 @@ class ReviewStore:
         for entry in self._entries.get(uri, []):
             for number, (a, b, finding) in enumerate(entry.findings):
                 span = index.span_of(entry.start + a, entry.start + b)
-                out.append((entry, number, attrs.evolve(finding, span=span)))
+                out.append((entry, number, evolve(finding, span=span)))
         return out
 
 
