@@ -161,10 +161,8 @@ def test_only_asks_inside_the_window_count() -> None:
 
 @pytest.mark.parametrize("ledger", [True, False], ids=["ledger", "engine-memory"])
 def test_a_quick_fix_the_user_chose_accepts_the_review(config: Config, ledger: bool) -> None:
-    import attrs
-
     if not ledger:
-        config = attrs.evolve(config, ledger=attrs.evolve(config.ledger, enabled=False))
+        config = evolve(config, ledger=evolve(config.ledger, enabled=False))
     engine = Engine(config)
     first = ask(engine, "review")
     assert first.ledger_id is not None

@@ -219,7 +219,7 @@ class Stores:
         if self.ledger is None:
             row = self._memory.get(row_id)
             if row is not None and kind == "fix" and status == "applied":
-                self._memory[row_id] = attrs.evolve(row, applied=True)  # as Ledger.edit_event
+                self._memory[row_id] = evolve(row, applied=True)  # as Ledger.edit_event
             return
         try:
             self.ledger.edit_event(row_id, kind, status, detail)

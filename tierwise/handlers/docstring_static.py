@@ -11,7 +11,7 @@ import ast
 import re
 
 from tierwise.core.code import Target
-from tierwise.core.records import FrozenRecord, setfield
+from tierwise.core.records import FrozenRecord, evolve, setfield
 from tierwise.handlers.docstring_words import (
     PARAM_PLACEHOLDER,
     RETURN_PLACEHOLDER,
@@ -67,7 +67,7 @@ def facts(target: Target) -> Facts:
         returns = target.returns if target.returns and target.returns not in _NO_VALUE else None
         found = Facts(tuple(Param(p) for p in target.params), returns, False, ())
     if target.language == "python" and found.params and found.params[0].name in _RECEIVERS:
-        return attrs.evolve(found, params=found.params[1:])
+        return evolve(found, params=found.params[1:])
     return found
 
 
