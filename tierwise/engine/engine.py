@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from tierwise.config import Config
 from tierwise.context.extract import extract, prune
 from tierwise.core.code import CodeContext, budget_tokens, tokens_of_chars
-from tierwise.core.errors import UsageError
+from tierwise.core.errors import TierwiseError, UsageError
 from tierwise.core.models import Usage
 from tierwise.core.records import evolve
 from tierwise.core.task import Action, Task
@@ -209,6 +209,18 @@ class Engine:
     def has_parsed(self, path: str, source: str) -> bool:
         """Whether this very text of the file is parsed already (routing it again is cheap)."""
         return self.files.has(path, source)
+
+    def parse_ahead(self, path: str, source: str) -> bool:
+        """Parse a text before any request needs it (the one parse every request then shares);
+        False for a file tierwise would refuse (excluded, or over server.max_file_bytes)."""
+        if self.is_excluded(path) is not None:
+            return False
+        try:
+            self.check_size(path, source)
+        except TierwiseError:
+            return False
+        self.files.get(path, source)
+        return True
 
     def context_budget(self, action: Action, tier: Tier | None = None) -> int:
         """Context tokens allowed for an action: the requested tier's, else its base tier's."""

@@ -89,7 +89,7 @@ async def code_actions(
     server: TierwiseServer, params: types.CodeActionParams
 ) -> list[types.CodeAction | types.Command]:
     """Quick fixes for tierwise findings, then every action with its tier and cost."""
-    from tierwise.server.runner import locate
+    from tierwise.server.runner import INLINE_MAX_CHARS, locate
 
     engine = server.engine
     doc = server.workspace.text_documents.get(params.text_document.uri)
@@ -101,7 +101,10 @@ async def code_actions(
     except TierwiseError as exc:
         _say_once(server, snap.uri, str(exc))
         return []  # listing is passive: no error for every cursor move, one message instead
-    where = locate(server, snap, params.range, None)
+    if len(snap.text) < INLINE_MAX_CHARS:
+        where = locate(server, snap, params.range, None)
+    else:  # a big text's first line index takes 0.1-0.2 s (1 MB): not on the event loop
+        where = await server.work("codeAction", locate, server, snap, params.range, None)
     only = _only(params.context.only)
     out: list[types.CodeAction | types.Command] = []
     literal = server.client_supports("text_document.code_action.code_action_literal_support")

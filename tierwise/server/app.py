@@ -4,6 +4,7 @@ wrappers that turn tierwise errors into JSON-RPC errors. The protocol fix is in 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import gc
 import logging
@@ -43,6 +44,8 @@ T = TypeVar("T")
 # to answer everything else. Two: the machines this runs on have two cores or more, and the
 # work holds the GIL most of the time anyway.
 WORKERS = 2
+# How long the SDK warm-up waits for requests' work to end before it imports anyway.
+WARM_AFTER_WORK_S = 5.0
 
 
 def strict_lsp_converter() -> Any:
@@ -126,6 +129,8 @@ class TierwiseServer(LanguageServer):
         self.log_handler = ClientLogHandler(self)
         self._frozen_at = 0  # len(sys.modules) at the last gc.freeze()
         self._warming: asyncio.Task[None] | None = None
+        self._working = 0  # work() calls in flight (counted on the event loop)
+        self._no_work: asyncio.Event | None = None  # set while none is
 
     # -- capabilities -------------------------------------------------------------------------
 
@@ -160,6 +165,20 @@ class TierwiseServer(LanguageServer):
         timeout = self.engine.config.server.work_timeout_s if self.engine is not None else 10.0
         loop = asyncio.get_running_loop()
         started = loop.time()
+        self._working += 1
+        if self._no_work is not None:
+            self._no_work.clear()
+        try:
+            return await self._work(what, timeout, started, fn, *args)
+        finally:
+            self._working -= 1
+            if self._working == 0 and self._no_work is not None:
+                self._no_work.set()
+
+    async def _work(
+        self, what: str, timeout: float, started: float, fn: Callable[..., T], *args: Any
+    ) -> T:
+        loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self.workers, fn, *args)
         late = TierwiseError(
             f"{what} took longer than server.work_timeout_s ({timeout:g} s) and was "
@@ -175,6 +194,15 @@ class TierwiseServer(LanguageServer):
         if loop.time() - started > timeout:
             raise late
         return result
+
+    async def work_done(self, bound: float) -> None:
+        """Wait until no request's work() is in flight (at most `bound` seconds)."""
+        if self._no_work is None:
+            self._no_work = asyncio.Event()
+        if self._working == 0:
+            self._no_work.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._no_work.wait(), bound)
 
     def workspace_root(self) -> Path | None:
         """The workspace root: --workspace, else the client's root folder."""
@@ -214,6 +242,10 @@ class TierwiseServer(LanguageServer):
             await asyncio.shield(self._ready)
 
     def _build_engine(self, init_options: Any) -> None:
+        # The log filter's modules (RedactSecrets): the redaction rules compile their patterns
+        # at import, here in a worker, not on the event loop when the first record arrives.
+        import tierwise.privacy.redaction
+        import tierwise.providers.keys  # noqa: F401
         from tierwise.engine import Engine
         from tierwise.server.settings import Settings
 
@@ -237,19 +269,30 @@ class TierwiseServer(LanguageServer):
         self._set_log_level(self.engine.config.server.log_level)
         self.freeze_imports()
 
-    def warm_providers(self) -> None:
-        """Once, when the first document opens: import the usable providers' SDKs meanwhile.
+    def warm_providers(self, uri: str | None = None) -> None:
+        """Once, when the first document opens: parse it, then import the usable providers'
+        SDKs meanwhile.
 
         Not at initialize: a server with no file open stays small (about 50 MB; an SDK adds
         60). A user opens a file seconds before asking for an action, and the first request
-        then does not wait one to two seconds for the import (bench/concurrency.py).
+        then does not wait one to two seconds for the import (bench/concurrency.py). The
+        document is parsed first (in a worker, or the parse child for a big file): the
+        import holds the GIL for one to two seconds, and started beside the parse of a 1 MB
+        module it slowed the first answer on it by as much (bench/hostile.py).
         """
         if self._warming is None:
-            self._warming = self.spawn(self._warm())
+            self._warming = self.spawn(self._warm(uri))
 
-    async def _warm(self) -> None:
+    async def _warm(self, uri: str | None) -> None:
         try:
             await self.ready()
+            doc = self.workspace.text_documents.get(uri) if uri is not None else None
+            if doc is not None:
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(
+                    self.workers, self.engine.parse_ahead, doc.path, doc.source
+                )
+            await self.work_done(WARM_AFTER_WORK_S)
             imported = await self.engine.pool.warm()
         except Exception as exc:  # best effort: the first real call reports its own problem
             logger.info("provider SDKs not imported ahead of the first call: %s", exc)

@@ -79,8 +79,8 @@ def register(server: TierwiseServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     @logged("didOpen")
-    async def did_open(ls: TierwiseServer, _params: types.DidOpenTextDocumentParams) -> None:
-        ls.warm_providers()
+    async def did_open(ls: TierwiseServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.warm_providers(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     @logged("didChange")
