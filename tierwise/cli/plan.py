@@ -47,7 +47,8 @@ def _plan_file(
 ) -> tuple[FileResult, str | None]:
     """The rows of one file, and with a salt the key they are remembered under (None when
     they must not be: the file was skipped)."""
-    from tierwise.context.extract import extract_all
+    from tierwise.context.extract import extract_all, load
+    from tierwise.routing.signals import file_signals
 
     rows: list[dict[str, Any]] = []
     warnings: list[str] = []
@@ -60,12 +61,18 @@ def _plan_file(
     except (OSError, TierwiseError) as exc:
         return (rows, [f"{path}: skipped: {exc}"]), None
     shown = report.display_path(path)  # every row of the file shows it
-    for ctx in extract_all(str(path), source, budget_tokens=budget):
+    file = load(str(path), source)
+    contexts = extract_all(str(path), source, budget_tokens=budget, parsed=file)
+    # The signals of every target at once (one lex of the file), each used by every action;
+    # each task is sized once, so nothing is kept for a second ask.
+    for ctx, signals in zip(contexts, file_signals(contexts, file.lines), strict=True):
         target = ctx.target
         for action in actions:
             try:
                 task = engine.task_for(action, ctx)
-                decision = engine.decide(task, assume_available=True)
+                decision = engine.decide(
+                    task, assume_available=True, signals=signals, remember=False
+                )
             except TierwiseError as exc:
                 warnings.append(f"{path}:{target.span.start_line + 1}: {exc}")
                 continue

@@ -152,9 +152,13 @@ def list_targets(path: str, source: str) -> list[Target]:
     return [_target(file, d) for d in file.parsed.definitions]
 
 
-def extract_all(path: str, source: str, *, budget_tokens: int = 2000) -> list[CodeContext]:
-    """The context of every target `list_targets` returns, parsing the file once."""
-    file = load(path, source)
+def extract_all(
+    path: str, source: str, *, budget_tokens: int = 2000, parsed: SourceFile | None = None
+) -> list[CodeContext]:
+    """The context of every target `list_targets` returns, parsing the file once (`parsed`:
+    an earlier `load` of this very text, as for `extract`)."""
+    fresh = parsed is not None and parsed.path == path and parsed.source == source
+    file = parsed if fresh and parsed is not None else load(path, source)
     return [
         _definition_context(file, index, budget_tokens)
         for index in range(len(file.parsed.definitions))

@@ -106,6 +106,41 @@ def _tokens(language: str, text: str) -> Iterator[re.Match[str]]:
 
 def lex(language: str, text: str) -> Lexed:
     """Split text into code, string literals and comments without a parser."""
+    return _lex(language, text, None)
+
+
+class Positions(FrozenRecord):
+    """Where a lexed text's pieces are in it (offsets), for slicing one lex of a whole file
+    into its definitions' lexes (routing/signals.py: file_signals)."""
+
+    __slots__ = ("tokens", "strings", "comments")
+    tokens: tuple[tuple[int, int], ...]  # every comment and literal (docstrings too): start, end
+    strings: tuple[tuple[int, int], ...]  # each of Lexed.strings: its first start, its last end
+    comments: tuple[int, ...]  # each of Lexed.comments: its start
+
+    def __init__(
+        self,
+        tokens: tuple[tuple[int, int], ...],
+        strings: tuple[tuple[int, int], ...],
+        comments: tuple[int, ...],
+    ) -> None:
+        setfield(self, "tokens", tokens)
+        setfield(self, "strings", strings)
+        setfield(self, "comments", comments)
+
+
+def lex_with_positions(language: str, text: str) -> tuple[Lexed, Positions]:
+    """`lex`, and where each comment and string literal is."""
+    found: tuple[list[tuple[int, int]], list[tuple[int, int]], list[int]] = ([], [], [])
+    lexed = _lex(language, text, found)
+    return lexed, Positions(tuple(found[0]), tuple(found[1]), tuple(found[2]))
+
+
+def _lex(
+    language: str,
+    text: str,
+    positions: tuple[list[tuple[int, int]], list[tuple[int, int]], list[int]] | None,
+) -> Lexed:
     python = language == "python"
     parts: list[str] = []
     strings: list[str] = []
@@ -125,9 +160,13 @@ def lex(language: str, text: str) -> Lexed:
         parts.append(segment)
         last_sig = segment.rstrip()[-1:] or last_sig
         pos = match.end()
+        if positions is not None:
+            positions[0].append((start, pos))
         newlines = "\n" * token.count("\n")
         if match.group("com") is not None:
             comments.append(token)
+            if positions is not None:
+                positions[2].append(start)
             parts.append(newlines)
             continue
         if python and last_sig in ("", ":") and _is_docstring(parts, text, match.end()):
@@ -137,8 +176,12 @@ def lex(language: str, text: str) -> Lexed:
         between = text[last_string_end:start] if last_string_end >= 0 else None
         if strings and between is not None and _ADJACENT.fullmatch(between):
             strings[-1] += body
+            if positions is not None:
+                positions[1][-1] = (positions[1][-1][0], pos)
         else:
             strings.append(body)
+            if positions is not None:
+                positions[1].append((start, pos))
         last_string_end = match.end()
         parts.append('""' + newlines)
         last_sig = '"'
@@ -152,18 +195,39 @@ def _is_docstring(parts: list[str], text: str, end: int) -> bool:
     rest = text[end : line_end if line_end >= 0 else len(text)].strip()
     if rest and not rest.startswith("#"):
         return False
-    prefix = "".join(parts)
+    prefix = _tail(parts, _DOC_WINDOW)
     line_start = prefix.rfind("\n") + 1
     if prefix[line_start:].strip():
         return False
     prefix = prefix.rstrip()
     if not prefix:
         return True
-    lines = prefix.split("\n")[-30:]
+    lines = prefix.split("\n")[-_DOC_WINDOW:]
     for index in range(len(lines) - 1, -1, -1):
         if _PY_HEADER.match(lines[index]):
             return _first_colon_at_end("\n".join(lines[index:]))
     return False
+
+
+_DOC_WINDOW = 30  # lines above a string searched for the def/class header it would document
+
+
+def _tail(parts: list[str], lines: int) -> str:
+    """The end of `"".join(parts)` holding its last `lines` lines once trailing whitespace is
+    stripped (all of it when shorter): joining every part for each string made lexing a whole
+    file quadratic."""
+    newlines = 0
+    need = lines + 1
+    index = len(parts)
+    while index > 0:
+        index -= 1
+        newlines += parts[index].count("\n")
+        if newlines >= need:
+            tail = "".join(parts[index:])
+            if tail.rstrip().count("\n") >= lines:
+                return tail
+            need = newlines + lines
+    return "".join(parts)
 
 
 def _first_colon_at_end(header: str) -> bool:

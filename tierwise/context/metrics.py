@@ -4,6 +4,7 @@ signals): body lines, decision points and the deepest control block, per languag
 from __future__ import annotations
 
 import re
+from bisect import bisect_left as _bisect_left
 
 from tierwise.context.lexer import lex
 
@@ -20,14 +21,47 @@ def body_lines(language: str, text: str, code: str, signature: str) -> int:
     if language == "python":  # a statement a formatter wrapped over lines is still one line
         body = logical_lines("\n".join(body)).split("\n")
     count = sum(1 for line in body if not _CLOSING_ONLY.fullmatch(line))
+    return count + _header_line_counts(language, text, header_end, code_lines)
+
+
+def size_and_nesting(
+    language: str,
+    text: str,
+    code: str,
+    signature: str,
+    logical: tuple[list[str], list[int]] | None = None,
+) -> tuple[int, int]:
+    """`body_lines(...)` and `nesting_depth(language, code)`, joining Python's continued
+    lines once: the body's logical lines are the whole code's after the header line whenever
+    a statement ends with that line (otherwise each is counted on its own). `logical`: the
+    code's `logical_statements`, when known (a file's, sliced: routing/signals.py)."""
+    if language != "python":
+        return body_lines(language, text, code, signature), nesting_depth(language, code)
+    index = text.find(signature) if signature else -1
+    header_end = index + len(signature) if index >= 0 else 0
+    header_line = text.count("\n", 0, header_end)
+    code_lines = code.split("\n")
+    joined, starts = logical_statements(code_lines) if logical is None else logical
+    nesting = _indent_nesting("\n".join(joined))
+    first = header_line + 1
+    if first >= len(code_lines):
+        body: list[str] = []
+    else:
+        at = _bisect_left(starts, first)
+        if at == len(starts) or starts[at] != first:
+            return body_lines(language, text, code, signature), nesting
+        body = joined[at:]
+    count = sum(1 for line in body if not _CLOSING_ONLY.fullmatch(line))
+    return count + _header_line_counts(language, text, header_end, code_lines), nesting
+
+
+def _header_line_counts(language: str, text: str, header_end: int, code_lines: list[str]) -> int:
+    """1 for a one-line body on the signature's line (or code on the first line), else 0."""
     if header_end:
         line_end = text.find("\n", header_end)
         tail = lex(language, text[header_end : line_end if line_end >= 0 else None]).code
-        if not _CLOSING_ONLY.fullmatch(tail.strip(" \t{:")):
-            count += 1  # a one-line body on the signature's line
-    elif code_lines and not _CLOSING_ONLY.fullmatch(code_lines[0]):
-        count += 1
-    return count
+        return 0 if _CLOSING_ONLY.fullmatch(tail.strip(" \t{:")) else 1
+    return 1 if code_lines and not _CLOSING_ONLY.fullmatch(code_lines[0]) else 0
 
 
 # The look-ahead on the first character lets the scan skip most positions quickly.
@@ -75,11 +109,21 @@ _FUNCTION_START = re.compile(
 def logical_lines(code: str) -> str:
     """Lexed Python code with every statement on one line: lines continued inside brackets or
     after a backslash are joined, so a formatter's line breaks change no count."""
+    return "\n".join(logical_statements(code.split("\n"))[0])
+
+
+def logical_statements(lines: list[str]) -> tuple[list[str], list[int]]:
+    """`logical_lines` of these lines, as a list, with the line each one starts at."""
     out: list[str] = []
+    starts: list[int] = []
     current: list[str] = []
     depth = 0
-    for line in code.split("\n"):
-        current.append(line.strip() if current else line)
+    for number, line in enumerate(lines):
+        if current:
+            current.append(line.strip())
+        else:
+            current.append(line)
+            starts.append(number)
         opened = line.count("(") + line.count("[") + line.count("{")
         closed = line.count(")") + line.count("]") + line.count("}")
         depth = max(0, depth + opened - closed)
@@ -88,7 +132,7 @@ def logical_lines(code: str) -> str:
             current = []
     if current:
         out.append(" ".join(current))
-    return "\n".join(out)
+    return out, starts
 
 
 def nesting_depth(language: str, code: str) -> int:

@@ -285,7 +285,7 @@ class Engine:
 
         return spent_today_and_month(self.ledger)
 
-    def _tokens(self, handler: Handler, task: Task) -> TokenEstimate:
+    def _tokens(self, handler: Handler, task: Task, remember: bool = True) -> TokenEstimate:
         def compute() -> TokenEstimate:
             return TokenEstimate(
                 tokens_of_chars(prompt_chars(handler, task)),
@@ -293,6 +293,8 @@ class Engine:
                 budget_tokens(task.context.target.text),
             )
 
+        if not remember:
+            return compute()
         # Sizing the prompt is a large part of a decision: once per input.
         key = (task.action, task.context, tuple(sorted(task.options.items())))
         return self._prompt_sizes.get(key, compute)
@@ -312,8 +314,12 @@ class Engine:
         sticky: Tier | None = None,
         assume_available: bool = False,
         signals: Signals | None = None,
+        remember: bool = True,
     ) -> Decision:
-        """Route a task: pure routing over in-memory state (spend is read only with a cap set)."""
+        """Route a task: pure routing over in-memory state (spend is read only with a cap set).
+
+        `remember=False` keeps no prompt size (`plan` sizes each task once: keying the memory
+        by the whole context cost more than it saved)."""
         signals = signals or self.signals(task.context)
         today, month = self._spent()
         team = self.stores.team if self.policy.team_daily_usd > 0 else None
@@ -336,7 +342,7 @@ class Engine:
             self.policy,
             self.pricing.availability,
             state,
-            self._tokens(handler, task),
+            self._tokens(handler, task, remember),
         )
 
     # -- running --------------------------------------------------------------------------------

@@ -25,17 +25,26 @@ is not itself high-stakes code.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
+from collections.abc import Sequence
 
-from tierwise.context.lexer import lex
-from tierwise.context.metrics import body_lines, decision_count, nesting_depth
+from tierwise.context.lexer import Lexed, Positions, lex, lex_with_positions
+from tierwise.context.metrics import decision_count, logical_statements, size_and_nesting
 from tierwise.core.code import CodeContext
 from tierwise.core.records import FrozenRecord, setfield
 from tierwise.routing.risk import RiskHit, find_risks
 from tierwise.routing.vocabulary import RISK_CATEGORIES
 
-__all__ = ["RISK_CATEGORIES", "RiskHit", "Signals", "compute_signals", "target_key"]
+__all__ = [
+    "RISK_CATEGORIES",
+    "RiskHit",
+    "Signals",
+    "compute_signals",
+    "file_signals",
+    "target_key",
+]
 
 TRIVIAL_LINES = 4  # default body size under which risk-free, branch-free code is trivial
 _TEST_PATH = re.compile(
@@ -104,13 +113,119 @@ def target_key(path: str, kind: str, name: str) -> str:
 def compute_signals(ctx: CodeContext) -> Signals:
     """Compute the routing signals of a context (pure, no I/O)."""
     target = ctx.target
-    language = target.language
     # Restore the first line's indentation so that indentation-based counting is consistent.
     text = " " * target.span.start_col + target.text
-    lexed = lex(language, text)
-    lines = body_lines(language, text, lexed.code, target.signature)
+    return _signals(ctx, text, lex(target.language, text))
+
+
+def file_signals(contexts: Sequence[CodeContext], lines: list[str]) -> list[Signals]:
+    """`compute_signals` of each context of one file (`lines` are the file's), lexing the
+    file once: a definition's lexed code is its lines of the file's, its literals and
+    comments those that start inside it. A class holds its methods, so lexing each target
+    lexed most of a file twice.
+
+    A target for which slicing could differ from lexing it alone is lexed alone: one that
+    does not start its line (only indentation before it), ends before its line does, or has a
+    comment or literal crossing its start or end (a literal joined to one after it).
+    """
+    if not contexts:
+        return []
+    language = contexts[0].target.language
+    lexed, positions = lex_with_positions(language, "\n".join(lines))
+    code_lines = lexed.code.split("\n")
+    line_starts = [0] * len(lines)
+    offset = 0
+    for number, line in enumerate(lines):
+        line_starts[number] = offset
+        offset += len(line) + 1
+    # Python's statements, each on one line, and the line each starts at: a target that
+    # starts and ends with a statement of the file has its own as a slice of them.
+    statements = logical_statements(code_lines) if language == "python" else None
+    token_starts = [start for start, _ in positions.tokens]
+    string_starts = [start for start, _ in positions.strings]
+    found: list[Signals] = []
+    for ctx in contexts:
+        target = ctx.target
+        span = target.span
+        text = " " * span.start_col + target.text
+        start = line_starts[span.start_line] + span.start_col
+        end = line_starts[span.end_line] + span.end_col
+        sliced = _sliced(lexed, positions, token_starts, string_starts, start, end)
+        if (
+            sliced is None
+            or target.language != language
+            or lines[span.start_line][: span.start_col].strip(" \t")
+            or len(lines[span.end_line]) != span.end_col
+        ):
+            found.append(compute_signals(ctx))
+            continue
+        strings, comments = sliced
+        first = " " * span.start_col + code_lines[span.start_line][span.start_col :]
+        code = "\n".join([first, *code_lines[span.start_line + 1 : span.end_line + 1]])
+        logical = _statements_of(statements, span.start_line, span.end_line, len(lines))
+        found.append(_signals(ctx, text, Lexed(code, strings, comments), logical))
+    return found
+
+
+def _statements_of(
+    statements: tuple[list[str], list[int]] | None, first: int, last: int, count: int
+) -> tuple[list[str], list[int]] | None:
+    """The file's logical statements from line `first` to `last`, with their start lines
+    counted from `first`; None unless a statement starts at `first` and one ends at `last`
+    (so that joining the target's lines alone gives the same ones)."""
+    if statements is None:
+        return None
+    joined, starts = statements
+    low = bisect.bisect_left(starts, first)
+    if low == len(starts) or starts[low] != first:
+        return None
+    high = bisect.bisect_left(starts, last + 1)
+    if last + 1 < count and (high == len(starts) or starts[high] != last + 1):
+        return None
+    if last + 1 >= count and high != len(starts):
+        return None
+    return joined[low:high], [start - first for start in starts[low:high]]
+
+
+def _sliced(
+    lexed: Lexed,
+    positions: Positions,
+    token_starts: list[int],
+    string_starts: list[int],
+    start: int,
+    end: int,
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The literals and comments of the file's lex that lie in [start, end); None when one
+    crosses either end (the target must then be lexed on its own)."""
+    first = bisect.bisect_left(token_starts, start)
+    if first and positions.tokens[first - 1][1] > start:
+        return None  # a comment or literal runs into the target
+    last = bisect.bisect_left(token_starts, end)
+    if last and positions.tokens[last - 1][1] > end:
+        return None
+    low = bisect.bisect_left(string_starts, start)
+    high = bisect.bisect_left(string_starts, end)
+    if high > low and positions.strings[high - 1][1] > end:
+        return None  # its last literal is joined to one after the target
+    if low and positions.strings[low - 1][1] > start:
+        return None  # a literal before it is joined to one inside it
+    comment_low = bisect.bisect_left(positions.comments, start)
+    comment_high = bisect.bisect_left(positions.comments, end)
+    return lexed.strings[low:high], lexed.comments[comment_low:comment_high]
+
+
+def _signals(
+    ctx: CodeContext,
+    text: str,
+    lexed: Lexed,
+    logical: tuple[list[str], list[int]] | None = None,
+) -> Signals:
+    """The signals of a context from its text (indentation restored), that text's lex and,
+    for Python when known, its logical statements."""
+    target = ctx.target
+    language = target.language
+    lines, nesting = size_and_nesting(language, text, lexed.code, target.signature, logical)
     cyclomatic = 1 + decision_count(language, lexed.code)
-    nesting = nesting_depth(language, lexed.code)
     found = find_risks(ctx, lexed, text)
     risks = tuple(RiskHit(c, found[c]) for c in RISK_CATEGORIES if c in found)
     return Signals(
