@@ -6,8 +6,13 @@ is never cut.
 
 from __future__ import annotations
 
+import functools
+
 from tierwise.core.code import CodeContext, budget_tokens, significant_chars, tokens_of_significant
 from tierwise.core.records import evolve
+
+# Every target of a file is offered the same imports and signatures: each counted once.
+_item_chars = functools.lru_cache(maxsize=4096)(significant_chars)
 
 # The significant characters of render()'s section headings (budget_tokens skips layout).
 _HEADINGS = {
@@ -46,15 +51,15 @@ def fit(
         if kind == "import":
             # render() shows import_order's lines whose text was chosen, each time it occurs.
             copies = 0 if text in chosen_imports else in_order.get(text, 0)
-            grows = copies * significant_chars(text)
+            grows = copies * _item_chars(text)
             opens = copies > 0 and not shown["import"]
         elif kind == "enclosing":
             # Only the first enclosing item is rendered, and only when it is not empty.
             first = not chosen["enclosing"] and bool(text)
-            grows = significant_chars(text) if first else 0
+            grows = _item_chars(text) if first else 0
             opens = first
         else:
-            grows = significant_chars(text)
+            grows = _item_chars(text)
             opens = not shown["callee"]
         trial = size + grows + (_HEADINGS[kind] if opens else 0)
         if target_tokens + tokens_of_significant(trial) <= budget:

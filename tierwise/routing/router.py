@@ -12,6 +12,8 @@ from tierwise.routing.policy import STATIC_ACTIONS, Policy
 from tierwise.routing.rules import RouteState, apply_rules
 from tierwise.routing.signals import Signals
 
+_TIERS = tuple(Tier)  # iterating the enum itself builds a generator each time (a plan: 20 a row)
+
 
 class ModelOption(FrozenRecord):
     """A model in a tier's chain with its list prices (USD per million tokens); local is $0."""
@@ -238,10 +240,10 @@ def route(
         tier = Tier.LOCAL
         reasons.append(f"{action.value} has no static implementation → local")
 
-    really = [t for t in Tier if availability.available(t, action)]
+    really = [t for t in _TIERS if availability.available(t, action)]
     if state.local_only:
         really = [t for t in really if t <= Tier.LOCAL]
-    usable = list(Tier) if state.assume_available else really
+    usable = list(_TIERS) if state.assume_available else really
     if state.local_only:
         usable = [t for t in usable if t <= Tier.LOCAL]
     if not state.assume_available and tier not in usable and tier is task.tier:
@@ -258,7 +260,7 @@ def route(
     if refused is None and tier is not Tier.STATIC:
         tier, refused = _fit_target(tier, task, tokens, policy, usable, reasons)
 
-    estimates = {t.label: _tier_cost(t, availability, tokens) for t in Tier}
+    estimates = {t.label: _tier_cost(t, availability, tokens) for t in _TIERS}
     estimate = estimates[tier.label]
 
     if refused is None:
@@ -303,7 +305,7 @@ def _tier_options(
 ) -> tuple[TierOption, ...]:
     """Each tier with the model that would answer it and, when unusable, why."""
     out: list[TierOption] = []
-    for tier in Tier:
+    for tier in _TIERS:
         option = availability.price_option(tier) if tier is not Tier.STATIC else None
         why: str | None = None
         if tier not in usable:

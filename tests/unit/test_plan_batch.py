@@ -1,0 +1,174 @@
+"""`tierwise plan` routes a file's targets in one batch; each shortcut gives what routing every
+target alone gives, on real code (Django's ORM, requests, express, zod) and on corners.
+
+- `signals.file_signals` lexes the file once and slices each target's code, literals and
+  comments (and, for Python, its logical lines) out of it; the reference lexes each target
+  alone and joins its lines twice (body lines, nesting), as `compute_signals` did, with the
+  lexer's docstring test reading the whole text before each literal (`_tail` reads only the
+  last lines it needs) and the risk code as it was (test_plan_fast_paths).
+- `plan_file` sizes each task once, without the prompt-size memory, and hands the batch's
+  signals to the route; its rows must be those of deciding every target alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests import realcode
+from tests.unit.test_plan_fast_paths import _reference_find_risks
+from tierwise import report
+from tierwise.cli import plan
+from tierwise.config import Config
+from tierwise.context import extract, lexer, metrics
+from tierwise.core.code import CodeContext
+from tierwise.core.task import Action
+from tierwise.engine import Engine
+from tierwise.routing import risk, signals
+
+
+def _reference_logical_lines(code: str) -> str:
+    """metrics.logical_lines as it was (pass 4's code)."""
+    out: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for line in code.split("\n"):
+        current.append(line.strip() if current else line)
+        opened = line.count("(") + line.count("[") + line.count("{")
+        closed = line.count(")") + line.count("]") + line.count("}")
+        depth = max(0, depth + opened - closed)
+        if depth == 0 and not line.rstrip().endswith("\\"):
+            out.append(" ".join(current))
+            current = []
+    if current:
+        out.append(" ".join(current))
+    return "\n".join(out)
+
+
+def _reference_signals(ctx: CodeContext) -> signals.Signals:
+    """compute_signals as it was: the target lexed alone, its lines joined twice."""
+    target = ctx.target
+    language = target.language
+    text = " " * target.span.start_col + target.text
+    lexed = lexer.lex(language, text)
+    lines = metrics.body_lines(language, text, lexed.code, target.signature)
+    cyclomatic = 1 + metrics.decision_count(language, lexed.code)
+    nesting = metrics.nesting_depth(language, lexed.code)
+    found = _reference_find_risks(ctx, lexed, text)
+    risks = tuple(signals.RiskHit(c, found[c]) for c in signals.RISK_CATEGORIES if c in found)
+    return signals.Signals(
+        lines=lines,
+        cyclomatic=cyclomatic,
+        nesting=nesting,
+        cross_file_calls=ctx.cross_file_calls,
+        risks=risks,
+        trivial=lines <= signals.TRIVIAL_LINES and cyclomatic == 1 and not risks,
+        directive=signals._directive(ctx.leading_comment, lexed.comments),
+        target_key=signals.target_key(target.path, target.kind, target.name),
+        test_code=signals.is_test_path(target.path),
+    )
+
+
+# Corners real packages rarely have: targets that must be lexed alone (a literal joined to
+# one after it, trailing whitespace on the last line, a file that does not parse) next to ones
+# that slice: tabs, decorators with literals, a multi-line string, a bracket left open above,
+# a directive comment, a file without a final line break, JavaScript.
+CORNERS = (
+    # The file's lex joins the two literals into an SQL statement; f's own holds half of it.
+    ("joined.py", 'def f():\n    return "SELECT a"\n" FROM t"\ndef g():\n    return "y"\n'),
+    (
+        "trailing.py",
+        "def g():\n    return 1   \ndef h(a,\n      b):  # tierwise: frontier\n  pass\n",
+    ),
+    ("tabs.py", "class T:\n\tdef m(self):\n\t\tif x:\n\t\t\treturn (1,\n\t\t\t\t2)\n"),
+    (
+        "above.py",
+        'x = [\n    1]\n# tierwise: frontier\ndef h():\n    """Doc."""\n    return {"a":\n'
+        '        "b"}\nclass K: pass\n',
+    ),
+    (
+        "deco.py",
+        '@deco(\n    "arg")\ndef k(a,\n      b):\n    s = """\n    multi\n    """\n    return s'
+        "\n\n\nasync def last(): return f'{1}' \\\n    'tail'",
+    ),
+    ("open.py", "def broken(:\n    return 1\ndef fine():\n    return 2\n"),  # the fallback parse
+    ("c.js", "function h(p) {\n  const cp = require('child_process');\n  return cp.exec(p);\n}\n"),
+)
+
+
+def _files() -> list[Path]:
+    django = realcode.sdist("django") / "django"
+    files = sorted((django / "db").rglob("*.py"))
+    files += sorted((realcode.sdist("requests") / "src" / "requests").rglob("*.py"))
+    files += sorted((realcode.npm_package("express") / "lib").rglob("*.js"))
+    core = realcode.npm_package("zod") / "src" / "v4" / "core"
+    files += sorted(p for p in core.rglob("*.ts") if not p.name.endswith(".d.ts"))
+    return files
+
+
+@pytest.fixture(scope="module")
+def sources() -> list[tuple[str, str]]:
+    found = [(str(path), path.read_text(encoding="utf-8")) for path in _files()]
+    assert len(found) > 150
+    return [*found, *CORNERS]
+
+
+def test_a_files_signals_from_one_lex_equal_each_target_lexed_alone(
+    sources: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches = []
+    for path, source in sources:
+        file = extract.load(path, source)
+        batches.append((extract.extract_all(path, source, parsed=file), file.lines))
+    alone = 0
+    compute = signals.compute_signals
+
+    def counted(ctx: CodeContext) -> signals.Signals:
+        nonlocal alone
+        alone += 1
+        return compute(ctx)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(signals, "compute_signals", counted)  # counts the targets lexed alone
+        fast = [s for contexts, lines in batches for s in signals.file_signals(contexts, lines)]
+    with monkeypatch.context() as patched:
+        patched.setattr(lexer, "_tail", lambda parts, lines: "".join(parts))
+        patched.setattr(metrics, "logical_lines", _reference_logical_lines)
+        patched.setattr(risk, "find_risks", _reference_find_risks)
+        slow = [_reference_signals(ctx) for contexts, _ in batches for ctx in contexts]
+    contexts = [ctx for batch, _ in batches for ctx in batch]
+    assert len(fast) == len(slow) == len(contexts) > 4_000
+    for ctx, a, b in zip(contexts, fast, slow, strict=True):
+        assert a == b, f"{ctx.target.path}:{ctx.target.span.start_line + 1} {ctx.target.name}"
+    # Nearly every target was sliced, and the corners that must be lexed alone were.
+    assert 3 <= alone < len(contexts) // 50
+    assert sum(1 for s in fast if s.risks) > 300 and sum(1 for s in fast if s.nesting > 2) > 50
+    assert {s.directive for s in fast} >= {None, "frontier"}
+
+
+def _rows_alone(engine: Engine, path: Path, actions: list[Action]) -> list[dict[str, object]]:
+    """The plan rows of routing each target alone, its signals and prompt size remembered."""
+    rows = []
+    shown = report.display_path(path)
+    for ctx in extract.extract_all(str(path), path.read_text(encoding="utf-8")):
+        for action in actions:
+            decision = engine.decide(engine.task_for(action, ctx), assume_available=True)
+            rows.append(report.plan_row(path, ctx.target, decision, shown))
+    return rows
+
+
+def test_plan_rows_in_one_batch_equal_routing_each_target_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIERWISE_DATA_DIR", str(tmp_path / "data"))
+    files = [Path(p) for p in _files()][::3]
+    engine = Engine(Config(), workspace_root=str(tmp_path))
+    actions = [Action.DOCSTRING, Action.REVIEW, Action.EXPLAIN]
+    count = 0
+    for path in files:
+        rows, warnings = plan.plan_file(engine, path, actions, 2000)
+        assert rows == _rows_alone(engine, path, actions), path
+        count += len(rows)
+        assert all("skipped" not in w for w in warnings)
+    assert count > 3_000
