@@ -6,6 +6,8 @@ target alone gives, on real code (Django's ORM, requests, express, zod) and on c
   alone and joins its lines twice (body lines, nesting), as `compute_signals` did, with the
   lexer's docstring test reading the whole text before each literal (`_tail` reads only the
   last lines it needs) and the risk code as it was (test_plan_fast_paths).
+- Mentions of imported names are found name by name with `str.find` (no pattern compiled
+  for each file's set of names); the reference is that pattern's scan.
 - `plan_file` sizes each task once, without the prompt-size memory, and hands the batch's
   signals to the route; its rows must be those of deciding every target alone.
 """
@@ -145,6 +147,18 @@ def test_a_files_signals_from_one_lex_equal_each_target_lexed_alone(
     assert 3 <= alone < len(contexts) // 50
     assert sum(1 for s in fast if s.risks) > 300 and sum(1 for s in fast if s.nesting > 2) > 50
     assert {s.directive for s in fast} >= {None, "frontier"}
+
+
+def test_mentions_found_name_by_name_equal_one_pattern_of_every_name() -> None:
+    code = (
+        "a = os . path + os::sep ; x[os::os] ; B :: A :: A ; é_os = os\n"
+        "os.path.join(osx, y.os, $os, A.b.c, B::A.x, re, return_, réos, 1os)\nos"
+    )
+    every = dict.fromkeys(risk._IDENT.findall(code))
+    for names in (["os"], ["path"], ["A", "B"], ["os", "A", "B", "path"], ["A", "AB", "x", "re"]):
+        bindings = {name: f"m.{name}" for name in names}
+        assert risk._used_origins(code, bindings, every) == risk._used_origins(code, bindings)
+    assert "m.B::A" in risk._used_origins(code, {"A": "m.A", "B": "m.B"}, every)
 
 
 def _rows_alone(engine: Engine, path: Path, actions: list[Action]) -> list[dict[str, object]]:

@@ -384,15 +384,16 @@ def _used_origins(
     when no bound name is among them there is nothing to look for."""
     if not bindings:
         return []
-    if (
-        identifiers is not None
-        and not any(name in identifiers for name in bindings)
-        and all(_IDENT.fullmatch(name) for name in bindings)
-    ):
-        return []
-    pattern = _mentions(tuple(bindings))
+    mentions: set[str]
+    if identifiers is not None and all(_IDENT.fullmatch(name) for name in bindings):
+        present = [name for name in bindings if name in identifiers]
+        if not present:
+            return []
+        mentions = _mentions_of(code, present)
+    else:
+        mentions = set(_mentions(tuple(bindings)).findall(code))
     found: set[str] = set()
-    for mention in set(pattern.findall(code)):
+    for mention in mentions:
         root = _IDENT.match(mention)
         if root is None:
             continue
@@ -400,6 +401,45 @@ def _used_origins(
         if not qualified.endswith(_ERROR_SUFFIXES):
             found.add(qualified)
     return sorted(found)
+
+
+_MENTION_TAIL = re.compile(r"\s*(?:\.|::)\s*[A-Za-z_$][\w$]*")
+
+
+def _mentions_of(code: str, names: list[str]) -> set[str]:
+    """What `_mentions(tuple(names)).findall(code)` finds, without compiling that pattern
+    (each file binds its own names: compiling a pattern of each file's was a twentieth of a
+    plan). Each name's occurrences that are not part of a longer name are found with
+    `str.find`; the pattern's scan goes left to right and skips what a mention's `.attr`
+    covers, so a mention inside an earlier one's `.attr` or `::attr` is dropped here too."""
+    found: list[tuple[int, int]] = []
+    for name in names:
+        at = code.find(name)
+        while at >= 0:
+            end = at + len(name)
+            before = code[at - 1] if at else ""
+            after = code[end] if end < len(code) else ""
+            if not (before and _word_or_dot(before)) and not (after and _word(after)):
+                tail = _MENTION_TAIL.match(code, end)
+                found.append((at, tail.end() if tail else end))
+            at = code.find(name, at + 1)
+    found.sort()
+    mentions: set[str] = set()
+    covered = 0
+    for start, end in found:
+        if start >= covered:
+            mentions.add(code[start:end])
+            covered = end
+    return mentions
+
+
+def _word(char: str) -> bool:
+    """What the pattern's `[\\w$]` matches (`\\w`: str.isalnum() and "_")."""
+    return char.isalnum() or char in "_$"
+
+
+def _word_or_dot(char: str) -> bool:
+    return char.isalnum() or char in "_$."
 
 
 @functools.lru_cache(maxsize=256)
