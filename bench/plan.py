@@ -3,10 +3,14 @@
 
 Run: .venv-dev/bin/python -m bench.plan [--repeat N] [--tree django]
      .venv-dev/bin/python -m bench.plan --in-process django/db [--repeat N]
+     .venv-dev/bin/python -m bench.plan --in-process django/db --instructions
 
 `--in-process SUBDIR` plans one part of the tree in this process instead (no start-up, no
 workers, a fresh engine each round), against reading and parsing the same files in this
 process, in CPU seconds: the steadiest figure on a busy machine, for before/after runs.
+With `--instructions`, the same work is counted in instructions executed, under valgrind (one
+run each, a figure the machine's load does not move): plan_files is (start, engine, plan) minus
+(start, engine), the floor is (start, read + parse) minus (start).
 
 All run as fresh processes on the same file list, alternating; plan's output is read and
 dropped. The floor is the least any tool that parses each file once has to do. Each round
@@ -67,10 +71,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--tree", default="django")
     parser.add_argument("--in-process", metavar="SUBDIR", help="e.g. django/db")
+    parser.add_argument("--instructions", action="store_true", help="count them (valgrind)")
+    parser.add_argument("--count", choices=COUNTED, help=argparse.SUPPRESS)  # one part of it
     args = parser.parse_args(argv)
     root = sdist(args.tree)
-    if args.in_process:
+    if args.count:
+        counted(root / args.in_process, args.count)
+    elif args.in_process and args.instructions:
+        instructions(args.tree, args.in_process)
+    elif args.in_process:
         in_process(root / args.in_process, args.repeat)
+    if args.in_process:
         return
     files = sum(1 for _ in root.rglob("*.py"))
     floor: list[float] = []
@@ -139,6 +150,50 @@ def in_process(root: Path, repeat: int) -> None:
     title = f"plan in one process: {root} ({len(files)} files, {rows} rows), CPU seconds"
     cpu_rows = [("read + ast.parse (floor)", floor), ("plan_files (docstring, review)", planned)]
     print(table(title, cpu_rows, cpu_rows[0][0]))
+
+
+COUNTED = ("start", "floor", "engine", "plan")
+
+
+def counted(root: Path, part: str) -> None:
+    """One part of the work `instructions` counts, from this process's start."""
+    import ast
+
+    files = sorted(root.rglob("*.py"))
+    if part == "floor":
+        for path in files:
+            ast.parse(path.read_text(encoding="utf-8"))
+    if part not in ("engine", "plan"):
+        return
+    from tierwise.cli import plan
+    from tierwise.config import Config
+    from tierwise.core.task import Action
+    from tierwise.engine import Engine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["TIERWISE_DATA_DIR"] = tmp  # an empty ledger
+        engine = Engine(Config(), workspace_root=tmp)
+        if part == "plan":
+            bar = plan.ProgressBar(len(files), enabled=False)
+            actions = [Action.DOCSTRING, Action.REVIEW]
+            for _ in plan.plan_files(engine, files, actions, 2000, bar, parallel_from=10**9):
+                pass
+
+
+def instructions(tree: str, subdir: str) -> None:
+    """Instructions of plan_files over a tree in one process, against read + ast.parse."""
+    from bench.cputime import command_instructions
+
+    base = [sys.executable, "-m", "bench.plan", "--tree", tree, "--in-process", subdir]
+    count = {
+        part: command_instructions([*base, "--count", part], dict(os.environ)) for part in COUNTED
+    }
+    floor = count["floor"] - count["start"]
+    planned = count["plan"] - count["engine"]
+    print(f"plan in one process: {subdir}, instructions executed (valgrind), one run each")
+    print(f"{'measurement':<40} {'instructions':>14} {'ratio':>7}")
+    for name, value in (("read + ast.parse (floor)", floor), ("plan_files", planned)):
+        print(f"{name:<40} {value / 1e6:>12.1f} M {value / floor:>6.2f}x")
 
 
 def _label(command: list[str]) -> str:
