@@ -54,7 +54,10 @@ def ledger_outcomes(home: Path) -> list[str]:
     if not path.exists():
         return []
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
-        return [row[0] for row in con.execute("SELECT outcome FROM requests ORDER BY rowid")]
+        try:
+            return [row[0] for row in con.execute("SELECT outcome FROM requests ORDER BY rowid")]
+        except sqlite3.OperationalError:  # read while the server was still creating its tables
+            return []
 
 
 def docstring_args(client: EditorClient, uri: str, needle: str) -> dict[str, Any]:
