@@ -246,3 +246,38 @@ def test_stats_and_tune_texts_print_the_suggestions_and_the_thin_cells(ledger: L
         "tune (28 days; `tierwise tune` for every cell):",
         "  " + data["suggestions"][0]["text"],
     ]
+
+
+def test_requests_in_no_cell_are_not_called_no_requests(ledger: Ledger) -> None:
+    from tierwise import report
+    from tierwise.engine.pricing import Pricing
+    from tierwise.providers.catalogue import Catalogue
+    from tierwise.providers.pool import ProviderPool
+
+    config = Config()
+    pricing = Pricing(config, Catalogue.load(), ProviderPool(config))
+    empty = section(ledger, POLICY, pricing)
+    assert (empty["requests"], empty["cells"]) == (0, [])
+    assert report.tune_text(empty, source="l").endswith(
+        "no requests in the window: nothing to judge yet"
+    )
+    # Without a key every docstring is a static answer below the budget tier the rules chose:
+    # requests in the window, none in a cell.
+    for i in range(3):
+        ledger.record(
+            LedgerRow(
+                action="docstring",
+                language="python",
+                tier="static",
+                cell_tier="budget",
+                wanted_tier="budget",
+                target=f"s{i}",
+                model="",
+                provider="",
+            )
+        )
+    data = section(ledger, POLICY, pricing)
+    assert (data["requests"], data["cells"]) == (3, [])
+    text = report.tune_text(data, source="l")
+    assert "no requests" not in text
+    assert text.split("\n")[1].startswith("3 requests in the window, none answered by the tier")

@@ -388,6 +388,7 @@ def section(
 
     moment = time.time() if now is None else now
     found: list[Finding] = []
+    requests = 0
     if ledger is not None:
         since = datetime.fromtimestamp(moment - window_days * 86400, UTC)
         # Tiers with models in the config (a key may be set later, the CLI may run without
@@ -397,8 +398,10 @@ def section(
             t for t in usable.reference if t is not Tier.LOCAL or usable.chains.get(t)
         )
         rules = Rules(policy=policy, configured=configured)
+        rows = ledger.tune_rows(since)
+        requests = len(rows)
         found = tune(
-            ledger.tune_rows(since),
+            rows,
             rules,
             window_days=window_days,
             now=moment,
@@ -407,6 +410,7 @@ def section(
     return {
         "window_days": window_days,
         "min_sample": MIN_SAMPLE,
+        "requests": requests,  # in the window, whether or not any fell in a cell
         "cells": [f.to_json() for f in found],
         "suggestions": [f.to_json() for f in found if f.to is not None],
     }

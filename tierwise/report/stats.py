@@ -169,6 +169,13 @@ def tune_text(tune: dict[str, Any], *, source: str) -> str:
         f" category) needs n ≥ {tune['min_sample']} requests its own tier answered"
     )
     if not cells:
+        if tune.get("requests"):
+            # Not "no requests": without a key every answer is a static downgrade, in no cell.
+            return head + (
+                f"\n{plural(tune['requests'], 'request')} in the window, none answered by the"
+                " tier the rules chose (a downgrade for want of a key, a tier picked by hand, an"
+                " escalation, a refusal): nothing to judge yet"
+            )
         return head + "\nno requests in the window: nothing to judge yet"
     order = {"raise": 0, "lower": 1, "keep": 2, "thin": 3}
     lines = [head]
