@@ -136,6 +136,14 @@ POLICY = Policy.from_config(Config())
             Tier.MID,
             "ignored inline directive",
         ),
+        # plan and route without tiers route as if all were there, and say it was assumed.
+        (
+            Action.DOCSTRING,
+            signals(),
+            RouteState(assume_available=True),
+            Tier.LOCAL,
+            "and a local tier assumed (none is configured) → local",
+        ),
     ],
 )
 def test_route_table(

@@ -222,12 +222,16 @@ def route(
 ) -> Decision:
     """Choose the tier and model chain for a task, with a reason for every step."""
     action = task.action
+    local_configured = availability.available(Tier.LOCAL, action)
     local_ready = (
         not state.local_only
-        and (state.assume_available or availability.available(Tier.LOCAL, action))
+        and (state.assume_available or local_configured)
         and policy.context_tokens.get(Tier.LOCAL, 0) >= tokens.target_tokens
     )
-    ruled = apply_rules(task, signals, policy, state, local_ready)
+    # plan/route with no tier configured route as if every tier were: the reason must not say
+    # a local tier is configured when none is.
+    local_assumed = local_ready and not local_configured
+    ruled = apply_rules(task, signals, policy, state, local_ready, local_assumed=local_assumed)
     tier, reasons = ruled.tier, ruled.reasons
     wanted = tier
     warnings: list[str] = []

@@ -102,7 +102,13 @@ def risk_cell(action: Action, signals: Signals, policy: Policy) -> str:
 
 
 def apply_rules(
-    task: Task, signals: Signals, policy: Policy, state: RouteState, local_ready: bool = False
+    task: Task,
+    signals: Signals,
+    policy: Policy,
+    state: RouteState,
+    local_ready: bool = False,
+    *,
+    local_assumed: bool = False,
 ) -> Ruled:
     """The policy tier with a reason for every step, before availability and budget."""
     action = task.action
@@ -154,9 +160,10 @@ def apply_rules(
         and signals.nesting < policy.signals.deep_nesting
     ):
         tier = Tier.LOCAL
+        local = "assumed (none is configured)" if local_assumed else "is configured"
         reasons.append(
             f"low-stakes code ({plural(signals.lines, 'line')}, no risk) and a local tier"
-            " is configured → local"
+            f" {local} → local"
         )
 
     risk = risk_cell(action, signals, policy)
