@@ -46,6 +46,10 @@ T = TypeVar("T")
 WORKERS = 2
 # How long the SDK warm-up waits for requests' work to end before it imports anyway.
 WARM_AFTER_WORK_S = 5.0
+# How long shutdown (or the end of input) waits for jobs whose edit the editor was sent, so
+# its answer reaches the ledger. An answer that is coming is milliseconds away; one that never
+# comes holds the shutdown answer this long at most, under VS Code's 2 s for a stopping server.
+FINISH_EDITS_S = 1.0
 
 
 def strict_lsp_converter() -> Any:
@@ -119,10 +123,12 @@ class TierwiseServer(LanguageServer):
         self.last_runs: dict[str, Any] = {}  # uri -> state.LastRun, for tierwise.escalate
         self.last_run_uri: str | None = None
         self.jobs: set[asyncio.Task[Any]] = set()
+        self.finishing: set[asyncio.Task[Any]] = set()  # jobs with an edit sent to the editor
         self.startup_problems: list[str] = []
         self.refused_documents: set[str] = set()  # too large: told once, not on every listing
         self.published: dict[str, tuple[int | None, list[Any]]] = {}  # uri -> last diagnostics
         self._ready: asyncio.Future[None] | None = None  # the engine built at initialize
+        self._closing: asyncio.Future[None] | None = None  # aclose(), once started
         self._started = False  # initialize arrived
         self._init_options: Any = None
         self.told_prices: set[str] = set()
@@ -387,6 +393,13 @@ class TierwiseServer(LanguageServer):
         task.add_done_callback(done)
         return task
 
+    def hold_for_answer(self) -> None:
+        """Mark the running job as one whose edit the editor has: stopping waits for it."""
+        task = asyncio.current_task()
+        if task is not None and task not in self.finishing:
+            self.finishing.add(task)
+            task.add_done_callback(self.finishing.discard)
+
     def health(self) -> dict[str, int]:
         """What the server holds now, for leak checks and editor health views."""
         # Not counting the request asking (its task, and the command's parent future).
@@ -402,10 +415,28 @@ class TierwiseServer(LanguageServer):
         }
 
     async def aclose(self) -> None:
-        """Cancel running jobs, stop the watcher, close the engine (and its retired providers)."""
+        """Cancel running jobs, stop the watcher, close the engine (and its retired providers).
+
+        Once: shutdown starts it, and the end of input (an `exit` read in the same chunk as
+        the shutdown, say) waits for that same close instead of leaving it half done.
+        """
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close(asyncio.current_task()))
+        await asyncio.shield(self._closing)
+
+    async def _close(self, caller: asyncio.Task[Any] | None) -> None:
         await self.ready()
-        current = asyncio.current_task()
-        running = [t for t in self.jobs if t is not current and not t.done()]
+        running = [t for t in self.jobs if t is not caller and not t.done()]
+        # A job whose edit the editor was sent records the answer before it stops: cancelled
+        # there, an edit the user now has would be missing from the ledger (and from tune).
+        finishing = [t for t in running if t in self.finishing]
+        if finishing:
+            _, late = await asyncio.wait(finishing, timeout=FINISH_EDITS_S)
+            if late:
+                logger.info(
+                    "stopping with %d edit(s) the editor has not answered: not recorded", len(late)
+                )
+            running = [t for t in running if not t.done()]
         for task in running:
             task.cancel()
         if running:

@@ -91,6 +91,7 @@ async def apply_edits(
             "reason": "the client does not support workspace/applyEdit",
             "status": "apply_failed",
         }
+    server.hold_for_answer()
     try:
         response = await server.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label=label)

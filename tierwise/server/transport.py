@@ -263,10 +263,11 @@ class _ThreadReader:
         return await self._queue.get()
 
 
-async def _finish(server: LanguageServer, lifecycle: Lifecycle) -> None:
-    """Without a shutdown, still stop jobs and close the engine (bounded)."""
+async def _finish(server: LanguageServer) -> None:
+    """Stop jobs and close the engine (bounded): the close a shutdown started, finished (an
+    `exit` can come before it is), or without a shutdown, one started now."""
     close = getattr(server, "aclose", None)
-    if close is not None and not lifecycle.shutting_down:
+    if close is not None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(close(), timeout=10)
 
@@ -277,7 +278,7 @@ async def serve_stdio(server: LanguageServer, max_message_bytes: int) -> int:
     transport = Transport(server, max_message_bytes)
     reader = _ThreadReader(sys.stdin.fileno(), asyncio.get_running_loop())
     code = await transport.pump(reader.read)
-    await _finish(server, transport.lifecycle)
+    await _finish(server)
     return code
 
 
@@ -289,7 +290,7 @@ async def serve_tcp(server: LanguageServer, host: str, port: int, max_message_by
         server.protocol.set_writer(writer)
         transport = Transport(server, max_message_bytes)
         code = await transport.pump(lambda: reader.read(CHUNK))
-        await _finish(server, transport.lifecycle)
+        await _finish(server)
         writer.close()
         if not finished.done():
             finished.set_result(code)
