@@ -3,16 +3,20 @@ the record classes in tree.py.
 
 This replaces cattrs for the config: importing cattrs and generating its structuring functions
 for fifteen classes was 125 M instructions on every command that read a config file, about a
-fifth of a `tierwise route` (docs/benchmarks.md, pass 5). It keeps what cattrs did, on purpose,
-so that a file that loaded before loads the same and a broken one gets the same message:
-scalars are converted as cattrs converts them (`int(value)`, `float(value)`, `str(value)`,
-`bool(value)`), lists accept any iterable, tables reject unknown keys, and every problem is
-reported as "<what> @ <path>" in cattrs' words, in its order (tests/unit/test_config_loader.py
-compares the two on a corpus of files).
+fifth of a `tierwise route` (docs/benchmarks.md, pass 5). Its messages are cattrs' ("<what> @
+<path>", in its order: tests/unit/test_config_loader.py compares the two on a corpus of files),
+but not its conversions: cattrs ran `bool(value)`, `int(value)`, `str(value)` and `list(value)`,
+so `enabled = "no"` read as true, `exclude = "secrets/*"` became nine one-letter patterns (and
+excluded nothing), and `max_file_bytes = 3.7` became 3. A value of the wrong type is refused
+here, naming the key: a bool is only a bool, an int an int (or a float with no fraction, as an
+editor's JSON may send it, never a bool), a float an int or float, text only text (or a TOML
+date, as its ISO text), a list only a list.
 """
 
 from __future__ import annotations
 
+from datetime import date as _date
+from datetime import time as _time
 from typing import Any
 
 from tierwise.config import tree
@@ -21,7 +25,39 @@ from tierwise.core.records import Record
 # A field's kind: ("scalar", convert), ("optional", kind), ("list", kind), ("dict", kind) or
 # ("record", class); with it, the type's name as cattrs' messages print it.
 Kind = tuple[str, Any, str]
-_SCALARS: dict[str, Any] = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise TypeError(f"not a bool: {type(value).__name__}")
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, float):
+        raise ValueError(f"not a whole number: {value!r}")
+    raise TypeError(f"not an int: {type(value).__name__}")
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"not a number: {type(value).__name__}")
+
+
+def _str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, _date | _time):  # TOML's unquoted `as_of = 2026-11-22`
+        return str(value)
+    raise TypeError(f"not text: {type(value).__name__}")
+
+
+_SCALARS: dict[str, Any] = {"int": _int, "float": _float, "str": _str, "bool": _bool}
 _MISSING = object()
 
 
@@ -95,7 +131,9 @@ def _value(value: Any, kind: Kind, path: str, errors: list[str]) -> Any:
     if tag == "record":
         return _record(value, arg, path, errors)
     if tag == "list":
-        items = iter(value)  # not iterable: the caller reports "expected list"
+        if not isinstance(value, list | tuple):  # text would be a list of its letters
+            raise TypeError(f"not a list: {type(value).__name__}")
+        items = iter(value)
         out: list[Any] = []
         failed = False
         for i, item in enumerate(items):

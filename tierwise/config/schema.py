@@ -15,7 +15,7 @@ from tierwise.config.loader import Kind, record_fields
 from tierwise.config.tree import Config
 from tierwise.config.validation import ENUMS, defaults_dict
 
-_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"}
+_JSON_TYPES = {"bool": "boolean", "int": "integer", "float": "number", "str": "string"}
 
 
 @attrs.frozen
@@ -38,7 +38,7 @@ def _json_type(kind: Kind) -> str:
     if tag == "optional":  # X | None: the editor leaves it unset instead
         return _json_type(arg)
     if tag == "scalar":
-        return _JSON_TYPES[arg]
+        return _JSON_TYPES[name]
     raise TypeError(f"no JSON type for {name}")
 
 
