@@ -210,7 +210,7 @@ def test_plural_forms_and_cut_columns(tmp_path: Path, fake: FakeProvider) -> Non
     )
     plan = cli("plan", "one.py").stdout
     assert "2 requests routed" in plan
-    assert "(1 line)" in plan and "(1 lines)" not in plan
+    assert "(a 1-line body)" in plan and "(1 lines)" not in plan
     row = next(line for line in plan.split("\n") if line.startswith("one.py:1"))
     assert "a_function_with_a_reall…" in row  # 24 columns, the last one saying it was cut
     (cli.project / "two.py").write_text("def f(x):\n    return x\n", encoding="utf-8")

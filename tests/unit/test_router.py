@@ -76,7 +76,7 @@ POLICY = Policy.from_config(Config())
         # Test code carries its risks as reasons, without promotion.
         (Action.REVIEW, signals(risks=JWT, test_code=True), RouteState(), Tier.MID, "test code"),
         # Size and complexity promote one step; low-stakes actions only when huge.
-        (Action.REVIEW, signals(lines=120), RouteState(), Tier.FRONTIER, "120 lines"),
+        (Action.REVIEW, signals(lines=120), RouteState(), Tier.FRONTIER, "a 120-line body"),
         (
             Action.EXPLAIN,
             signals(cyclomatic=12, lines=45),
@@ -94,7 +94,7 @@ POLICY = Policy.from_config(Config())
             Tier.BUDGET,
             "docstring starts at budget",
         ),
-        (Action.DOCSTRING, signals(lines=300), RouteState(), Tier.MID, "300 lines"),
+        (Action.DOCSTRING, signals(lines=300), RouteState(), Tier.MID, "a 300-line body"),
         (Action.REVIEW, signals(nesting=5, lines=45), RouteState(), Tier.FRONTIER, "nesting 5"),
         # Trivial code demotes, unless it is risky.
         (

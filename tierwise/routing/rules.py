@@ -57,6 +57,12 @@ class RouteState(FrozenRecord):
         setfield(self, "assume_available", assume_available)
 
 
+def _body(lines: int) -> str:
+    """The size the rules weigh, as a reason says it: the body's lines of code (the docstring,
+    comments and blank lines are not counted, so "3 lines" for a 5-line function was untrue)."""
+    return "no code in its body" if lines == 0 else f"a {lines}-line body"
+
+
 def size_class(signals: Signals, policy: Policy) -> str:
     """ "huge", "big" or "" for a target's size and complexity (the thresholds in
     routing.signals): complexity alone promotes only at twice its threshold, because a short
@@ -142,13 +148,13 @@ def apply_rules(
     if (size == "huge" or (size == "big" and not low_stakes)) and tier < Tier.FRONTIER:
         tier = tier.up()
         reasons.append(
-            f"{plural(signals.lines, 'line')}, complexity {signals.cyclomatic}, nesting"
+            f"{_body(signals.lines)}, complexity {signals.cyclomatic}, nesting"
             f" {signals.nesting}, {plural(signals.cross_file_calls, 'cross-file call')}"
             f" → {tier.label}"
         )
     elif policy.demote_trivial and signals.trivial and not signals.risks and tier > Tier.LOCAL:
         tier = tier.down()
-        reasons.append(f"trivial code ({plural(signals.lines, 'line')}) → {tier.label}")
+        reasons.append(f"trivial code ({_body(signals.lines)}) → {tier.label}")
     if (
         local_ready
         and tier > Tier.LOCAL
@@ -162,8 +168,7 @@ def apply_rules(
         tier = Tier.LOCAL
         local = "assumed (none is configured)" if local_assumed else "is configured"
         reasons.append(
-            f"low-stakes code ({plural(signals.lines, 'line')}, no risk) and a local tier"
-            f" {local} → local"
+            f"low-stakes code ({_body(signals.lines)}, no risk) and a local tier {local} → local"
         )
 
     risk = risk_cell(action, signals, policy)
