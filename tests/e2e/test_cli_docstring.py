@@ -49,15 +49,15 @@ def test_static_apply_keeps_djangos_docstring_and_says_it_is_an_update(
 
     assert done.returncode == 0, done.stderr
     doc = docstring_of(path, "verify_password") or ""
-    assert doc.startswith(VERIFY_DOC + "\n\nArgs:\n    preferred")
+    assert doc.startswith(VERIFY_DOC + "\n\nArgs:\n    password")  # the whole section
     assert "Returns" not in doc
     assert done.stdout.startswith("update docstring · static · static")
     assert "update the existing docstring: insert at line" in done.stdout
-    assert "added preferred" in done.stdout
+    assert "added a parameter section (password, encoded, preferred)" in done.stdout
     assert "updated the docstring in" in done.stderr
     # Only lines were added: every line of the file is still there, in order.
     after = path.read_text(encoding="utf-8").split("\n")
-    assert len(after) == len(before.split("\n")) + 3
+    assert len(after) == len(before.split("\n")) + 5  # a blank, Args:, three entries
     rest = iter(after)
     assert all(any(line == other for other in rest) for line in before.split("\n"))
 

@@ -214,7 +214,9 @@ async def test_an_existing_docstring_is_offered_as_an_update(editor: EditorClien
         },
     )
     assert run["applied"] is True and run["result"]["existing"] is True
-    assert '"""Halve a.\n\n    Args:\n        b: TODO - describe.\n    """' in editor.texts[uri]
+    # "a" is in the summary, b is not: the new section lists both.
+    entries = "        a: TODO - describe.\n        b: TODO - describe.\n"
+    assert f'"""Halve a.\n\n    Args:\n{entries}    """' in editor.texts[uri]
 
 
 async def test_a_static_review_with_no_findings_says_so(editor: EditorClient) -> None:

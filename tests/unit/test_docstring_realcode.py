@@ -126,7 +126,7 @@ def test_every_documented_function_keeps_every_sentence(package: str, style: str
     assert updated > 0, "no documented function had a parameter left to add"
 
 
-def test_verify_password_keeps_its_docstring_and_only_gains_the_missing_parameter() -> None:
+def test_verify_password_keeps_its_docstring_and_gains_a_whole_parameter_section() -> None:
     path = realcode.sdist("django") / "django/contrib/auth/hashers.py"
     source = path.read_text(encoding="utf-8")
     line = next(i for i, text in enumerate(source.split("\n")) if "def verify_password" in text)
@@ -138,10 +138,17 @@ def test_verify_password_keeps_its_docstring_and_only_gains_the_missing_paramete
         "Return two booleans. The first is whether the raw password matches the\n"
         "three part encoded digest, and the second whether to regenerate the\npassword."
     )
-    # password and encoded are described in the prose; preferred is not.
-    assert "Args:\n    preferred" in doc and "Defaults to 'default'." in doc
+    # password and encoded are mentioned in the prose, preferred is not: the docstring has no
+    # parameter section, so the new one lists all three (one listing only preferred would
+    # read as if it were the only parameter).
+    section = doc.split("\n\nArgs:\n", 1)[1].split("\n")
+    assert [entry.split()[0] for entry in section] == ["password:", "encoded:", "preferred:"]
+    assert "Defaults to 'default'." in section[2]
     assert "Returns:" not in doc, "an update adds missing parameters, never invented sections"
-    assert "preferred" in result.note
+    assert result.note == (
+        "added a parameter section (password, encoded, preferred): the docstring had none, "
+        "and did not mention preferred"
+    )
 
 
 def test_the_skeleton_does_not_guess_what_a_return_value_means() -> None:

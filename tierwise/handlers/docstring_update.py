@@ -1,11 +1,14 @@
 """The static tier on a target that already has a docstring: add what is missing, touch nothing.
 
 A hand-written docstring is the user's work, and the static tier knows less than its author.
-So it never replaces one: it only adds the parameters the text does not mention yet (a
-parameter counts as documented when its name appears anywhere in the text, in prose or in a
-section), inside the existing parameter section when there is one, else as a new section in
-the configured style. The edit is an insertion into the existing comment, so every character
-already there stays where it was. When nothing is missing it offers no edit and says so.
+So it never replaces one: it only adds what is missing. With a parameter section already
+there, a parameter is missing when the section does not name it (a mention in the summary or
+under Returns does not list it), and the missing ones go inside that section. Without one, a
+docstring that mentions every parameter (in prose) is complete; one that leaves any out gets a
+new section in the configured style, listing every parameter: a section that listed only the
+unmentioned ones would read as if the others were not parameters. The edit is an insertion
+into the existing comment, so every character already there stays where it was. When nothing
+is missing it offers no edit and says so.
 """
 
 from __future__ import annotations
@@ -54,21 +57,29 @@ def _own_style(relative: list[str], configured: str) -> str:
 class _Insert(FrozenRecord):
     """Where new lines go in the docstring's value lines, and in which style."""
 
-    __slots__ = ("after", "style", "indent", "new_section", "blank_after")
+    __slots__ = ("after", "style", "indent", "new_section", "blank_after", "first")
     after: int  # value line index the new lines follow
     style: str
     indent: str  # relative indentation of each entry line
     new_section: bool  # a whole section with its header (else entries in an existing one)
     blank_after: bool  # the new section goes before other text: a blank line after it
+    first: int  # an existing section's first line (its header, or its first field or tag)
 
     def __init__(
-        self, after: int, style: str, indent: str, new_section: bool, blank_after: bool = False
+        self,
+        after: int,
+        style: str,
+        indent: str,
+        new_section: bool,
+        blank_after: bool = False,
+        first: int = 0,
     ) -> None:
         setfield(self, "after", after)
         setfield(self, "style", style)
         setfield(self, "indent", indent)
         setfield(self, "new_section", new_section)
         setfield(self, "blank_after", blank_after)
+        setfield(self, "first", first)
 
 
 def missing_params(target: Target, text: str) -> tuple[Param, ...]:
@@ -92,19 +103,37 @@ def update(target: Target, style: str) -> DocstringResult:
             existing=True,
             note="the existing docstring could not be read, so the static tier leaves it as is",
         )
-    missing = missing_params(target, text)
+    lines = text.split("\n")
+    block = target.language in BLOCK_COMMENT_LANGUAGES
+    plan = _plan(target, ["", *lines] if block else lines, "jsdoc" if block else style, 0)
+    if plan.new_section:
+        unmentioned = missing_params(target, text)
+        missing = facts(target).params if unmentioned else ()
+    else:
+        listed = (["", *lines] if block else lines)[plan.first : plan.after + 1]
+        unmentioned = missing = missing_params(target, "\n".join(listed))
     if not missing or style in ("godoc", "rustdoc", "comment"):
         return DocstringResult(text, None, style, existing=True, note=_nothing_note(target))
-    names = ", ".join(p.name for p in missing)
+    names = ", ".join(p.name for p in unmentioned)
     edit = _insertion(target, style, missing)
     if edit is None:
+        said = "does not mention" if plan.new_section else "does not list"
         note = (
-            f"{target.name}'s docstring does not mention {names}, but its quoting or escapes "
+            f"{target.name}'s docstring {said} {names}, but its quoting or escapes "
             "are not ones the static tier rewrites: nothing added"
         )
         return DocstringResult(text, None, style, existing=True, note=note)
     merged, new_edit = edit
-    note = f"added {names}: the parameters the existing docstring did not mention"
+    if not plan.new_section:
+        note = f"added {names}: the parameters its parameter section did not list"
+    elif len(missing) > len(unmentioned):
+        every = ", ".join(p.name for p in missing)
+        note = (
+            f"added a parameter section ({every}): the docstring had none, and did not "
+            f"mention {names}"
+        )
+    else:
+        note = f"added {names}: the parameters the existing docstring did not mention"
     return DocstringResult(merged, new_edit, style, existing=True, note=note)
 
 
@@ -131,13 +160,13 @@ def _plan(target: Target, lines: list[str], style: str, margin: int) -> _Insert:
             entry = next((r for r in relative[i + 1 : end + 1] if r.strip()), "    x")
             indent = entry[: len(entry) - len(entry.lstrip())]
             entry_style = "pep257" if re.match(r"\s*[\w*]+ -- ", entry) else "google"
-            return _Insert(end, entry_style, indent, False)
+            return _Insert(end, entry_style, indent, False, first=i)
         numpy = line.strip() == "Parameters" and i + 1 < len(relative)
         if numpy and re.fullmatch(r"-{3,}", relative[i + 1].strip()):
-            return _Insert(_numpy_end(relative, i + 2), "numpy", "", False)
+            return _Insert(_numpy_end(relative, i + 2), "numpy", "", False, first=i)
     fields = [i for i, line in enumerate(relative) if _SPHINX_FIELD.match(line.strip())]
     if fields:
-        return _Insert(_continued(relative, fields[-1]), "sphinx", "", False)
+        return _Insert(_continued(relative, fields[-1]), "sphinx", "", False, first=fields[0])
     style = _own_style(relative, style)
     if style == "sphinx":
         # reST: parameters lead the field list (":returns:", ":meta private:"), else end it.
@@ -149,7 +178,7 @@ def _plan(target: Target, lines: list[str], style: str, margin: int) -> _Insert:
             return _Insert(before, style, "", True, bool(relative[before + 1].strip()))
     tags = [i for i, line in enumerate(relative) if _JSDOC_PARAM.match(line.strip())]
     if tags:
-        return _Insert(_continued(relative, tags[-1]), "jsdoc", "", False)
+        return _Insert(_continued(relative, tags[-1]), "jsdoc", "", False, first=tags[0])
     # A new section: before the first later section (Returns, Raises, tags), else at the end.
     for i, line in enumerate(relative):
         stripped = line.strip()
