@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 R = TypeVar("R", bound="Record")
 
@@ -64,6 +64,10 @@ class Record:
         return (_rebuild, (self.__class__, {n: getattr(self, n) for n in self.__slots__}))
 
 
+# For the type checker only: it reads a subclass's annotations as frozen fields, so an
+# assignment to one is an error before it is a FrozenError at run time. Each class still
+# writes its own __init__, which the checker takes over the one it would synthesize.
+@dataclass_transform(frozen_default=True)
 class FrozenRecord(Record):
     """An immutable record: fields cannot be set after `__init__`; hashable by its fields."""
 
