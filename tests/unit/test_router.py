@@ -433,3 +433,21 @@ def test_the_budget_guard_never_demotes_to_a_tier_too_small_for_the_target() -> 
     tokens = long_target(3000)
     decision = route(task(Action.DESIGN), signals(), policy, ALL, state, tokens)
     assert decision.tier not in (Tier.LOCAL, Tier.BUDGET) and decision.refused is not None
+
+
+@pytest.mark.parametrize(
+    ("lines", "said"),
+    [
+        (0, "trivial code (no code in its body) → budget"),
+        (1, "trivial code (a 1-line body) → budget"),
+        (3, "trivial code (a 3-line body) → budget"),
+        (8, "trivial code (an 8-line body) → budget"),
+        (11, "trivial code (an 11-line body) → budget"),
+    ],
+)
+def test_a_reason_names_the_body_it_weighed(lines: int, said: str) -> None:
+    # The rules weigh the body's lines of code: a docstring-only function has none, and
+    # "trivial code (0 lines)" said of a 2-line definition was untrue.
+    sig = signals(lines=lines, cyclomatic=1, trivial=True)
+    decision = route(task(Action.REVIEW), sig, POLICY, CLOUD_ONLY, RouteState(), TOKENS)
+    assert said in decision.reasons

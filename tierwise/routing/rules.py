@@ -60,7 +60,10 @@ class RouteState(FrozenRecord):
 def _body(lines: int) -> str:
     """The size the rules weigh, as a reason says it: the body's lines of code (the docstring,
     comments and blank lines are not counted, so "3 lines" for a 5-line function was untrue)."""
-    return "no code in its body" if lines == 0 else f"a {lines}-line body"
+    if lines == 0:
+        return "no code in its body"
+    spoken_vowel = str(lines).startswith("8") or lines in (11, 18)  # an 8-, an 11-, an 18-
+    return f"{'an' if spoken_vowel else 'a'} {lines}-line body"
 
 
 def size_class(signals: Signals, policy: Policy) -> str:
