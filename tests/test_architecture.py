@@ -76,10 +76,11 @@ INNER: dict[str, list[list[str]]] = {
         ["engine"],
     ],
     "tierwise.server": [
-        ["convert", "settings", "progress", "jsonscan", "validation"],
+        ["convert", "settings", "progress", "jsonscan", "validation", "client_log"],
         ["args", "envelope"],
         ["rename", "state", "protocol", "framing"],
         ["app", "transport"],
+        ["guards"],
         ["results"],
         ["runner"],
         ["actions"],

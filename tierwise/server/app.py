@@ -1,41 +1,33 @@
-"""The language server object (state, configuration, lifecycle), client logging, and the
-wrappers that turn tierwise errors into JSON-RPC errors. The protocol fix is in protocol.py."""
+"""The language server object: state, configuration, jobs and lifecycle. Client logging is in
+client_log.py, the wrappers that turn tierwise errors into JSON-RPC errors in guards.py, and
+the protocol fix in protocol.py."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import gc
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
-from pygls.exceptions import (
-    JsonRpcException,
-    JsonRpcInternalError,
-    JsonRpcInvalidParams,
-    JsonRpcRequestCancelled,
-)
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import default_converter
 
 from tierwise import __version__
-from tierwise.core.errors import ConfigError, TierwiseError, UsageError
+from tierwise.core.errors import ConfigError, TierwiseError
+from tierwise.server.client_log import ClientLogHandler
 from tierwise.server.convert import LineIndex, LineIndexes
 from tierwise.server.protocol import TierwiseProtocol
 from tierwise.server.state import Listings, ReviewStore
 from tierwise.server.validation import make_strict
 
 logger = logging.getLogger("tierwise.server")
-
-# LSP 3.17 RequestFailed: the request was valid but could not be done (a provider failed).
-REQUEST_FAILED = -32803
 
 T = TypeVar("T")
 
@@ -58,43 +50,6 @@ def strict_lsp_converter() -> Any:
     Otherwise a `"line": "5"` or a `"text": 5` from a broken client is quietly converted.
     """
     return make_strict(default_converter())
-
-
-class ClientLogHandler(logging.Handler):
-    """Mirrors tierwise log records to the client as window/logMessage."""
-
-    LEVELS = {
-        logging.ERROR: types.MessageType.Error,
-        logging.WARNING: types.MessageType.Warning,
-        logging.INFO: types.MessageType.Info,
-        logging.DEBUG: types.MessageType.Log,
-    }
-
-    def __init__(self, server: TierwiseServer) -> None:
-        super().__init__(logging.INFO)
-        self.server = server
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._busy = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        """Send the record, from the event loop's thread, unless connected to nobody yet."""
-        if self.loop is None or self._busy or self.loop.is_closed():
-            return
-        kind = self.LEVELS.get(record.levelno, types.MessageType.Log)
-        try:
-            params = types.LogMessageParams(type=kind, message=self.format(record))
-        except Exception:
-            return
-        self.loop.call_soon_threadsafe(self._send, params)
-
-    def _send(self, params: types.LogMessageParams) -> None:
-        self._busy = True  # sending must not log its way back here
-        try:
-            self.server.window_log_message(params)
-        except Exception:
-            pass
-        finally:
-            self._busy = False
 
 
 class TierwiseServer(LanguageServer):
@@ -447,59 +402,3 @@ class TierwiseServer(LanguageServer):
         if self.engine is not None:
             await self.engine.aclose()
         self.workers.shutdown(wait=False, cancel_futures=True)
-
-
-def guarded(name: str) -> Callable[[Callable[..., Awaitable[T]]], Callable[..., Awaitable[T]]]:
-    """Map tierwise errors to JSON-RPC errors for a request handler; log the unexpected ones."""
-
-    def decorate(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
-        @functools.wraps(fn)
-        async def wrapper(*args: Any, **kwargs: Any) -> T:
-            server = args[0] if args and isinstance(args[0], TierwiseServer) else None
-            task = asyncio.current_task()
-            if server is not None and task is not None:
-                server.jobs.add(task)
-            try:
-                if server is not None:
-                    await server.ready()
-                return await fn(*args, **kwargs)
-            except JsonRpcException:
-                raise
-            except UsageError as exc:
-                raise JsonRpcInvalidParams(f"{name}: {exc}") from None
-            except TierwiseError as exc:
-                raise JsonRpcException(message=f"{name}: {exc}", code=REQUEST_FAILED) from None
-            except asyncio.CancelledError:
-                raise JsonRpcRequestCancelled(
-                    f"{name} was cancelled; nothing was applied"
-                ) from None
-            except Exception as exc:
-                logger.exception("%s failed", name)
-                raise JsonRpcInternalError(
-                    # A bug, not bad input: the user gets no Python text, the log gets it all.
-                    f"{name} failed: an internal error ({type(exc).__name__}); the details "
-                    "are in the server log"
-                ) from None
-            finally:
-                if server is not None and task is not None:
-                    server.jobs.discard(task)
-
-        return wrapper
-
-    return decorate
-
-
-def logged(name: str) -> Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]]:
-    """Log a failing notification handler instead of letting pygls show a generic message."""
-
-    def decorate(fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-        @functools.wraps(fn)
-        async def wrapper(*args: Any, **kwargs: Any) -> None:
-            try:
-                await fn(*args, **kwargs)
-            except Exception:
-                logger.exception("%s failed", name)
-
-        return wrapper
-
-    return decorate

@@ -12,7 +12,7 @@ from typing import Any
 from lsprotocol import types
 
 from tierwise.core.tiers import Tier
-from tierwise.server.app import TierwiseServer, guarded, logged
+from tierwise.server.app import TierwiseServer
 from tierwise.server.args import (
     EscalateArgs,
     FixChosenArgs,
@@ -22,6 +22,7 @@ from tierwise.server.args import (
     SetTierArgs,
 )
 from tierwise.server.convert import KIND_DOCSTRING, KIND_QUICKFIX, KIND_RENAME
+from tierwise.server.guards import guarded, logged
 
 logger = logging.getLogger(__name__)
 
