@@ -228,9 +228,30 @@ def test_route_and_plan_need_no_key(tmp_path: Path, fake: FakeProvider) -> None:
     assert summary["all_frontier_usd"] == pytest.approx(sum(r["frontier_usd"] for r in rows))
     assert summary["all_budget_usd"] < summary["routed_usd"] < summary["all_frontier_usd"]
 
+    # Nothing is configured, so plan assumes every tier, local too, and its local rows cost
+    # $0: the total says that it assumes a model the user does not run.
+    local = sum(1 for r in rows if r["tier"] == "local")
+    assert local > 0 and summary["local_assumed"] == local
     text = cli("plan", str(EXAMPLES))
     assert text.returncode == 0
     assert "all-frontier" in text.stdout and "all-budget" in text.stdout
+    total = next(line for line in text.stdout.split("\n") if line.startswith("routed total"))
+    assert total.endswith(
+        f"({local} requests on local at $0: a local model is assumed, none is configured)"
+    )
+
+    # Plan prices every tier whatever is configured: with keys but no local server the local
+    # rows are still assumed, and said to be; with a local tier configured they are not.
+    keyed = make_cli(tmp_path / "keyed", fake).json("plan", str(EXAMPLES))
+    assert keyed["summary"]["configured_tiers"] == ["budget", "mid", "frontier"]
+    assert keyed["summary"]["local_assumed"] == local
+    served = make_cli(tmp_path / "local", fake)
+    local_server = f'\n[providers.local]\nkind = "openai"\nbase_url = "{fake.openai_base_url}"\n'
+    config = served.home / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8") + local_server, encoding="utf-8")
+    with_local = served.json("plan", str(EXAMPLES))["summary"]
+    assert "local" in with_local["configured_tiers"] and with_local["by_tier"]["local"] == local
+    assert "local_assumed" not in with_local
 
 
 def test_usage_errors_exit_2_with_a_precise_message(tmp_path: Path, fake: FakeProvider) -> None:

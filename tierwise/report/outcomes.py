@@ -259,16 +259,24 @@ def plan_summary(rows: list[dict[str, Any]], engine: Any, seconds: float) -> dic
         by_tier[row["tier"]] += 1
     routed = sum(r["estimate_usd"] for r in rows)
     frontier = sum(r["frontier_usd"] for r in rows)
-    return {
+    configured = engine.configured_tiers()
+    out = {
         "requests": len(rows),
         "routed_usd": routed,
         "all_frontier_usd": frontier,
         "all_budget_usd": sum(r["budget_usd"] for r in rows),
         "saving_vs_frontier": (1 - routed / frontier) if frontier else 0.0,
         "by_tier": dict(by_tier),
-        "configured_tiers": engine.configured_tiers(),
+        "configured_tiers": configured,
         "seconds": round(seconds, 3),
     }
+    if by_tier.get("local") and "local" not in configured:
+        # With nothing configured, plan routes as if every tier were there, and its local rows
+        # cost $0: the total and the saving then assume a model the user does not run, and
+        # say so. (What those requests would cost without one depends on each one's rules
+        # before the local step: `tierwise route` on a target shows it.)
+        out["local_assumed"] = by_tier["local"]
+    return out
 
 
 def plan_text(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
@@ -288,13 +296,20 @@ def plan_text(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
     configured = (
         ", ".join(s["configured_tiers"]) or "none (no API key or local server: estimates only)"
     )
+    assumed = s.get("local_assumed", 0)
+    local_note = (
+        f"  ({plural(assumed, 'request')} on local at $0: a local model is assumed, none is"
+        " configured)"
+        if assumed
+        else ""
+    )
     out += [
         "",
         f"{plural(s['requests'], 'request')} routed in {s['seconds']:.2f} s: {tiers}",
-        f"routed total  {usd(s['routed_usd'])}",
+        f"routed total  {usd(s['routed_usd'])}{local_note}",
         f"all-frontier  {usd(s['all_frontier_usd'])}"
         f"  (routing saves {s['saving_vs_frontier']:.0%})",
         f"all-budget    {usd(s['all_budget_usd'])}",
-        f"configured tiers: {configured}",
     ]
+    out.append(f"configured tiers: {configured}")
     return "\n".join(out)
