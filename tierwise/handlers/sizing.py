@@ -11,10 +11,11 @@ cost estimates the user reads are what building the prompt would give.
 from __future__ import annotations
 
 import functools
+import os
 from typing import TYPE_CHECKING
 
 from tierwise.core.code import CodeContext, Target
-from tierwise.handlers.parsing import Layout
+from tierwise.handlers.parsing import leading_ws
 
 if TYPE_CHECKING:
     from tierwise.core.task import Task
@@ -56,18 +57,24 @@ def _joined(lines: tuple[str, ...]) -> int:
 def display_sizes(target: Target) -> tuple[int, int, int, int]:
     """(lines, blank lines, len of "\\n".join(Layout.display()), characters of the non-blank
     display lines once right-stripped): what the docstring code block and the numbered
-    review listing are made of. Kept for the last few targets: each action asks."""
-    layout = Layout.of(target)
-    cut = layout.common_indent
-    shown = stripped = blank = 0
-    for line in layout.lines:
-        if line.strip():
-            shown += len(line) - cut
-            stripped += len(line.rstrip()) - cut
-        else:
-            blank += 1
-    count = len(layout.lines)
-    return count, blank, shown + count - 1, stripped
+    review listing are made of. Kept for the last few targets: each action asks.
+
+    Counted from the text with C-level string calls rather than from `Layout.of` line by line
+    (a plan sizes every target of a tree): the lines are Layout's, and the indentation every
+    non-blank line shares is the leading whitespace of their common prefix (any whitespace
+    prefix of all of them is a prefix of that prefix)."""
+    text = target.text
+    lines = text.split("\n")
+    # Layout pads with a tab when a later line starts with one.
+    pad = "\t" if "\n\t" in text else " "
+    lines[0] = pad * target.span.start_col + lines[0]
+    shown_lines = [line for line in lines if line.strip()]
+    shared = os.path.commonprefix(shown_lines)  # noqa: RUF071 (indentation, not paths)
+    cut = len(leading_ws(shared)) * len(shown_lines)
+    count = len(lines)
+    shown = sum(map(len, shown_lines)) - cut
+    stripped = sum(map(len, map(str.rstrip, shown_lines))) - cut
+    return count, count - len(shown_lines), shown + count - 1, stripped
 
 
 def display_chars(target: Target) -> int:
