@@ -35,19 +35,28 @@ BAR_WIDTH = 24
 FileResult = tuple[list[dict[str, Any]], list[str]]  # rows, warnings
 
 _engine: Any = None  # the worker process's engine (built once by _start_worker)
+_decider: Any = None  # and the routes it shares between its files' rows
 
 
 def plan_file(engine: Any, path: Path, actions: list[Action], budget: int) -> FileResult:
     """The plan rows of one file, and warnings for what could not be routed."""
-    return _plan_file(engine, path, actions, budget, None)[0]
+    return _plan_file(engine, _decider_of(engine), path, actions, budget, None)[0]
+
+
+def _decider_of(engine: Any) -> Any:
+    """A Decider for the engine's policy and tiers (routes shared by one run's rows)."""
+    from tierwise.routing.batch import Decider
+
+    return Decider(engine.policy, engine.pricing.availability)
 
 
 def _plan_file(
-    engine: Any, path: Path, actions: list[Action], budget: int, salt: bytes | None
+    engine: Any, decider: Any, path: Path, actions: list[Action], budget: int, salt: bytes | None
 ) -> tuple[FileResult, str | None]:
     """The rows of one file, and with a salt the key they are remembered under (None when
     they must not be: the file was skipped)."""
     from tierwise.context.extract import extract_all, load
+    from tierwise.core.code import budget_tokens
     from tierwise.routing.signals import file_signals
 
     rows: list[dict[str, Any]] = []
@@ -64,35 +73,37 @@ def _plan_file(
     file = load(str(path), source)
     contexts = extract_all(str(path), source, budget_tokens=budget, parsed=file)
     # The signals of every target at once (one lex of the file), each used by every action;
-    # each task is sized once, so nothing is kept for a second ask.
+    # each task is sized once, so nothing is kept for a second ask; the decider shares the
+    # rules' choice between rows that give them the same input.
     for ctx, signals in zip(contexts, file_signals(contexts, file.lines), strict=True):
         target = ctx.target
+        size = budget_tokens(target.text)
         for action in actions:
             try:
                 task = engine.task_for(action, ctx)
-                decision = engine.decide(
-                    task, assume_available=True, signals=signals, remember=False
-                )
+                state = engine.route_state(task, signals, assume_available=True)
+                routed = decider.route(task, signals, state, engine.token_estimate(task, size))
             except TierwiseError as exc:
                 warnings.append(f"{path}:{target.span.start_line + 1}: {exc}")
                 continue
-            rows.append(report.plan_row(path, target, decision, shown))
+            rows.append(report.plan_row(path, target, routed, shown))
     key = plan_rows.file_key(salt, str(path), raw) if salt is not None and raw else None
     return (rows, warnings), key
 
 
 def _start_worker(config: Any, workspace_root: str | None, held: Any) -> None:
-    global _engine
+    global _engine, _decider
     from tierwise.engine import Engine
 
     _engine = Engine(config, workspace_root=workspace_root)
     _engine.stores.held = held  # the parent's one read of the ledger
+    _decider = _decider_of(_engine)
 
 
 def _plan_chunk(
     paths: list[Path], actions: list[Action], budget: int, salt: bytes | None = None
 ) -> list[tuple[FileResult, str | None]]:
-    return [_plan_file(_engine, path, actions, budget, salt) for path in paths]
+    return [_plan_file(_engine, _decider, path, actions, budget, salt) for path in paths]
 
 
 def _chunks(paths: list[Path]) -> Iterator[list[Path]]:
@@ -191,8 +202,9 @@ def _planned(
     """Results and keys of the files to plan, in order (lazily: the bar follows them)."""
     workers = min(MAX_WORKERS, os.cpu_count() or 1)
     if workers < 2 or len(files) < parallel_from:
+        decider = _decider_of(engine)
         for path in files:
-            yield _plan_file(engine, path, actions, budget, salt)
+            yield _plan_file(engine, decider, path, actions, budget, salt)
         return
     context = multiprocessing.get_context("spawn")  # no inherited event loop or threads
     with concurrent.futures.ProcessPoolExecutor(

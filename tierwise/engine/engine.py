@@ -285,23 +285,26 @@ class Engine:
 
         return spent_today_and_month(self.ledger)
 
-    def _tokens(self, handler: Handler, task: Task, remember: bool = True) -> TokenEstimate:
-        def compute() -> TokenEstimate:
-            return TokenEstimate(
-                tokens_of_chars(prompt_chars(handler, task)),
-                handler.expected_output_tokens(task),
-                budget_tokens(task.context.target.text),
-            )
-
+    def _tokens(self, task: Task, remember: bool = True) -> TokenEstimate:
         if not remember:
-            return compute()
+            return self.token_estimate(task)
         # Sizing the prompt is a large part of a decision: once per input.
         key = (task.action, task.context, tuple(sorted(task.options.items())))
-        return self._prompt_sizes.get(key, compute)
+        return self._prompt_sizes.get(key, lambda: self.token_estimate(task))
+
+    def token_estimate(self, task: Task, target_tokens: int | None = None) -> TokenEstimate:
+        """The task's prompt and reply sizes, not remembered; `target_tokens`: the target's
+        budget size when the caller has it (it is the same for every action)."""
+        handler = get_handler(task.action)
+        return TokenEstimate(
+            tokens_of_chars(prompt_chars(handler, task)),
+            handler.expected_output_tokens(task),
+            budget_tokens(task.context.target.text) if target_tokens is None else target_tokens,
+        )
 
     def prompt_tokens(self, task: Task) -> int:
         """Input tokens of the task's prompt (remembered from routing it)."""
-        return self._tokens(get_handler(task.action), task).input_tokens
+        return self._tokens(task).input_tokens
 
     def signals(self, ctx: CodeContext) -> Signals:
         """The routing signals of a context (remembered: listings ask for the same target)."""
@@ -321,28 +324,31 @@ class Engine:
         `remember=False` keeps no prompt size (`plan` sizes each task once: keying the memory
         by the whole context cost more than it saved)."""
         signals = signals or self.signals(task.context)
+        state = self.route_state(task, signals, sticky=sticky, assume_available=assume_available)
+        tokens = self._tokens(task, remember)
+        return route(task, signals, self.policy, self.pricing.availability, state, tokens)
+
+    def route_state(
+        self,
+        task: Task,
+        signals: Signals,
+        *,
+        sticky: Tier | None = None,
+        assume_available: bool = False,
+    ) -> RouteState:
+        """The session facts a route of this task reads: spend, repeats, privacy."""
         today, month = self._spent()
         team = self.stores.team if self.policy.team_daily_usd > 0 else None
         team_today, team_as_of = team.spent_today() if team is not None else (0.0, "")
-        local_only = self.paths.is_local_only(task.context.target.path)
-        state = RouteState(
+        return RouteState(
             sticky=sticky,
             repeats=self._repeats(task, signals),
             spent_today=today,
             spent_month=month,
             team_spent_today=team_today,
             team_as_of=team_as_of,
-            local_only=local_only,
+            local_only=self.paths.is_local_only(task.context.target.path),
             assume_available=assume_available,
-        )
-        handler = get_handler(task.action)
-        return route(
-            task,
-            signals,
-            self.policy,
-            self.pricing.availability,
-            state,
-            self._tokens(handler, task, remember),
         )
 
     # -- running --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from tierwise.core.task import Task
 from tierwise.core.text import cut, cut_left, plural
 from tierwise.core.tiers import Tier
 from tierwise.edits import preview
+from tierwise.routing.batch import Routed
 from tierwise.routing.router import Decision
 
 
@@ -235,20 +236,21 @@ def display_path(path: Path) -> str:
 
 
 def plan_row(
-    path: Path, target: Target, decision: Decision, shown: str | None = None
+    path: Path, target: Target, decision: Decision | Routed, shown: str | None = None
 ) -> dict[str, Any]:
     """One plan table row; `shown`: display_path(path), when the caller has it already."""
+    routed = Routed.of(decision) if isinstance(decision, Decision) else decision
     return {
         "file": display_path(path) if shown is None else shown,
         "line": target.span.start_line + 1,
         "name": target.name,
         "kind": target.kind,
-        "action": decision.action.value,
-        "tier": decision.tier.label,
-        "estimate_usd": decision.estimate_usd,
-        "frontier_usd": decision.estimates["frontier"],
-        "budget_usd": decision.estimates["budget"],
-        "reasons": list(decision.reasons),
+        "action": routed.action.value,
+        "tier": routed.tier.label,
+        "estimate_usd": routed.estimate_usd,
+        "frontier_usd": routed.frontier_usd,
+        "budget_usd": routed.budget_usd,
+        "reasons": list(routed.reasons),
     }
 
 

@@ -181,7 +181,8 @@ class Decision(FrozenRecord):
         return f"{self.action.value} → {self.tier.label}: " + "; ".join(self.reasons)
 
 
-def _tier_cost(tier: Tier, availability: Availability, tokens: TokenEstimate) -> float:
+def tier_cost(tier: Tier, availability: Availability, tokens: TokenEstimate) -> float:
+    """The estimate of a tier for a prompt of this size (static and local cost nothing)."""
     option = availability.price_option(tier)
     if tier in (Tier.STATIC, Tier.LOCAL) or option is None:
         return 0.0
@@ -212,6 +213,52 @@ def _fallback(
     return None, None
 
 
+class Choice(FrozenRecord):
+    """What route() decides before pricing: the tier and its reasons, the tiers usable.
+
+    `sized` is set when the target's size moved or refused it: the reason then names the
+    target and its size, so the choice is that target's alone (routing/batch.py)."""
+
+    __slots__ = (
+        "tier", "reasons", "wanted", "warnings", "refused", "cell_tier", "risk", "really",
+        "usable", "sized",
+    )  # fmt: skip
+    tier: Tier
+    reasons: tuple[str, ...]
+    wanted: Tier
+    warnings: tuple[str, ...]
+    refused: str | None
+    cell_tier: Tier | None
+    risk: str
+    really: tuple[Tier, ...]  # available now for this action (never assumed)
+    usable: tuple[Tier, ...]  # the tiers it may move to (every one when assumed available)
+    sized: bool
+
+    def __init__(
+        self,
+        tier: Tier,
+        reasons: tuple[str, ...],
+        wanted: Tier,
+        warnings: tuple[str, ...],
+        refused: str | None,
+        cell_tier: Tier | None,
+        risk: str,
+        really: tuple[Tier, ...],
+        usable: tuple[Tier, ...],
+        sized: bool,
+    ) -> None:
+        setfield(self, "tier", tier)
+        setfield(self, "reasons", reasons)
+        setfield(self, "wanted", wanted)
+        setfield(self, "warnings", warnings)
+        setfield(self, "refused", refused)
+        setfield(self, "cell_tier", cell_tier)
+        setfield(self, "risk", risk)
+        setfield(self, "really", really)
+        setfield(self, "usable", usable)
+        setfield(self, "sized", sized)
+
+
 def route(
     task: Task,
     signals: Signals,
@@ -221,12 +268,26 @@ def route(
     tokens: TokenEstimate,
 ) -> Decision:
     """Choose the tier and model chain for a task, with a reason for every step."""
+    choice = choose(task, signals, policy, availability, state, tokens.target_tokens)
+    return priced(choice, task.action, policy, availability, state, tokens)
+
+
+def choose(
+    task: Task,
+    signals: Signals,
+    policy: Policy,
+    availability: Availability,
+    state: RouteState,
+    target_tokens: int,
+) -> Choice:
+    """The tier before pricing: the rules, privacy, availability and the target's size (the
+    prompt's size only prices it, and moves it only under a spend cap: `priced`)."""
     action = task.action
     local_configured = availability.available(Tier.LOCAL, action)
     local_ready = (
         not state.local_only
         and (state.assume_available or local_configured)
-        and policy.context_tokens.get(Tier.LOCAL, 0) >= tokens.target_tokens
+        and policy.context_tokens.get(Tier.LOCAL, 0) >= target_tokens
     )
     # plan/route with no tier configured route as if every tier were: the reason must not say
     # a local tier is configured when none is.
@@ -261,16 +322,43 @@ def route(
             tier = fallback
             warnings.append(warning or "")
 
+    sized = False
     if refused is None and tier is not Tier.STATIC:
-        tier, refused = _fit_target(tier, task, tokens, policy, usable, reasons)
+        limit = policy.context_tokens.get(tier)
+        sized = limit is not None and target_tokens > limit
+        tier, refused = _fit_target(tier, task, target_tokens, policy, usable, reasons)
+    return Choice(
+        tier,
+        tuple(reasons),
+        wanted,
+        tuple(warnings),
+        refused,
+        ruled.cell_tier,
+        ruled.risk,
+        tuple(really),
+        tuple(usable),
+        sized,
+    )
 
-    estimates = {t.label: _tier_cost(t, availability, tokens) for t in _TIERS}
+
+def priced(
+    choice: Choice,
+    action: Action,
+    policy: Policy,
+    availability: Availability,
+    state: RouteState,
+    tokens: TokenEstimate,
+) -> Decision:
+    """The decision of a choice: every tier's estimate for this prompt, the spend caps, and
+    the model chain."""
+    tier, refused, warnings = choice.tier, choice.refused, list(choice.warnings)
+    estimates = {t.label: tier_cost(t, availability, tokens) for t in _TIERS}
     estimate = estimates[tier.label]
 
     if refused is None:
         roomy = [
             t
-            for t in usable
+            for t in choice.usable
             if t is Tier.STATIC or policy.context_tokens.get(t, 0) >= tokens.target_tokens
         ]
         tier, estimate, budget_note, refused = _budget_guard(
@@ -283,20 +371,21 @@ def route(
     if state.assume_available and not chain and tier is not Tier.STATIC:
         ref = availability.price_option(tier)
         chain = (ref,) if ref else ()
+    really = list(choice.really)
     return Decision(
         action=action,
         tier=tier,
         models=tuple(option.ref for option in chain),
-        reasons=tuple(reasons),
+        reasons=choice.reasons,
         estimate_usd=estimate,
         estimates=estimates,
         available=tuple(t.label for t in really),
         warnings=tuple(warnings),
         refused=refused,
         tiers=_tier_options(action, really, estimates, availability, state),
-        wanted=wanted,
-        cell_tier=ruled.cell_tier,
-        risk=ruled.risk,
+        wanted=choice.wanted,
+        cell_tier=choice.cell_tier,
+        risk=choice.risk,
     )
 
 
@@ -327,7 +416,7 @@ def _tier_options(
 def _fit_target(
     tier: Tier,
     task: Task,
-    tokens: TokenEstimate,
+    size: int,
     policy: Policy,
     usable: list[Tier],
     reasons: list[str],
@@ -337,7 +426,6 @@ def _fit_target(
     The target is never cut (the model would not see its tail, and the cache key would not
     cover it); its context is pruned first (the engine does that), so only the target counts.
     """
-    size = tokens.target_tokens
     limit = policy.context_tokens.get(tier)
     if limit is None or size <= limit:
         return tier, None

@@ -1,0 +1,123 @@
+"""`tierwise plan`'s routes: one choice per distinct input of the rules, each row priced alone.
+
+`route()` builds, for every request, the rules' reasons, the tiers usable, every tier's
+estimate and a picker option for each tier. A plan of a large tree routes tens of thousands
+of targets whose rules see far fewer distinct inputs (the action, the signals but the target's
+identity, the route state, which tiers' context budgets hold the target), and its rows show
+only the tier, the reasons and three estimates. A `Decider` keeps the `Choice` of each
+distinct input and prices each row from its own prompt size; a choice that names the target
+(its size moved or refused it) is not kept, and under a spend cap, where the price itself may
+move the tier, every row is routed in full.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tierwise.core.records import FrozenRecord, setfield
+from tierwise.core.task import Action, Task
+from tierwise.core.tiers import Tier
+from tierwise.routing.policy import Policy
+from tierwise.routing.router import (
+    Availability,
+    Choice,
+    Decision,
+    TokenEstimate,
+    choose,
+    route,
+    tier_cost,
+)
+from tierwise.routing.rules import RouteState
+from tierwise.routing.signals import Signals
+
+_TIERS = tuple(Tier)
+
+
+class Routed(FrozenRecord):
+    """What a plan row shows of a decision: the tier, its reasons and three estimates."""
+
+    __slots__ = ("action", "tier", "reasons", "estimate_usd", "frontier_usd", "budget_usd")
+    action: Action
+    tier: Tier
+    reasons: tuple[str, ...]
+    estimate_usd: float
+    frontier_usd: float
+    budget_usd: float
+
+    def __init__(
+        self,
+        action: Action,
+        tier: Tier,
+        reasons: tuple[str, ...],
+        estimate_usd: float,
+        frontier_usd: float,
+        budget_usd: float,
+    ) -> None:
+        setfield(self, "action", action)
+        setfield(self, "tier", tier)
+        setfield(self, "reasons", reasons)
+        setfield(self, "estimate_usd", estimate_usd)
+        setfield(self, "frontier_usd", frontier_usd)
+        setfield(self, "budget_usd", budget_usd)
+
+    @classmethod
+    def of(cls, decision: Decision) -> Routed:
+        """The plan row's part of a full decision."""
+        return cls(
+            decision.action,
+            decision.tier,
+            decision.reasons,
+            decision.estimate_usd,
+            decision.estimates["frontier"],
+            decision.estimates["budget"],
+        )
+
+
+class Decider:
+    """`route()` for the many tasks of one plan run, under one policy and availability."""
+
+    def __init__(self, policy: Policy, availability: Availability) -> None:
+        self.policy = policy
+        self.availability = availability
+        # A cap compares each request's own estimate with the spend: nothing is shared then.
+        self.capped = policy.daily_usd > 0 or policy.monthly_usd > 0 or policy.team_daily_usd > 0
+        self._limits = tuple(policy.context_tokens.get(t, 0) for t in _TIERS)
+        self._choices: dict[tuple[Any, ...], Choice] = {}
+
+    def route(
+        self, task: Task, signals: Signals, state: RouteState, tokens: TokenEstimate
+    ) -> Routed:
+        """What `route(task, signals, ...)` decides, as a plan row shows it."""
+        policy, availability = self.policy, self.availability
+        if self.capped:
+            return Routed.of(route(task, signals, policy, availability, state, tokens))
+        size = tokens.target_tokens
+        # Everything `choose` reads: the size only through these comparisons; the target's
+        # name only in a reason about its size (such a choice is not kept).
+        key = (
+            task.action,
+            task.tier,
+            signals.lines,
+            signals.cyclomatic,
+            signals.nesting,
+            signals.cross_file_calls,
+            signals.risks[:3],  # the reasons' evidence; the first one's category
+            signals.trivial,
+            signals.directive,
+            signals.test_code,
+            state,
+            tuple(size <= limit for limit in self._limits),
+        )
+        choice = self._choices.get(key)
+        if choice is None:
+            choice = choose(task, signals, policy, availability, state, size)
+            if not choice.sized:
+                self._choices[key] = choice
+        return Routed(
+            task.action,
+            choice.tier,
+            choice.reasons,
+            tier_cost(choice.tier, availability, tokens),
+            tier_cost(Tier.FRONTIER, availability, tokens),
+            tier_cost(Tier.BUDGET, availability, tokens),
+        )
