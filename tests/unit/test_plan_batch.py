@@ -10,10 +10,14 @@ target alone gives, on real code (Django's ORM, requests, express, zod) and on c
   for each file's set of names); the reference is that pattern's scan.
 - `plan_file` sizes each task once, without the prompt-size memory, and hands the batch's
   signals to the route; its rows must be those of deciding every target alone.
+- Its routes come from a `Decider`, which keeps one routing choice per distinct input of the
+  rules and prices each row alone; under many policies, tiers and states, every route must be
+  what `route()` decides in full.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -25,9 +29,14 @@ from tierwise.cli import plan
 from tierwise.config import Config
 from tierwise.context import extract, lexer, metrics
 from tierwise.core.code import CodeContext
+from tierwise.core.errors import TierwiseError
+from tierwise.core.records import evolve
 from tierwise.core.task import Action
+from tierwise.core.tiers import Tier
 from tierwise.engine import Engine
-from tierwise.routing import risk, signals
+from tierwise.routing import batch, risk, router, signals
+from tierwise.routing.policy import Policy
+from tierwise.routing.router import Availability, ModelOption, RouteState
 
 
 def _reference_logical_lines(code: str) -> str:
@@ -186,3 +195,75 @@ def test_plan_rows_in_one_batch_equal_routing_each_target_alone(
         count += len(rows)
         assert all("skipped" not in w for w in warnings)
     assert count > 3_000
+
+
+# Policies, tiers and states that take the router's other branches: context budgets small
+# enough that a target's size moves or refuses it (a choice only that target may use), a
+# learned override, clamps, spend caps (every row routed in full), a local_only path, a
+# repeat, a session tier, and tiers that are configured rather than assumed.
+_OPTIONS = {
+    Tier.LOCAL: ModelOption("local:qwen", 0.0, 0.0),
+    Tier.BUDGET: ModelOption("anthropic:claude-haiku-4-5", 1.0, 5.0),
+    Tier.MID: ModelOption("anthropic:claude-sonnet-4-6", 3.0, 15.0),
+    Tier.FRONTIER: ModelOption("anthropic:claude-opus-5", 5.0, 25.0),
+}
+_CLOUD = Availability(
+    chains={t: (o,) for t, o in _OPTIONS.items() if t is not Tier.LOCAL}, reference=_OPTIONS
+)
+_TIGHT = {Tier.LOCAL: 40, Tier.BUDGET: 120, Tier.MID: 400, Tier.FRONTIER: 1500}
+
+
+def _policies(base: Policy) -> list[Policy]:
+    return [
+        base,
+        evolve(base, context_tokens=_TIGHT),
+        evolve(
+            base,
+            context_tokens={**base.context_tokens, Tier.LOCAL: 60},
+            overrides={(Action.REVIEW, "none", Tier.MID): Tier.BUDGET},
+            min_tier=Tier.BUDGET,
+            demote_trivial=False,
+        ),
+        evolve(base, max_tier=Tier.MID, daily_usd=0.01, budget_mode="hard", on_hard="demote"),
+    ]
+
+
+_STATES = (
+    RouteState(assume_available=True),
+    RouteState(),
+    RouteState(local_only=True),
+    RouteState(repeats=1, assume_available=True),
+    RouteState(sticky=Tier.MID),
+    RouteState(spent_today=0.009, assume_available=True),
+)
+
+
+def test_a_deciders_shared_choices_equal_routing_each_task_in_full(
+    sources: list[tuple[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIERWISE_DATA_DIR", str(tmp_path / "data"))
+    engine = Engine(Config(), workspace_root=str(tmp_path))
+    inputs = []
+    for path, source in sources[::3]:
+        file = extract.load(path, source)
+        contexts = extract.extract_all(path, source, parsed=file)
+        for ctx, found in zip(contexts, signals.file_signals(contexts, file.lines), strict=True):
+            for action in (Action.DOCSTRING, Action.REVIEW, Action.EXPLAIN):
+                task = engine.task_for(action, ctx)
+                with contextlib.suppress(TierwiseError):  # no docstring slot: no route
+                    inputs.append((task, found, engine.token_estimate(task)))
+    assert len(inputs) > 3_000
+    compared = kept = sized = 0
+    for policy in _policies(engine.policy):
+        for availability in (engine.pricing.availability, _CLOUD):
+            decider = batch.Decider(policy, availability)
+            for state in _STATES:
+                for task, found, tokens in inputs:
+                    full = router.route(task, found, policy, availability, state, tokens)
+                    got = decider.route(task, found, state, tokens)
+                    assert got == batch.Routed.of(full), (task.context.target.name, state)
+                    sized += any(" tokens, over the " in r for r in full.reasons)
+                    compared += 1
+            kept += len(decider._choices)
+    # The choices were shared (far fewer kept than rows), and sizes moved some targets.
+    assert kept < compared // 2 and sized > 1_000
