@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 
 from tierwise.context.imports import import_bindings
 from tierwise.context.lexer import Lexed, lex
@@ -132,10 +133,15 @@ def _context_bindings(language: str, imports: tuple[str, ...]) -> tuple[tuple[st
 def find_risks(ctx: CodeContext, lexed: Lexed, text: str) -> dict[str, str]:
     """category -> evidence for the target, its enclosing class and its same-file helpers."""
     language = ctx.target.language
-    bindings = dict(_context_bindings(language, ctx.imports))
+    context = _context_bindings(language, ctx.imports)
+    bindings = dict(context)
+    plain = _plain_names(context)
     if language not in _IMPORT_WORDS or any(w in text for w in _IMPORT_WORDS[language]):
-        bindings.update(import_bindings(language, text))
-    found = _direct(ctx.called_names, lexed, bindings, ctx.target.path, ctx.target.name, True)
+        own = import_bindings(language, text)
+        bindings.update(own)
+        plain = plain and _plain_names(tuple(own))
+    target = ctx.target
+    found = _direct(ctx.called_names, lexed, bindings, target.path, target.name, True, plain)
     # A definition named like a risky call is that call: a copy of `consteq` pasted into a
     # file without the imports its original leaned on is still a constant-time comparison.
     named = _LAST.get(ctx.target.name)
@@ -151,6 +157,14 @@ def find_risks(ctx: CodeContext, lexed: Lexed, text: str) -> dict[str, str]:
         for category, evidence in inner:
             found.setdefault(category, f"through {path}: {evidence}")
     return found
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_names(bindings: tuple[tuple[str, str], ...]) -> bool:
+    """Whether every bound name is an identifier (then mentions are found name by name): kept,
+    since a file's targets share its imports, and checking each name for each target was a
+    twentieth of a plan of a tree whose tests import dozens of names."""
+    return all(_IDENT.fullmatch(name) for name, _ in bindings)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -200,9 +214,11 @@ def _direct(
     path: str,
     name: str,
     mentions: bool,
+    plain: bool | None = None,
 ) -> dict[str, str]:
     """The evidence in one piece of code (a target or a helper). `mentions`: imported names
-    the code only mentions (a type in an annotation) count too, for the target, not helpers."""
+    the code only mentions (a type in an annotation) count too, for the target, not helpers;
+    `plain`: whether every bound name is an identifier, when known."""
     found: dict[str, str] = {}
     for called in called_names:
         root = _IDENT.match(called)
@@ -216,7 +232,7 @@ def _direct(
                 found[category] = evidence  # the shortest call reads best
     code = lexed.code
     every = dict.fromkeys(_IDENT.findall(code))
-    for qualified in _used_origins(code, bindings, every) if mentions else ():
+    for qualified in _used_origins(code, bindings, every, plain) if mentions else ():
         category = _classify(qualified, True)
         if category is not None:
             found.setdefault(category, f"uses {qualified}")
@@ -377,16 +393,23 @@ def _enclosing(enclosing: str | None, name: str) -> dict[str, str]:
 
 
 def _used_origins(
-    code: str, bindings: dict[str, str], identifiers: dict[str, None] | None = None
+    code: str,
+    bindings: dict[str, str],
+    identifiers: dict[str, None] | None = None,
+    plain: bool | None = None,
 ) -> list[str]:
     """Qualified names of imported things the code mentions ("threading.Lock"), errors aside.
     `identifiers`: every identifier of the code, when known: a mention starts with one, so
-    when no bound name is among them there is nothing to look for."""
+    when no bound name is among them there is nothing to look for; `plain`: whether every
+    bound name is an identifier, when known."""
     if not bindings:
         return []
     mentions: set[str]
-    if identifiers is not None and all(_IDENT.fullmatch(name) for name in bindings):
-        present = [name for name in bindings if name in identifiers]
+    if plain is None:
+        plain = identifiers is not None and all(_IDENT.fullmatch(name) for name in bindings)
+    if identifiers is not None and plain:
+        # In any order: the mentions are a set, found in code order whatever the names' order.
+        present = identifiers.keys() & bindings.keys()
         if not present:
             return []
         mentions = _mentions_of(code, present)
@@ -406,7 +429,7 @@ def _used_origins(
 _MENTION_TAIL = re.compile(r"\s*(?:\.|::)\s*[A-Za-z_$][\w$]*")
 
 
-def _mentions_of(code: str, names: list[str]) -> set[str]:
+def _mentions_of(code: str, names: Iterable[str]) -> set[str]:
     """What `_mentions(tuple(names)).findall(code)` finds, without compiling that pattern
     (each file binds its own names: compiling a pattern of each file's was a twentieth of a
     plan). Each name's occurrences that are not part of a longer name are found with
