@@ -84,7 +84,7 @@ def _reference_signals(ctx: CodeContext) -> signals.Signals:
 # Corners real packages rarely have: targets that must be lexed alone (a literal joined to
 # one after it, trailing whitespace on the last line, a file that does not parse) next to ones
 # that slice: tabs, decorators with literals, a multi-line string, a bracket left open above,
-# a directive comment, a file without a final line break, JavaScript.
+# a directive comment, a file without a final line break, JavaScript, literal rules.
 CORNERS = (
     # The file's lex joins the two literals into an SQL statement; f's own holds half of it.
     ("joined.py", 'def f():\n    return "SELECT a"\n" FROM t"\ndef g():\n    return "y"\n'),
@@ -104,6 +104,13 @@ CORNERS = (
         "\n\n\nasync def last(): return f'{1}' \\\n    'tail'",
     ),
     ("open.py", "def broken(:\n    return 1\ndef fine():\n    return 2\n"),  # the fallback parse
+    # Literal rules real packages here rarely hit: a '..' segment, a currency code, a write mode.
+    (
+        "paths.py",
+        'def guard(path, amount_cents):\n    if ".." in path.split("/"):\n'
+        '        raise ValueError("EUR " + path)\n    with open(path, "w") as f:\n'
+        "        f.write(str(amount_cents))\n",
+    ),
     ("c.js", "function h(p) {\n  const cp = require('child_process');\n  return cp.exec(p);\n}\n"),
 )
 

@@ -236,28 +236,55 @@ def _direct(
         category = _classify(qualified, True)
         if category is not None:
             found.setdefault(category, f"uses {qualified}")
-    identifiers = [i for i in every if not i.endswith(_ERROR_SUFFIXES)]
-    _names(found, identifiers, name, called_names)
-    _money(found, identifiers, lexed.strings)
-    _strings(found, lexed.strings, called_names, path)
+    # Most identifiers and literals hold no evidence: their facts are kept per text, and only
+    # the ones that hold some are looked at here (in order: the first evidence still wins).
+    facts = list(filter(None, map(_identifier_facts, every)))
+    literals = list(filter(None, map(_literal_facts, lexed.strings)))
+    _names(found, every, name, called_names, facts)
+    _money(found, every, lexed.strings, facts, literals)
+    _strings(found, lexed.strings, called_names, path, literals)
     _code_shapes(found, code)
     return found
 
 
+_Facts = tuple[str, tuple[tuple[str, str], ...], bool, bool]  # identifier, risks, money words
+
+
+@functools.lru_cache(maxsize=16384)
+def _identifier_facts(identifier: str) -> _Facts | None:
+    """What the name and money rules read of one identifier (None: nothing, or an error
+    class's name, which no rule reads)."""
+    if identifier.endswith(_ERROR_SUFFIXES):
+        return None
+    risks = identifier_risks(identifier)
+    amount, marker = _money_words(identifier)
+    return (identifier, risks, amount, marker) if risks or amount or marker else None
+
+
 def _names(
-    found: dict[str, str], identifiers: list[str], name: str, calls: tuple[str, ...]
+    found: dict[str, str],
+    identifiers: Iterable[str],
+    name: str,
+    calls: tuple[str, ...],
+    facts: list[_Facts] | None = None,
 ) -> None:
     """The name rules: words, compounds, safe comparisons and path guards, deletions, SQL
-    names and the loaders of unsafe deserialisation."""
-    for identifier in identifiers:
+    names and the loaders of unsafe deserialisation (error classes' names aside). `facts`:
+    the identifiers' `_identifier_facts` that are not None, when known."""
+    if facts is None:
+        facts = list(filter(None, map(_identifier_facts, identifiers)))
+    for _identifier, risks, _amount, _marker in facts:
         # Each rule reads the identifier alone, so its evidence is kept per identifier (a
         # tree repeats `self`, `value`, `queryset` thousands of times); the first evidence
         # for a category still wins, as when the rules ran here one by one.
-        for category, evidence in identifier_risks(identifier):
+        for category, evidence in risks:
             if category not in found:
                 found[category] = evidence
     if "deserialization" not in found and name in v.LOAD_FUNCTIONS:
-        loader = next((i for i in identifiers if "loader" in words_of(i)), None)
+        loader = next(
+            (i for i in identifiers if "loader" in words_of(i) and not i.endswith(_ERROR_SUFFIXES)),
+            None,
+        )
         if loader is not None:
             found["deserialization"] = f"loads objects with a {loader}"
 
@@ -308,12 +335,23 @@ def _money_words(identifier: str) -> tuple[bool, bool]:
     return bool(words & _MONEY_WORDS), bool(words & _MONEY_MARKERS)
 
 
-def _money(found: dict[str, str], identifiers: list[str], strings: tuple[str, ...]) -> None:
+def _money(
+    found: dict[str, str],
+    identifiers: Iterable[str],
+    strings: tuple[str, ...],
+    facts: list[_Facts] | None = None,
+    literals: list[_Literal] | None = None,
+) -> None:
+    """An amount next to a currency marker (a word, or a currency code in a literal)."""
     if "payments" in found:
         return
-    amount = next((i for i in identifiers if _money_words(i)[0]), None)
-    marker = next((i for i in identifiers if _money_words(i)[1]), None)
-    currency = next((m for s in strings for m in _CURRENCY_CODE.findall(s)), None)
+    if facts is None:
+        facts = list(filter(None, map(_identifier_facts, identifiers)))
+    if literals is None:
+        literals = list(filter(None, map(_literal_facts, strings)))
+    amount = next((f[0] for f in facts if f[2]), None)
+    marker = next((f[0] for f in facts if f[3]), None)
+    currency = next((lit[3] for lit in literals if lit[3]), None)
     marker = marker or (f'"{currency}"' if currency else None)
     if amount is not None and marker is not None:
         detail = amount if amount == marker else f"{amount} with {marker}"
@@ -321,11 +359,17 @@ def _money(found: dict[str, str], identifiers: list[str], strings: tuple[str, ..
 
 
 def _strings(
-    found: dict[str, str], strings: tuple[str, ...], calls: tuple[str, ...], path: str
+    found: dict[str, str],
+    strings: tuple[str, ...],
+    calls: tuple[str, ...],
+    path: str,
+    literals: list[_Literal] | None = None,
 ) -> None:
-    """SQL statements, destructive ones, write modes of open() and '..' path segments."""
-    for literal in strings:
-        sql, statement, parent = _literal_risks(literal)
+    """SQL statements, destructive ones, write modes of open() and '..' path segments;
+    `literals`: the strings' `_literal_facts` that are not None, when known."""
+    if literals is None:
+        literals = list(filter(None, map(_literal_facts, strings)))
+    for _literal, sql, statement, parent, _currency in literals:
         if sql:
             found.setdefault("sql", "builds SQL")
             if statement:
@@ -340,14 +384,21 @@ def _strings(
         found["sql"] = "is a database migration"
 
 
+# literal, is SQL, the destructive statement it runs, has a '..' segment, first currency code
+_Literal = tuple[str, bool, str, bool, str]
+
+
 @functools.lru_cache(maxsize=8192)
-def _literal_risks(literal: str) -> tuple[bool, str, bool]:
-    """Whether a string literal is an SQL statement, the destructive statement it runs ("" for
-    none) and whether it holds a '..' path segment (kept: a class holds its methods' strings)."""
+def _literal_facts(literal: str) -> _Literal | None:
+    """What the string rules read of one literal (None: nothing; kept: a class holds its
+    methods' strings)."""
     sql = bool(_SQL_UPPER.search(literal) or _SQL_LOWER.search(literal))
     destructive = _SQL_DESTRUCTIVE.search(literal) if sql else None
     statement = re.sub(r"\s+", " ", destructive.group(1)).upper() if destructive else ""
-    return sql, statement, _PARENT_DIR.search(literal) is not None
+    parent = _PARENT_DIR.search(literal) is not None
+    currency = _CURRENCY_CODE.search(literal)
+    code = currency.group(0) if currency else ""
+    return (literal, sql, statement, parent, code) if sql or parent or code else None
 
 
 def _code_shapes(found: dict[str, str], code: str) -> None:
