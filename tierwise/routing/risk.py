@@ -289,9 +289,9 @@ def _names(
             found["deserialization"] = f"loads objects with a {loader}"
 
 
-@functools.lru_cache(maxsize=16384)
 def identifier_risks(identifier: str) -> tuple[tuple[str, str], ...]:
-    """What the name rules find in one identifier, in the order the rules run."""
+    """What the name rules find in one identifier, in the order the rules run (not kept
+    itself: `_identifier_facts` keeps it)."""
     found: dict[str, str] = {}
     words = words_of(identifier)
     if not words:
@@ -328,9 +328,8 @@ def _joins(words: tuple[str, ...], compound: str) -> bool:
     return any("".join(words[i : i + 2]) == compound for i in range(len(words) - 1))
 
 
-@functools.lru_cache(maxsize=16384)
 def _money_words(identifier: str) -> tuple[bool, bool]:
-    """Whether an identifier holds a money word, and a money marker (kept per identifier)."""
+    """Whether an identifier holds a money word, and a money marker."""
     words = set(words_of(identifier))
     return bool(words & _MONEY_WORDS), bool(words & _MONEY_MARKERS)
 
