@@ -92,7 +92,8 @@ def prune(context: CodeContext, budget: int) -> CodeContext:
 def assemble(
     context: CodeContext, chosen: dict[str, list[str]], import_order: list[str]
 ) -> CodeContext:
-    imports = [text for text in import_order if text in chosen["import"]]
+    wanted = set(chosen["import"])  # a file's targets are offered all of its imports
+    imports = [text for text in import_order if text in wanted]
     return evolve(
         context,
         imports=tuple(imports),

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from tierwise.context.fitting import fit
-from tierwise.context.languages import Call, Definition, slice_span
+from tierwise.context.languages import Call, Definition, Import, slice_span
 from tierwise.context.source import SourceFile
 from tierwise.core.code import CodeContext, Helper, Span, Target
 
@@ -50,7 +50,10 @@ def _in_span(file: SourceFile, kind: str, span: Span) -> list[int]:
 
 def cross_file(file: SourceFile, calls: Iterable[Call]) -> int:
     """Call sites whose root name comes from a non-standard-library import (or a Rust path)."""
-    external = {name for imp in file.parsed.imports if imp.external for name, _ in imp.bindings}
+    external: set[str] | None = file.memo.get("external")
+    if external is None:  # once per file version, not per target
+        external = {n for imp in file.parsed.imports if imp.external for n, _ in imp.bindings}
+        file.memo["external"] = external
     return sum(1 for call in calls if call.root in external or call.root in _PATH_ROOTS)
 
 
@@ -64,8 +67,10 @@ def build_context(
     calls = [parsed.calls[i] for i in _in_span(file, "calls", span)]
     used = {parsed.names[i][0] for i in _in_span(file, "names", span)}
     used.update(c.root for c in calls)
-    imports_used = [i.text for i in parsed.imports if any(b in used for b, _ in i.bindings)]
-    imports_other = [i.text for i in parsed.imports if i.text not in imports_used]
+    bound = _bound_names(file)
+    imports_used = [i.text for i, names in bound if not names.isdisjoint(used)]
+    taken = set(imports_used)
+    imports_other = [i.text for i in parsed.imports if i.text not in taken]
     enclosing = "\n".join(definitions[i].indent + definitions[i].signature.strip() for i in chain)
     self_names: set[str] = set()
     owner: str | None = None
@@ -135,6 +140,16 @@ def inside(inner: Span, outer: Span) -> bool:
     return _within(outer, inner.start_line, inner.start_col) and _within(
         outer, inner.end_line, inner.end_col
     )
+
+
+def _bound_names(file: SourceFile) -> list[tuple[Import, frozenset[str]]]:
+    """Each import with the names it binds (built once per file version: every target of a
+    file is checked against all of its imports)."""
+    found: list[tuple[Import, frozenset[str]]] | None = file.memo.get("bound_names")
+    if found is None:
+        found = [(i, frozenset(b for b, _ in i.bindings)) for i in file.parsed.imports]
+        file.memo["bound_names"] = found
+    return found
 
 
 def _by_name(file: SourceFile) -> dict[str, list[int]]:
