@@ -26,6 +26,7 @@ is not itself high-stakes code.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -241,6 +242,7 @@ def _signals(
     )
 
 
+@functools.lru_cache(maxsize=256)  # every target of a file asks
 def is_test_path(path: str) -> bool:
     """Whether a path names test code (tests/ folders, test_*.py, *_test.go, *.spec.ts, ...)."""
     return _TEST_PATH.search(path) is not None
