@@ -12,6 +12,7 @@ move the tier, every row is routed in full.
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from tierwise.core.records import FrozenRecord, setfield
@@ -81,7 +82,8 @@ class Decider:
         self.availability = availability
         # A cap compares each request's own estimate with the spend: nothing is shared then.
         self.capped = policy.daily_usd > 0 or policy.monthly_usd > 0 or policy.team_daily_usd > 0
-        self._limits = tuple(policy.context_tokens.get(t, 0) for t in _TIERS)
+        # Which tiers' budgets hold a target follows from where its size falls among them.
+        self._limits = sorted({policy.context_tokens.get(t, 0) for t in _TIERS})
         self._choices: dict[tuple[Any, ...], Choice] = {}
 
     def route(
@@ -106,7 +108,7 @@ class Decider:
             signals.directive,
             signals.test_code,
             state,
-            tuple(size <= limit for limit in self._limits),
+            bisect.bisect_left(self._limits, size),
         )
         choice = self._choices.get(key)
         if choice is None:
