@@ -109,7 +109,9 @@ CORNERS = (
         "paths.py",
         'def guard(path, amount_cents):\n    if ".." in path.split("/"):\n'
         '        raise ValueError("EUR " + path)\n    with open(path, "w") as f:\n'
-        "        f.write(str(amount_cents))\n",
+        "        f.write(str(amount_cents))\n"
+        'def describe(amount):\n    if ".." in str(amount):\n        return None\n'
+        '    return str(amount) + " EUR"\n',
     ),
     ("c.js", "function h(p) {\n  const cp = require('child_process');\n  return cp.exec(p);\n}\n"),
 )

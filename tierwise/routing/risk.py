@@ -350,7 +350,7 @@ def _money(
         literals = list(filter(None, map(_literal_facts, strings)))
     amount = next((f[0] for f in facts if f[2]), None)
     marker = next((f[0] for f in facts if f[3]), None)
-    currency = next((lit[3] for lit in literals if lit[3]), None)
+    currency = next((code for *_, code in literals if code), None)  # its first code
     marker = marker or (f'"{currency}"' if currency else None)
     if amount is not None and marker is not None:
         detail = amount if amount == marker else f"{amount} with {marker}"
