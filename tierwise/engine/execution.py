@@ -36,7 +36,8 @@ from tierwise.handlers.registry import get_handler
 from tierwise.ledger import LedgerRow
 from tierwise.providers.base import Completion, ProviderRequest
 from tierwise.providers.pool import ProviderPool, Spent
-from tierwise.routing.router import BUDGET_REFUSAL, Decision
+from tierwise.routing.refusals import BUDGET_REFUSAL
+from tierwise.routing.router import Decision
 from tierwise.routing.signals import target_key
 
 

@@ -9,6 +9,7 @@ from tierwise.core.records import FrozenRecord, setfield
 from tierwise.core.task import Action, Task
 from tierwise.core.tiers import Tier
 from tierwise.routing.policy import STATIC_ACTIONS, Policy
+from tierwise.routing.refusals import budget_guard, nothing_configured, requested_unavailable
 from tierwise.routing.rules import RouteState, apply_rules
 from tierwise.routing.signals import Signals
 
@@ -313,11 +314,11 @@ def choose(
         usable = [t for t in usable if t <= Tier.LOCAL]
     if not state.assume_available and tier not in usable and tier is task.tier:
         # A tier the user asked for by name is never silently swapped for another.
-        refused = _requested_unavailable(tier, action, usable)
+        refused = requested_unavailable(tier, action, usable)
     elif not state.assume_available and tier not in usable:
         fallback, warning = _fallback(tier, task, availability, state, policy)
         if fallback is None:
-            refused = _nothing_configured(tier, action, state)
+            refused = nothing_configured(tier, action, state)
         else:
             tier = fallback
             warnings.append(warning or "")
@@ -361,7 +362,7 @@ def priced(
             for t in choice.usable
             if t is Tier.STATIC or policy.context_tokens.get(t, 0) >= tokens.target_tokens
         ]
-        tier, estimate, budget_note, refused = _budget_guard(
+        tier, estimate, budget_note, refused = budget_guard(
             tier, estimate, estimates, roomy, policy, state
         )
         if budget_note:
@@ -448,73 +449,3 @@ def _fit_target(
         )
     reasons.append(f"{over} → {roomy[0].label}")
     return roomy[0], None
-
-
-# Refusals are shown by editors as well as the CLI, so they say "pick the X tier" and name no
-# CLI flag: the CLI adds its own --tier hint (cli/main.py), an editor has its own tier picker.
-def _requested_unavailable(tier: Tier, action: Action, usable: list[Tier]) -> str:
-    needs = (
-        "a local server: set providers.local.base_url in your user config"
-        if tier is Tier.LOCAL
-        else "ANTHROPIC_API_KEY or OPENAI_API_KEY (or another provider in its models)"
-    )
-    others = [t.label for t in usable if t is not Tier.STATIC or action in STATIC_ACTIONS]
-    instead = f"; set one, or pick the {others[-1]} tier" if others else ""
-    return f"{tier.label} tier needs {needs}{instead}"
-
-
-def _nothing_configured(tier: Tier, action: Action, state: RouteState) -> str:
-    if state.local_only:
-        return (
-            f"this path is local_only and no local server is configured for {action.value}: "
-            "set providers.local.base_url in your user config (e.g. llama-server or Ollama)"
-        )
-    return (
-        f"{tier.label} tier needs a provider: set ANTHROPIC_API_KEY or OPENAI_API_KEY, "
-        "or configure providers.local.base_url for a local server"
-        + (", or pick the static tier" if action in STATIC_ACTIONS else "")
-    )
-
-
-BUDGET_REFUSAL = "refused by the hard"  # how a budget refusal starts (engine: BudgetExceeded)
-
-
-def _usd(value: float) -> str:
-    """Dollars as the caps are written: cents above a dollar, four places below (a $0.50 team
-    cap with $0.0007 spent must not read "$0.00 spent")."""
-    return f"${value:.2f}" if value >= 1 or value == 0 else f"${value:.4f}"
-
-
-def _budget_guard(
-    tier: Tier,
-    estimate: float,
-    estimates: dict[str, float],
-    usable: list[Tier],
-    policy: Policy,
-    state: RouteState,
-) -> tuple[Tier, float, str | None, str | None]:
-    """Apply the daily, monthly and team caps: warn (soft), or demote or refuse (hard)."""
-    caps = [
-        (cap, spent, label, mode)
-        for cap, spent, label, mode in (
-            (policy.daily_usd, state.spent_today, "daily", policy.budget_mode),
-            (policy.monthly_usd, state.spent_month, "monthly", policy.budget_mode),
-            (policy.team_daily_usd, state.team_spent_today, "team daily", policy.team_mode),
-        )
-        if cap > 0
-    ]
-    over = [(cap, spent, label, mode) for cap, spent, label, mode in caps if spent + estimate > cap]
-    if not over or estimate == 0:
-        return tier, estimate, None, None
-    hard = [entry for entry in over if entry[3] == "hard"]
-    cap, spent, label, _ = hard[0] if hard else over[0]
-    known = f" ({state.team_as_of})" if label == "team daily" and state.team_as_of else ""
-    note = f"{label} budget {_usd(cap)}: {_usd(spent)} spent{known}, this request ~${estimate:.4f}"
-    if not hard:
-        return tier, estimate, f"over the {note}", None
-    if policy.on_hard == "demote":
-        for lower in sorted((t for t in usable if t < tier), reverse=True):
-            cost = estimates[lower.label]
-            if all(s + cost <= c for c, s, _, m in caps if m == "hard"):
-                return lower, cost, f"demoted {tier.label} → {lower.label} by the hard {note}", None
-    return tier, estimate, None, f"{BUDGET_REFUSAL} {note}"
