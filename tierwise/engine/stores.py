@@ -3,6 +3,7 @@ slow writes kept off the request path until the engine closes."""
 
 from __future__ import annotations
 
+import collections
 import itertools
 import threading
 from collections.abc import Callable
@@ -50,6 +51,9 @@ class Stores:
         self._cache: ResponseCache | None = None
         self._ledger: Ledger | None = None
         self._pending: set[asyncio.Future[Any]] = set()
+        # Deferred writes waiting for the one worker-thread hop that runs them in turn.
+        self._writes: collections.deque[Callable[[], Any]] = collections.deque()
+        self._writing: asyncio.Future[None] | None = None
         self.notices: list[str] = []  # one-off messages for the user (e.g. a rebuilt cache)
         # Without a ledger, escalation remembers this process's rows (by memory id).
         self._memory: dict[int, LedgerRow] = {}
@@ -269,10 +273,41 @@ class Stores:
             return HeldAsks(since.timestamp(), {})  # as asks() does: no escalation
 
     def defer(self, fn: Callable[[], Any]) -> None:
-        """Run a slow write (cache set) off the request's critical path; drain() waits for it."""
+        """Run a slow write (cache set) off the request's critical path; drain() waits for it.
+
+        Writes queued while a hop to a worker thread is under way join it: a burst of fifty
+        answers paid fifty executor submissions (and fifty thread wake-ups contending for the
+        GIL) on the event loop; now it pays one or two.
+        """
+        self._writes.append(fn)
+        if self._writing is None:
+            self._start_writing()
+
+    def _start_writing(self) -> None:
         import asyncio
 
-        self.track(asyncio.get_running_loop().run_in_executor(None, fn))
+        writing = asyncio.get_running_loop().run_in_executor(None, self._run_writes)
+        self._writing = writing
+        self.track(writing)
+        writing.add_done_callback(self._writes_done)
+
+    def _run_writes(self) -> None:
+        """In the worker thread: every queued write, oldest first (deque pops are atomic)."""
+        while self._writes:
+            fn = self._writes.popleft()
+            try:
+                fn()
+            except Exception:  # one failed write (a full disk) must not drop the others
+                import logging  # here: `tierwise route` starts without the logging module
+
+                logging.getLogger(__name__).warning("a deferred write failed", exc_info=True)
+
+    def _writes_done(self, _future: asyncio.Future[None]) -> None:
+        # On the loop: a write queued after the thread's last look at the queue, but before
+        # this callback, would otherwise wait for the next defer().
+        self._writing = None
+        if self._writes:
+            self._start_writing()
 
     def track(self, future: asyncio.Future[Any]) -> None:
         """Keep background work (a write, closing a retired pool) until drain() awaits it."""
@@ -281,10 +316,12 @@ class Stores:
 
     async def drain(self) -> None:
         """Wait for every deferred write and tracked job."""
-        if self._pending:
-            import asyncio
+        import asyncio
 
+        if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
+        while self._writing is not None:  # a hop started by the last one's callback
+            await asyncio.gather(self._writing, return_exceptions=True)
 
     @property
     def pending(self) -> int:
