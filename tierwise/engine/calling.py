@@ -19,6 +19,9 @@ from tierwise.routing.router import Decision
 
 # Report streaming progress at most this often, so a fast stream does not flood the editor.
 PROGRESS_EVERY_S = 0.1
+# A prompt shorter than this is scanned for secrets on the event loop (about 2 ms here at most);
+# a longer one in a worker thread.
+INLINE_REDACT_CHARS = 8_000
 
 
 async def stream_once(

@@ -23,7 +23,14 @@ from tierwise.core.task import Task
 from tierwise.core.tiers import Tier
 from tierwise.engine.answers import redact_result
 from tierwise.engine.cached import CacheReader
-from tierwise.engine.calling import cut_message, redact_prompt, ref_for, stream_once, with_hints
+from tierwise.engine.calling import (
+    INLINE_REDACT_CHARS,
+    cut_message,
+    redact_prompt,
+    ref_for,
+    stream_once,
+    with_hints,
+)
 from tierwise.engine.checking import checked_fields, verify
 from tierwise.engine.keying import NormalForms, keyed_lookups
 from tierwise.engine.outcome import Event, EventSink, Outcome
@@ -167,8 +174,13 @@ class Executor:
         if self.config.privacy.redact and any(
             not self.pool.is_local(ModelRef.parse(ref).provider) for ref in decision.models
         ):
-            # Scanning the prompt for secrets is CPU work: in a thread, once for the chain.
-            redacted = await asyncio.to_thread(redact_prompt, prompt, redactions)
+            # Scanning the prompt for secrets is CPU work, once for the chain: a large prompt in
+            # a thread so the loop keeps answering; a small one here, where the scan costs less
+            # than the thread hop (fifty at once paid fifty hops before their requests left).
+            if prompt.chars < INLINE_REDACT_CHARS:
+                redacted = redact_prompt(prompt, redactions)
+            else:
+                redacted = await asyncio.to_thread(redact_prompt, prompt, redactions)
         spent: Spent = []  # attempts that failed over or were retried, with what they used
         asked: list[str] = []  # refs requested so far: the last one is the one answering
         caps = [min(prompt.max_output_tokens, tier_config.max_output_tokens)]

@@ -24,6 +24,11 @@ class Prompt(FrozenRecord):
         setfield(self, "question", question)
         setfield(self, "max_output_tokens", max_output_tokens)
 
+    @property
+    def chars(self) -> int:
+        """len(system + context + question), without joining them."""
+        return len(self.system) + len(self.context) + len(self.question)
+
 
 class Handler(Protocol):
     """What every action module provides."""

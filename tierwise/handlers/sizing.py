@@ -32,8 +32,7 @@ def prompt_chars(handler: Handler, task: Task) -> int:
     sized = getattr(handler, "prompt_chars", None)
     if sized is not None:
         return int(sized(task))
-    prompt = handler.build_prompt(task)
-    return len(prompt.system) + len(prompt.context) + len(prompt.question)
+    return handler.build_prompt(task).chars
 
 
 def context_chars(ctx: CodeContext) -> int:
