@@ -18,7 +18,7 @@ import attrs
 
 from tierwise.context.imports import import_bindings
 from tierwise.context.lexer import lex
-from tierwise.core.code import Span, Target
+from tierwise.core.code import CodeContext, Span, Target
 from tierwise.core.results import (
     DocstringResult,
     MarkdownResult,
@@ -300,23 +300,31 @@ def _cited_names(task: Task, result: MarkdownResult) -> CheckFailure | None:
     for _, body in fenced_blocks(prose):
         prose = prose.replace(body, "")
         proposed += body + "\n"
-    corpus = "\n".join(
-        [ctx.target.text, ctx.render(), *ctx.called_names, *(h.text for h in ctx.helpers)]
-    )
-    if task.action is Action.DESIGN:
-        corpus += "\n" + proposed  # a design may cite the names its own sketch introduces
-    known = {m.group(0) for m in _ANY_WORD.finditer(corpus)}
+    known: set[str] | None = None  # the words of the code, read only if a name needs them
     for cited in _BACKTICKED.findall(prose):
         name = cited.strip().removesuffix("()")
         if not _CODE_NAME.match(name) or _FILE_NAME.search(name):
             continue  # an expression, a value or a file: not a name to look up
         parts = re.split(r"\.|::", name)
-        if any(p in known or p in _KNOWN_EVERYWHERE or p in _STDLIB for p in parts):
+        if any(p in _KNOWN_EVERYWHERE or p in _STDLIB for p in parts):
+            continue
+        if known is None:
+            known = _code_words(ctx, proposed if task.action is Action.DESIGN else "")
+        if any(p in known for p in parts):
             continue
         return CheckFailure(
             f"{task.action.value}.names", f"cites `{name}`, which is not in the code"
         )
     return None
+
+
+def _code_words(ctx: CodeContext, proposed: str) -> set[str]:
+    """Every word of the target, its context, called names and helpers (and a design's own
+    sketch, `proposed`: a design may cite the names it introduces)."""
+    corpus = "\n".join(
+        [ctx.target.text, ctx.render(), *ctx.called_names, *(h.text for h in ctx.helpers), proposed]
+    )
+    return set(_ANY_WORD.findall(corpus))
 
 
 # -- shared --------------------------------------------------------------------------------------
