@@ -217,7 +217,8 @@ def _join_strings(toks: list[Tok]) -> list[Tok]:
         if tok.kind == "string" and tok.raw:
             run.append(tok)
             continue
-        flush()
+        if run:  # most tokens end no run: no call for them
+            flush()
         out.append(tok)
     flush()
     return out
