@@ -11,6 +11,7 @@ from tierwise.core.errors import BadResponse, TierwiseError
 from tierwise.core.models import ModelRef
 from tierwise.core.records import evolve
 from tierwise.core.task import Task
+from tierwise.engine.memo import Memo
 from tierwise.engine.outcome import Event, EventSink
 from tierwise.handlers.base import Handler, Prompt
 from tierwise.providers.base import Completion, Delta, ProviderRequest
@@ -22,6 +23,8 @@ PROGRESS_EVERY_S = 0.1
 # A prompt shorter than this is scanned for secrets on the event loop (about 2 ms here at most);
 # a longer one in a worker thread.
 INLINE_REDACT_CHARS = 8_000
+# Distinct system and context texts whose redaction is remembered.
+REDACTION_MEMORY = 32
 
 
 async def stream_once(
@@ -59,11 +62,21 @@ def ref_for(decision: Decision, model: str | None) -> str:
     return decision.model or ""
 
 
-def redact_prompt(prompt: Prompt, found: list[privacy.Redaction]) -> tuple[str, str, str]:
+def redact_prompt(
+    prompt: Prompt, found: list[privacy.Redaction], memory: Memo[privacy.Redaction] | None = None
+) -> tuple[str, str, str]:
     """Redacted system prompt, context and question; `found` keeps the latest attempt's
     redactions for the note. The system prompt holds workspace [prompts] text, which a cloned
-    repository controls, so it is redacted like the code."""
-    parts = [privacy.redact(text) for text in (prompt.system, prompt.context, prompt.question)]
+    repository controls, so it is redacted like the code. `memory` remembers the redaction of
+    each system and context text (a pure function of the text, so a remembered one is the same
+    redaction); the question holds the target itself and is always scanned."""
+
+    def scan(text: str) -> privacy.Redaction:
+        if memory is None:
+            return privacy.redact(text)
+        return memory.get(text, lambda: privacy.redact(text))
+
+    parts = [scan(prompt.system), scan(prompt.context), privacy.redact(prompt.question)]
     found[:] = parts
     return parts[0].text, parts[1].text, parts[2].text
 

@@ -25,6 +25,7 @@ from tierwise.engine.answers import redact_result
 from tierwise.engine.cached import CacheReader
 from tierwise.engine.calling import (
     INLINE_REDACT_CHARS,
+    REDACTION_MEMORY,
     cut_message,
     redact_prompt,
     ref_for,
@@ -33,6 +34,7 @@ from tierwise.engine.calling import (
 )
 from tierwise.engine.checking import checked_fields, verify
 from tierwise.engine.keying import NormalForms, keyed_lookups
+from tierwise.engine.memo import Memo
 from tierwise.engine.outcome import Event, EventSink, Outcome
 from tierwise.engine.pricing import Pricing
 from tierwise.engine.rows import ledger_row, usage_fields
@@ -65,6 +67,9 @@ class Executor:
         self.never_shared: Callable[[str], str | None] = lambda _path: None
         # Tokenizing the target for its key is a good part of a cache hit: once per input.
         self._normal_forms = NormalForms()
+        # Every prompt carries the action's system text, and a burst over one file repeats
+        # contexts (a class's methods share theirs): each distinct text is scanned once.
+        self._redactions: Memo[privacy.Redaction] = Memo(REDACTION_MEMORY)
 
     def reconfigure(self, config: Config, pool: ProviderPool, pricing: Pricing) -> None:
         """Adopt the engine's new configuration, providers and prices (hot reload)."""
@@ -178,9 +183,11 @@ class Executor:
             # a thread so the loop keeps answering; a small one here, where the scan costs less
             # than the thread hop (fifty at once paid fifty hops before their requests left).
             if prompt.chars < INLINE_REDACT_CHARS:
-                redacted = redact_prompt(prompt, redactions)
+                redacted = redact_prompt(prompt, redactions, self._redactions)
             else:
-                redacted = await asyncio.to_thread(redact_prompt, prompt, redactions)
+                redacted = await asyncio.to_thread(
+                    redact_prompt, prompt, redactions, self._redactions
+                )
         spent: Spent = []  # attempts that failed over or were retried, with what they used
         asked: list[str] = []  # refs requested so far: the last one is the one answering
         caps = [min(prompt.max_output_tokens, tier_config.max_output_tokens)]
@@ -190,7 +197,9 @@ class Executor:
             model = ModelRef.parse(ref)
             system, context, question = prompt.system, prompt.context, prompt.question
             if self.config.privacy.redact and not self.pool.is_local(model.provider):
-                system, context, question = redacted or redact_prompt(prompt, redactions)
+                system, context, question = redacted or redact_prompt(
+                    prompt, redactions, self._redactions
+                )
             return ProviderRequest(
                 model=model.model,
                 system=system,
