@@ -2,8 +2,9 @@
 
 A burst of answers queued one executor submission per write; the engine now queues them for
 the one hop under way (engine/stores.py: Stores.defer). Each write must still run, in order, a
-failing one must not drop the rest, and a write queued while the hop was finishing must neither
-wait for the next defer() nor be missed by drain().
+failing one must not drop the rest, a write queued while the hop was finishing must neither
+wait for the next defer() nor be missed by drain(), and a hop whose loop closed before it
+reported back must not hold the writes queued after it.
 """
 
 from __future__ import annotations
@@ -87,3 +88,35 @@ def test_a_write_queued_as_the_hop_finishes_is_run_and_awaited() -> None:
         return list(done)  # as drain() left it
 
     assert asyncio.run(main()) == ["first", "late"]
+
+
+def test_a_hop_of_a_closed_loop_does_not_hold_later_writes() -> None:
+    stores = Stores(Config())
+    gate = threading.Event()
+    done: list[str] = []
+
+    def stuck() -> None:
+        gate.wait(5)
+        done.append("stuck")
+
+    first = asyncio.new_event_loop()
+
+    async def start() -> None:
+        stores.defer(stuck)
+
+    first.run_until_complete(start())
+    first.close()  # closed while its hop still runs: that hop never reports back
+    gate.set()
+    while "stuck" not in done:
+        time.sleep(0.01)
+    time.sleep(0.1)  # and the hop's thread has left its queue behind
+
+    async def later() -> list[str]:
+        stores.defer(lambda: done.append("later"))
+        for _ in range(500):
+            if "later" in done:
+                break
+            await asyncio.sleep(0.01)
+        return list(done)
+
+    assert "later" in asyncio.run(later())

