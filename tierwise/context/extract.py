@@ -17,7 +17,7 @@ import re
 from pathlib import PurePath
 
 from tierwise.context.fitting import fit, prune
-from tierwise.context.gather import MAX_HELPERS, build_context, cross_file, inside
+from tierwise.context.gather import MAX_HELPERS, build_context, cross_file, file_calls, inside
 from tierwise.context.languages import Definition, slice_span
 from tierwise.context.source import SourceFile, load
 from tierwise.core.code import CodeContext, Span, Target
@@ -279,7 +279,7 @@ def _module_context(file: SourceFile, budget: int) -> CodeContext:
         signature="",
         doc_slot=file.parsed.module_doc_slot,
     )
-    calls = file.parsed.calls
+    calls = file_calls(file)
     called = tuple(dict.fromkeys(c.name for c in calls))
     return fit(
         CodeContext(target=target, called_names=called, cross_file_calls=cross_file(file, calls)),

@@ -9,9 +9,12 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable
+from typing import Any
 
+from tierwise.context import python
 from tierwise.context.fitting import fit
-from tierwise.context.languages import Call, Definition, Import, slice_span
+from tierwise.context.languages import Call, Definition, Import, ParsedFile, slice_span
+from tierwise.context.lazy import Block, Items, block_items
 from tierwise.context.source import SourceFile
 from tierwise.core.code import CodeContext, Helper, Span, Target
 
@@ -26,26 +29,81 @@ def _within(span: Span, line: int, col: int) -> bool:
     return (span.start_line, span.start_col) <= (line, col) <= (span.end_line, span.end_col)
 
 
-def _in_span(file: SourceFile, kind: str, span: Span) -> list[int]:
-    """Indices (in walk order) of the file's calls or names inside a span.
+def _in_span(file: SourceFile, kind: str, span: Span) -> list[Any]:
+    """The file's calls or names inside a span, in walk order.
 
     A sorted positional index per file version makes this a bisection, not a scan of every
-    call and name of the file for each target (which made `plan` quadratic in file size).
+    call and name of the file for each target (which made `plan` quadratic in file size). A
+    big file's parse left them out: the blocks the span touches are walked (context/lazy.py).
     """
+    parsed = file.parsed
+    if parsed.blocks is not None:
+        touched = _touched(file, parsed.blocks, span)
+        if touched is not None:
+            at = 0 if kind == "calls" else 1
+            return [
+                item for found in touched for item in found[at] if _within(span, *_position(item))
+            ]
+        parsed = _walked(file)
     index = file.memo.get(kind)
     if index is None:
-        items = file.parsed.calls if kind == "calls" else file.parsed.names
         positions = (
-            [(c.line, c.col, i) for i, c in enumerate(file.parsed.calls)]
+            [(c.line, c.col, i) for i, c in enumerate(parsed.calls)]
             if kind == "calls"
-            else [(n[1], n[2], i) for i, n in enumerate(file.parsed.names)]
+            else [(n[1], n[2], i) for i, n in enumerate(parsed.names)]
         )
         positions.sort()
-        index = file.memo[kind] = (positions, items)
-    positions, _ = index
+        index = file.memo[kind] = (positions, parsed.calls if kind == "calls" else parsed.names)
+    positions, items = index
     lo = bisect.bisect_left(positions, (span.start_line, span.start_col, -1))
     hi = bisect.bisect_right(positions, (span.end_line, span.end_col, len(positions)))
-    return sorted(p[2] for p in positions[lo:hi])
+    return [items[i] for i in sorted(p[2] for p in positions[lo:hi])]
+
+
+def _position(item: Call | tuple[str, int, int]) -> tuple[int, int]:
+    return (item.line, item.col) if isinstance(item, Call) else (item[1], item[2])
+
+
+def _touched(file: SourceFile, blocks: tuple[Block, ...], span: Span) -> list[Items] | None:
+    """The calls and names of each block a span's lines touch (each walked once per file
+    version); None when one of them does not parse alone."""
+    starts: list[int] | None = file.memo.get("block_starts")
+    if starts is None:
+        starts = file.memo["block_starts"] = [first for first, _ in blocks]
+    index = max(bisect.bisect_right(starts, span.start_line) - 1, 0)
+    out: list[Items] = []
+    while index < len(blocks) and blocks[index][0] <= span.end_line:
+        block = blocks[index]
+        index += 1
+        if block[1] < span.start_line:
+            continue
+        key = ("block", block)
+        found: Items | None = file.memo.get(key)
+        if found is None:
+            found = block_items(file.lines, block)
+            if found is None:
+                return None
+            file.memo[key] = found
+        out.append(found)
+    return out
+
+
+def _walked(file: SourceFile) -> ParsedFile:
+    """The whole file walked, for a big file one of whose blocks does not parse alone."""
+    found: ParsedFile | None = file.memo.get("walked")
+    if found is None:
+        tree = python.parse_tree(file.source)
+        found = file.parsed if tree is None else python.build(tree, file.lines)
+        file.memo["walked"] = found
+    return found
+
+
+def file_calls(file: SourceFile) -> list[Call]:
+    """Every call site of the file, in walk order."""
+    if file.parsed.blocks is None:
+        return list(file.parsed.calls)
+    last = len(file.lines) - 1
+    return _in_span(file, "calls", Span(0, 0, last, len(file.lines[last])))
 
 
 def cross_file(file: SourceFile, calls: Iterable[Call]) -> int:
@@ -64,8 +122,8 @@ def build_context(
     parsed = file.parsed
     definitions = parsed.definitions
     span = target.span
-    calls = [parsed.calls[i] for i in _in_span(file, "calls", span)]
-    used = {parsed.names[i][0] for i in _in_span(file, "names", span)}
+    calls: list[Call] = _in_span(file, "calls", span)
+    used = {name for name, _, _ in _in_span(file, "names", span)}
     used.update(c.root for c in calls)
     bound = _bound_names(file)
     imports_used = [i.text for i, names in bound if not names.isdisjoint(used)]
@@ -119,7 +177,7 @@ def _helpers(file: SourceFile, called: list[int], span: Span) -> tuple[Helper, .
             if definition.kind == "class":
                 continue  # a class body is not what calling it runs
             seen.add(index)
-            calls = [file.parsed.calls[i] for i in _in_span(file, "calls", definition.span)]
+            calls: list[Call] = _in_span(file, "calls", definition.span)
             names = tuple(dict.fromkeys(c.name for c in calls))
             text = slice_span(file.lines, definition.span)
             out.append(Helper(definition.name, text, names, via))

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from tierwise.context.languages import Call, Definition, Import, ParsedFile
+from tierwise.context.lazy import build_with, splice_blocks, stmt_start
 from tierwise.context.python import _Builder
 from tierwise.core.code import DocSlot, Span
 from tierwise.core.records import FrozenRecord, evolve, setfield
@@ -176,12 +177,6 @@ def _first_at_or_after(definitions: tuple[Definition, ...], line: int) -> int:
     return len(definitions)
 
 
-def _stmt_start(node: ast.stmt) -> int:
-    """The 1-based first line of a statement, decorators included."""
-    decorators: list[ast.expr] = getattr(node, "decorator_list", None) or []
-    return min([node.lineno, *(d.lineno for d in decorators)])
-
-
 def _ancestors(definitions: tuple[Definition, ...], owner: int | None) -> list[int]:
     chain: list[int] = []
     while owner is not None:
@@ -277,6 +272,38 @@ def _splice_items(
     return old[:lo] + new + tail
 
 
+def _splice_calls_names(
+    parsed: ParsedFile,
+    region: ParsedFile,
+    start: int,
+    end: int,
+    delta: int,
+    decorated: list[tuple[int, int]],
+) -> tuple[tuple[Call, ...] | None, tuple[tuple[str, int, int], ...] | None]:
+    """The file's calls and names with the region's in place of old lines [start, end]."""
+    calls = _splice_items(
+        parsed.calls,
+        region.calls,
+        start,
+        end,
+        delta,
+        decorated,
+        lambda c: c.line,
+        lambda c: Call(c.name, c.root, c.line + delta, c.col),
+    )
+    names = _splice_items(
+        parsed.names,
+        region.names,
+        start,
+        end,
+        delta,
+        decorated,
+        lambda n: n[1],
+        lambda n: (n[0], n[1] + delta, n[2]),
+    )
+    return calls, names
+
+
 def _splice(
     parsed: ParsedFile, edit: Edit, owner: int | None, start: int, end: int
 ) -> ParsedFile | None:
@@ -305,7 +332,7 @@ def _splice(
             return None  # the class body's indentation changed: its other statements would not fit
     if not statements:
         return None
-    first = _stmt_start(statements[0]) - 1 + offset
+    first = stmt_start(statements[0]) - 1 + offset
     if first < start or not _blank(lines, start, first):
         return None
     chain = _ancestors(definitions, owner)
@@ -313,7 +340,8 @@ def _splice(
     if decorated is None:
         return None
     builder = _Builder(lines, offset)
-    region = builder.build(tree)
+    lazy = parsed.blocks is not None  # a big file's parse: no calls or names to splice
+    region = build_with(builder, tree) if lazy else builder.build(tree)
     lo = _first_at_or_after(definitions, start)
     hi = _first_at_or_after(definitions, end + 1)
     if owner is None:
@@ -350,26 +378,17 @@ def _splice(
         if parent is not None and parent >= hi:
             parent += moved_by
         out.append(_shift_definition(definition, delta, parent))
-    calls = _splice_items(
-        parsed.calls,
-        region.calls,
-        start,
-        end,
-        delta,
-        decorated,
-        lambda c: c.line,
-        lambda c: Call(c.name, c.root, c.line + delta, c.col),
-    )
-    names = _splice_items(
-        parsed.names,
-        region.names,
-        start,
-        end,
-        delta,
-        decorated,
-        lambda n: n[1],
-        lambda n: (n[0], n[1] + delta, n[2]),
-    )
+    calls: tuple[Call, ...] | None = ()
+    names: tuple[tuple[str, int, int], ...] | None = ()
+    blocks = None
+    if lazy:
+        last = builder._span(statements[-1]).end_line
+        own = region.blocks if owner is None else None
+        blocks = splice_blocks(parsed.blocks or (), start, end, delta, own, last)
+        if blocks is None:
+            return None
+    else:
+        calls, names = _splice_calls_names(parsed, region, start, end, delta, decorated)
     if calls is None or names is None:
         return None
     if owner is None:
@@ -391,4 +410,5 @@ def _splice(
         calls=calls,
         names=names,
         module_doc_slot=doc,
+        blocks=blocks,
     )

@@ -203,13 +203,25 @@ class Definition(FrozenRecord):
 class ParsedFile(FrozenRecord):
     """What a backend found in one file."""
 
-    __slots__ = ("language", "definitions", "imports", "calls", "names", "module_doc_slot")
+    __slots__ = (
+        "language",
+        "definitions",
+        "imports",
+        "calls",
+        "names",
+        "module_doc_slot",
+        "blocks",
+    )
     language: str
     definitions: tuple[Definition, ...]
     imports: tuple[Import, ...]
     calls: tuple[Call, ...]
     names: tuple[tuple[str, int, int], ...]  # identifier occurrences: (name, line, col)
     module_doc_slot: DocSlot | None
+    # None: `calls` and `names` are the whole file's. Else they are left out (a big Python file
+    # parsed apart, context/lazy.py) and these are the module's top-level statements as
+    # (first line, last line), from which a request walks only the ones it touches.
+    blocks: tuple[tuple[int, int], ...] | None
 
     def __init__(
         self,
@@ -219,6 +231,7 @@ class ParsedFile(FrozenRecord):
         calls: tuple[Call, ...] = (),
         names: tuple[tuple[str, int, int], ...] = (),
         module_doc_slot: DocSlot | None = None,
+        blocks: tuple[tuple[int, int], ...] | None = None,
     ) -> None:
         setfield(self, "language", language)
         setfield(self, "definitions", definitions)
@@ -226,3 +239,4 @@ class ParsedFile(FrozenRecord):
         setfield(self, "calls", calls)
         setfield(self, "names", names)
         setfield(self, "module_doc_slot", module_doc_slot)
+        setfield(self, "blocks", blocks)

@@ -1,14 +1,14 @@
 """What the parse child process runs (engine/apart.py starts it): a full parse of a big file,
-pickled. It lives in `context`, not next to `ApartParser` in `engine`, so that the child imports
-only the parser (0.11 s and 14 MB; the engine package is 0.26 s and 23 MB), on the way to the
-first big file's answer.
+pickled, without its calls and names (context/lazy.py). It lives in `context`, not next to
+`ApartParser` in `engine`, so that the child imports only the parser (0.11 s and 14 MB; the
+engine package is 0.26 s and 23 MB), on the way to the first big file's answer.
 """
 
 from __future__ import annotations
 
 import threading
 
-from tierwise.context import python
+from tierwise.context import lazy, python
 from tierwise.context.languages import language_for, split_lines
 from tierwise.context.source import gc_paused, load
 
@@ -29,7 +29,8 @@ def parse_in_child(path: str, source: str) -> bytes:
     with gc_paused():
         tree = python.parse_tree(source) if language_for(path) == "python" else None
         if tree is not None:
-            parsed, backend = python.build(tree, split_lines(source)), "python"
+            build = lazy.build_lazy if len(source) >= lazy.LAZY_CHARS else python.build
+            parsed, backend = build(tree, split_lines(source)), "python"
         else:
             file = load(path, source)
             parsed, backend = file.parsed, file.backend

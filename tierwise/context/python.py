@@ -117,6 +117,11 @@ class _Builder:
     def build(self, tree: ast.Module) -> ParsedFile:
         """Everything the module holds, in one walk of the tree (depth first, children in
         `ast.iter_child_nodes` order, skipping the leaves that hold nothing it collects)."""
+        self.walk(tree)
+        return self.finish(tree, tuple(self.calls), tuple(self.names))
+
+    def walk(self, tree: ast.Module) -> None:
+        """Collect the tree's definitions, raises, calls and names."""
         stack: list[tuple[ast.AST, int | None, ast.AST | None]] = [(tree, None, None)]
         names, calls = self.names, self.calls
         while stack:
@@ -156,6 +161,15 @@ class _Builder:
                 elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
                     children.append(value)
             stack.extend((child, child_parent, parent_node) for child in reversed(children))
+
+    def finish(
+        self,
+        tree: ast.Module,
+        calls: tuple[Call, ...],
+        names: tuple[tuple[str, int, int], ...],
+        blocks: tuple[tuple[int, int], ...] | None = None,
+    ) -> ParsedFile:
+        """The ParsedFile of what the walk collected (`blocks`: see context/lazy.py)."""
         definitions = tuple(
             evolve(d, raises=tuple(self.raised[i])) if i in self.raised else d
             for i, d in enumerate(self.definitions)
@@ -164,9 +178,10 @@ class _Builder:
             language="python",
             definitions=definitions,
             imports=tuple(self._imports(tree.body)),
-            calls=tuple(self.calls),
-            names=tuple(self.names),
+            calls=calls,
+            names=names,
             module_doc_slot=self._module_doc_slot(tree),
+            blocks=blocks,
         )
 
     def _raise(self, node: ast.Raise, parent: int | None, parent_node: ast.AST | None) -> None:
