@@ -3,7 +3,7 @@
 One `ast.parse` is a single C call that holds the GIL from start to end: 0.7 s for a 1 MB
 module here, during which the event loop answers nothing (bench/hostile.py measured pings
 delayed by 1.5 s). In a child process it holds that process's GIL instead; the server only
-unpickles the result (about a fifth of the parse, measured on the same file). Only a full
+unpickles the result, which leaves the calls and names out (context/lazy.py). Only a full
 parse of a big file goes there: an edit is re-parsed in-process, statement by statement
 (context/incremental.py), which is fast at any size.
 """
@@ -14,6 +14,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from tierwise.context.languages import language_for, split_lines
+from tierwise.context.lazy import LAZY_CHARS
 from tierwise.context.parse_child import parse_in_child
 from tierwise.context.source import SourceFile, gc_paused
 
@@ -31,8 +32,9 @@ APART_CHARS = 250_000
 class ApartParser:
     """A one-process pool, started on the first big file and kept for the next ones."""
 
-    def __init__(self, min_chars: int = APART_CHARS) -> None:
+    def __init__(self, min_chars: int = APART_CHARS, lazy_chars: int = LAZY_CHARS) -> None:
         self.min_chars = min_chars
+        self.lazy_chars = lazy_chars  # from this size on, calls and names are left out
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -54,7 +56,7 @@ class ApartParser:
                     context = multiprocessing.get_context("spawn")
                     self._pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=context)
                 pool = self._pool
-            data = pool.submit(parse_in_child, path, source).result()
+            data = pool.submit(parse_in_child, path, source, self.lazy_chars).result()
             import pickle
 
             with gc_paused():
