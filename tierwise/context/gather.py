@@ -15,7 +15,7 @@ from tierwise.context import python
 from tierwise.context.fitting import fit
 from tierwise.context.languages import Call, Definition, Import, ParsedFile, slice_span
 from tierwise.context.lazy import Block, Items, block_items
-from tierwise.context.source import SourceFile
+from tierwise.context.source import SourceFile, gc_paused
 from tierwise.core.code import CodeContext, Helper, Span, Target
 
 # Same-file definitions a target calls (and they call) that the routing signals look into.
@@ -89,21 +89,21 @@ def _touched(file: SourceFile, blocks: tuple[Block, ...], span: Span) -> list[It
 
 
 def _walked(file: SourceFile) -> ParsedFile:
-    """The whole file walked, for a big file one of whose blocks does not parse alone."""
+    """The whole file walked: a big file's module target, or one of its blocks did not parse
+    alone."""
     found: ParsedFile | None = file.memo.get("walked")
     if found is None:
-        tree = python.parse_tree(file.source)
-        found = file.parsed if tree is None else python.build(tree, file.lines)
+        with gc_paused():
+            tree = python.parse_tree(file.source)
+            found = file.parsed if tree is None else python.build(tree, file.lines)
         file.memo["walked"] = found
     return found
 
 
 def file_calls(file: SourceFile) -> list[Call]:
     """Every call site of the file, in walk order."""
-    if file.parsed.blocks is None:
-        return list(file.parsed.calls)
-    last = len(file.lines) - 1
-    return _in_span(file, "calls", Span(0, 0, last, len(file.lines[last])))
+    # A big file's module target: one walk of the whole file, not one parse per block.
+    return list((file.parsed if file.parsed.blocks is None else _walked(file)).calls)
 
 
 def cross_file(file: SourceFile, calls: Iterable[Call]) -> int:
