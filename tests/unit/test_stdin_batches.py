@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from pathlib import Path
 
 from tierwise.server.framing import CHUNK
@@ -65,3 +66,32 @@ def test_a_stdin_pipe_gets_a_wider_buffer() -> None:
         _widen_pipe(null)  # not a pipe: left as it is, no error
     finally:
         os.close(null)
+
+
+def test_the_loop_ending_while_a_hand_over_waits_prints_no_traceback() -> None:
+    # When the server exits, asyncio.run cancels a hand-over still waiting for room in the
+    # queue; the thread then gets concurrent.futures.CancelledError (not asyncio's), and it
+    # escaped as "Exception in thread tierwise-stdin" on stderr, the editor's log.
+    read, write = os.pipe()
+    failures: list[threading.ExceptHookArgs] = []
+    previous = threading.excepthook
+    threading.excepthook = failures.append
+    try:
+
+        async def fill_and_leave() -> None:
+            reader = _ThreadReader(read, asyncio.get_running_loop())
+            while reader._queue.qsize() < reader._queue.maxsize:
+                os.write(write, b"x")
+                await asyncio.sleep(0.01)
+            os.write(write, b"y")  # this hand-over waits: nobody reads the queue
+            await asyncio.sleep(0.1)
+
+        asyncio.run(fill_and_leave())
+        for thread in threading.enumerate():
+            if thread.name == "tierwise-stdin":
+                thread.join(10)
+    finally:
+        threading.excepthook = previous
+        os.close(write)
+        os.close(read)
+    assert [f.exc_type for f in failures] == []

@@ -9,6 +9,7 @@ reported and skipped, and the loop returns the exit code.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -242,8 +243,10 @@ class _ThreadReader:
             for data in batch:
                 try:
                     asyncio.run_coroutine_threadsafe(self._queue.put(data), self._loop).result()
-                except (RuntimeError, asyncio.CancelledError):
-                    return  # the loop is gone
+                except (RuntimeError, asyncio.CancelledError, concurrent.futures.CancelledError):
+                    # The loop is gone, or ended with this hand-over waiting (asyncio.run
+                    # cancels it, and the thread sees concurrent.futures' CancelledError).
+                    return
 
     def _read(self) -> bytes:
         try:
