@@ -254,6 +254,25 @@ def test_route_and_plan_need_no_key(tmp_path: Path, fake: FakeProvider) -> None:
     assert "local_assumed" not in with_local
 
 
+def test_a_refusal_offers_another_tier_only_when_one_could_answer(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    cli = make_cli(tmp_path, fake, keys=False)
+    target = f"app.py:{line_of(APP, 'def shout')}"
+    hint = "--tier TIER runs the request on another tier"
+    # Nothing configured: static can write a docstring, so picking it helps...
+    docstring = cli("run", "docstring", target, "--tier", "budget")
+    assert docstring.returncode == 3 and "pick the static tier" in docstring.stderr
+    assert hint in docstring.stderr
+    # ...but no tier can explain: the hint would send the user round in circles.
+    explain = cli("run", "explain", target)
+    assert explain.returncode == 3 and "needs a provider" in explain.stderr
+    assert hint not in explain.stderr
+    static = cli("run", "explain", target, "--tier", "static")
+    assert static.returncode == 3 and hint not in static.stderr
+    assert "the static tier has no explain" in static.stderr
+
+
 def test_usage_errors_exit_2_with_a_precise_message(tmp_path: Path, fake: FakeProvider) -> None:
     cli = make_cli(tmp_path, fake)
     cases = [

@@ -260,6 +260,19 @@ def test_no_provider_at_all_uses_static_for_review_and_refuses_explain() -> None
     assert review.tier is Tier.STATIC and review.models == ()
     explain = route(task(Action.EXPLAIN), signals(), POLICY, NOTHING, RouteState(), TOKENS)
     assert explain.refused is not None and "ANTHROPIC_API_KEY" in explain.refused
+    assert explain.available == ()  # nothing to pick instead: the CLI offers no --tier hint
+
+
+def test_the_static_tier_asked_for_an_action_it_lacks_is_named_in_the_refusal() -> None:
+    # It said "local tier needs a provider", about a tier the user had not asked for.
+    asked = route(
+        task(Action.EXPLAIN, Tier.STATIC), signals(), POLICY, NOTHING, RouteState(), TOKENS
+    )
+    assert asked.refused == (
+        "the static tier has no explain (it does docstring and review): explain needs a model "
+        "tier: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or configure providers.local.base_url "
+        "for a local server"
+    )
 
 
 def test_local_only_never_falls_back_to_the_cloud() -> None:

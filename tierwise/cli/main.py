@@ -223,7 +223,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except (ConfigError, ProviderError) as exc:
         print(f"tierwise: error: {exc}", file=sys.stderr)
-        if isinstance(exc, RateLimited | MissingKey):
+        if isinstance(exc, RateLimited) or (isinstance(exc, MissingKey) and exc.other_tiers):
             # Provider messages say "pick another tier" wherever they are shown; how is per surface.
             print("tierwise: hint: --tier TIER runs the request on another tier", file=sys.stderr)
         return EXIT_PROVIDER

@@ -71,7 +71,15 @@ class ProviderError(TierwiseError):
 
 
 class MissingKey(ProviderError):
-    """No API key is set for a provider; the message names the variable to set."""
+    """No API key is set for a provider; the message names the variable to set.
+
+    `other_tiers` says whether another tier could answer the request instead, so a surface
+    offers picking one only when that would help (explain with nothing configured: it would not).
+    """
+
+    def __init__(self, message: str = "", *, other_tiers: bool = True) -> None:
+        super().__init__(message)
+        self.other_tiers = other_tiers
 
 
 class RateLimited(ProviderError):

@@ -109,7 +109,7 @@ class Executor:
             exc: TierwiseError = (
                 BudgetExceeded(decision.refused)
                 if decision.refused.startswith(BUDGET_REFUSAL)
-                else MissingKey(decision.refused)
+                else MissingKey(decision.refused, other_tiers=bool(decision.available))
             )
             raise exc
         for warning in decision.warnings:

@@ -24,8 +24,17 @@ def requested_unavailable(tier: Tier, action: Action, usable: list[Tier]) -> str
     return f"{tier.label} tier needs {needs}{instead}"
 
 
-def nothing_configured(tier: Tier, action: Action, state: RouteState) -> str:
-    """Why no tier can answer at all, and what to configure."""
+def nothing_configured(
+    tier: Tier, action: Action, state: RouteState, *, asked_static: bool = False
+) -> str:
+    """Why no tier can answer at all, and what to configure (`asked_static`: the user picked
+    the static tier for an action it does not do)."""
+    if asked_static:
+        return (
+            f"the static tier has no {action.value} (it does docstring and review): "
+            f"{action.value} needs a model tier: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or "
+            "configure providers.local.base_url for a local server"
+        )
     if state.local_only:
         return (
             f"this path is local_only and no local server is configured for {action.value}: "

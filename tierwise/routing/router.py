@@ -318,7 +318,8 @@ def choose(
     elif not state.assume_available and tier not in usable:
         fallback, warning = _fallback(tier, task, availability, state, policy)
         if fallback is None:
-            refused = nothing_configured(tier, action, state)
+            asked_static = task.tier is Tier.STATIC and action not in STATIC_ACTIONS
+            refused = nothing_configured(tier, action, state, asked_static=asked_static)
         else:
             tier = fallback
             warnings.append(warning or "")
