@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,20 @@ def nvim_version(nvim: Path) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+def wait_until_gone(pid: int, bound_s: float = 60.0) -> None:
+    """Wait for a process that is not our child to exit (a hang bound, not a speed check)."""
+    deadline = time.monotonic() + bound_s
+    while True:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return  # exited and reaped
+        if "\nState:\tZ" in status:
+            return  # exited; its parent (gone with Neovim) has not reaped it yet
+        assert time.monotonic() < deadline, f"the server (pid {pid}) did not exit"
+        time.sleep(0.05)
+
+
 def run_neovim(tmp_path: Path, fake: FakeProvider) -> dict[str, Any]:
     """Run the Lua client against a fresh home and project; returns what it observed."""
     nvim = find_nvim()
@@ -60,6 +75,7 @@ def run_neovim(tmp_path: Path, fake: FakeProvider) -> dict[str, Any]:
     (project / "pyproject.toml").write_text("[project]\nname = 'demo'\n", encoding="utf-8")
     (project / "app.py").write_text(APP, encoding="utf-8")
     out = tmp_path / "observed.json"
+    pid_file = tmp_path / "server.pid"
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
@@ -72,7 +88,16 @@ def run_neovim(tmp_path: Path, fake: FakeProvider) -> dict[str, Any]:
         "TIERWISE_CACHE_DIR": str(home / "cache"),
         "ANTHROPIC_API_KEY": FAKE_KEY,
         "OPENAI_API_KEY": FAKE_KEY,
-        "TW_CMD": json.dumps([sys.executable, "-P", "-m", "tierwise", "serve"]),
+        # The server writes its pid first: the ledger is read once it has exited (Neovim
+        # quits without waiting for it, and it may still be recording the last edit).
+        "TW_CMD": json.dumps(
+            [
+                "sh",
+                "-c",
+                f'echo $$ > "{pid_file}" && exec "$0" -P -m tierwise serve',
+                sys.executable,
+            ]
+        ),
         "TW_FILE": str(project / "app.py"),
         "TW_OUT": str(out),
     }
@@ -89,6 +114,7 @@ def run_neovim(tmp_path: Path, fake: FakeProvider) -> dict[str, Any]:
     except subprocess.TimeoutExpired as exc:
         raise AssertionError(f"nvim did not finish: {exc.stderr!r}") from None
     assert out.exists(), "the Lua client wrote no result"
+    wait_until_gone(int(pid_file.read_text(encoding="utf-8")))
     observed: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     log = home / ".local/state/nvim/lsp.log"
     observed["lsp_log"] = log.read_text(encoding="utf-8") if log.exists() else ""
