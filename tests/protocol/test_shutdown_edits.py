@@ -36,6 +36,14 @@ def edit_events(home: Path) -> list[tuple[str, str, str]]:
         con.close()
 
 
+def fresh_server(tmp_path: Path, workspace: tuple[Path, Path]) -> tuple[Path, RpcServer]:
+    """A server with its own home (the module's config, an empty ledger), not initialized."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text((workspace[0] / "config.toml").read_text())
+    return home, spawn(home)
+
+
 def ask_for_docstring(rpc: RpcServer, root: Path) -> dict[str, Any]:
     """Open shop.py, ask for greet's docstring (static tier), wait for the server's applyEdit."""
     rpc.unanswered.add("workspace/applyEdit")
@@ -72,10 +80,7 @@ def ask_for_docstring(rpc: RpcServer, root: Path) -> dict[str, Any]:
 def test_an_edit_answered_just_before_quitting_is_recorded(
     tmp_path: Path, workspace: tuple[Path, Path], how: str
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "config.toml").write_text((workspace[0] / "config.toml").read_text())
-    rpc = spawn(home)
+    home, rpc = fresh_server(tmp_path, workspace)
     try:
         asked = ask_for_docstring(rpc, workspace[1])
         answer = frame({"jsonrpc": "2.0", "id": asked["id"], "result": {"applied": True}})
@@ -111,10 +116,7 @@ def test_an_edit_answered_just_before_quitting_is_recorded(
 def test_shutdown_does_not_wait_long_for_an_edit_never_answered(
     tmp_path: Path, workspace: tuple[Path, Path]
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "config.toml").write_text((workspace[0] / "config.toml").read_text())
-    rpc = spawn(home)
+    home, rpc = fresh_server(tmp_path, workspace)
     try:
         ask_for_docstring(rpc, workspace[1])
         # The editor never answers the applyEdit: shutdown is still answered, the run is
