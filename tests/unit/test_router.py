@@ -336,6 +336,36 @@ def test_clamp_to_max_tier_is_explained() -> None:
     assert any("clamped to mid" in r for r in d.reasons)
 
 
+def test_a_min_tier_clamp_is_the_tier_a_repeat_escalates_from_and_tune_judges() -> None:
+    # Docstring starts at budget; min_tier = mid answers it at mid. A re-ask must go above the
+    # tier that answered (it escalated "budget → mid", to the same tier, when clamped last), and
+    # the request belongs to the mid cell: tune judges it there and an override of it applies.
+    policy = evolve(POLICY, min_tier=Tier.MID)
+    first = route(task(Action.DOCSTRING), signals(), policy, CLOUD_ONLY, RouteState(), TOKENS)
+    assert (first.tier, first.cell_tier) == (Tier.MID, Tier.MID)
+    again = route(
+        task(Action.DOCSTRING), signals(), policy, CLOUD_ONLY, RouteState(repeats=1), TOKENS
+    )
+    assert (again.tier, again.cell_tier) == (Tier.FRONTIER, Tier.MID)
+    assert any("escalated mid → frontier" in r for r in again.reasons), again.reasons
+    overridden = evolve(policy, overrides={(Action.DOCSTRING, "none", Tier.MID): Tier.FRONTIER})
+    d = route(task(Action.DOCSTRING), signals(), overridden, CLOUD_ONLY, RouteState(), TOKENS)
+    assert (d.tier, d.cell_tier) == (Tier.FRONTIER, Tier.FRONTIER)
+    assert any("routing.overrides: docstring on none code at mid" in r for r in d.reasons)
+
+
+def test_max_tier_caps_an_override_and_a_repeat_and_the_cell_is_the_capped_tier() -> None:
+    policy = evolve(
+        POLICY,
+        max_tier=Tier.MID,
+        overrides={(Action.REVIEW, "none", Tier.MID): Tier.FRONTIER},
+    )
+    d = route(task(Action.REVIEW), signals(), policy, CLOUD_ONLY, RouteState(repeats=2), TOKENS)
+    assert (d.tier, d.cell_tier) == (Tier.MID, Tier.MID)
+    assert d.reasons.count("clamped to mid by routing.min_tier/max_tier") == 1, d.reasons
+    assert d.reasons[-1] == "asked again within the window: mid is routing.max_tier"
+
+
 def test_a_requested_tier_that_is_not_configured_is_refused_not_swapped() -> None:
     frontier = route(
         task(Action.REVIEW, Tier.FRONTIER), signals(), POLICY, NOTHING, RouteState(), TOKENS

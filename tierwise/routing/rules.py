@@ -175,19 +175,31 @@ def apply_rules(
         )
 
     risk = risk_cell(action, signals, policy)
-    tier = _override(action, risk, tier, policy, reasons)
+    # Clamped before and after the override, and the repeat step stops at max_tier: the tier a
+    # request is answered at and judged by (tune's cell, the key of an override) is the clamped
+    # one, and a repeat escalates from the tier that answered. Clamped only at the end, a
+    # `min_tier = "mid"` user's re-ask "escalated budget → mid", to the same tier again, and
+    # tune counted none of the clamped requests in any cell.
+    tier = _override(action, risk, _clamp(tier, policy, reasons), policy, reasons)
+    tier = _clamp(tier, policy, reasons)
     cell_tier = tier
 
-    if state.repeats > 0 and tier < Tier.FRONTIER:
+    ceiling = min(Tier.FRONTIER, policy.max_tier)
+    if state.repeats > 0 and tier < ceiling:
         before = tier
-        tier = Tier(min(tier + state.repeats, Tier.FRONTIER))
+        tier = Tier(min(tier + state.repeats, ceiling))
         reasons.append(f"asked again within the window: escalated {before.label} → {tier.label}")
+    elif state.repeats > 0 and tier < Tier.FRONTIER:
+        reasons.append(f"asked again within the window: {tier.label} is routing.max_tier")
+    return Ruled(tier, reasons, cell_tier, risk)
 
+
+def _clamp(tier: Tier, policy: Policy, reasons: list[str]) -> Tier:
+    """The tier within routing.min_tier … max_tier, with a reason when that moved it."""
     clamped = min(max(tier, policy.min_tier), policy.max_tier)
     if clamped != tier:
         reasons.append(f"clamped to {clamped.label} by routing.min_tier/max_tier")
-        tier = clamped
-    return Ruled(tier, reasons, cell_tier, risk)
+    return clamped
 
 
 def _override(action: Action, risk: str, tier: Tier, policy: Policy, reasons: list[str]) -> Tier:
