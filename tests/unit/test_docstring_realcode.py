@@ -193,3 +193,31 @@ def test_no_skeleton_documents_the_receiver() -> None:
             entry = re.search(rf"^\s*{params[0]}( \(.*\))?:", skeleton, re.M)
             assert entry is None, (file, skeleton)
     assert receivers >= 1
+
+
+@pytest.mark.parametrize("name", ["get_send_file_max_age", "send_static_file"])
+def test_a_new_parameter_section_goes_before_the_directives_that_end_the_docstring(
+    name: str,
+) -> None:
+    # Flask ends its docstrings in `.. versionchanged::` / `.. versionadded::` directives; the
+    # parameters belong to the description, before them (appended after, they read as part of
+    # the last directive's body in some renderers, and nobody writes them there).
+    path = realcode.sdist("flask") / "src/flask/app.py"
+    source = path.read_text(encoding="utf-8")
+    line = next(i for i, text in enumerate(source.split("\n")) if f"def {name}(self" in text)
+    result = static(extract(str(path), source, line))
+    assert result.existing and result.edit is not None
+    edited = apply_text_edit(source, result.edit)
+    before = ast.get_docstring(function_at(ast.parse(source), name, line + 1)) or ""
+    doc = ast.get_docstring(function_at(ast.parse(edited), name, line + 1)) or ""
+    lines = doc.split("\n")
+    param = next(i for i, text in enumerate(lines) if text.startswith(":param filename:"))
+    directive = next(i for i, text in enumerate(lines) if text.startswith(".. version"))
+    fields = [i for i, text in enumerate(lines) if text.startswith((":param", ":type"))]
+    assert fields == list(range(param, param + len(fields))) and fields[-1] < directive, doc
+    # One blank line either side, as between the author's paragraphs.
+    assert lines[param - 2 : param] == ["class.", ""], doc
+    assert lines[fields[-1] + 1] == "" and lines[fields[-1] + 2].startswith(".. version"), doc
+    # Only the fields were added: the author's text around them is unchanged, in order.
+    kept = [t for i, t in enumerate(lines) if i not in fields]
+    assert "\n".join(kept).replace("\n\n\n", "\n\n") == before, doc

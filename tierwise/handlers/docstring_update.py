@@ -38,6 +38,7 @@ _GOOGLE_PARAMS = re.compile(
 _SPHINX_FIELD = re.compile(r"^:(?:param|type|parameter|arg|argument|key|keyword)\b")
 _JSDOC_PARAM = re.compile(r"^@(?:param|arg|argument)\b")
 _RST_FIELD = re.compile(r"^:[\w -]+:(?:\s|$)")
+_RST_DIRECTIVE = re.compile(r"^\.\. [\w-]+::")
 _RST_MARKUP = re.compile(r"^\.\. [\w-]+::|``[^`]+``|:(?:func|class|meth|attr|data|mod|exc):`")
 
 
@@ -179,7 +180,9 @@ def _plan(target: Target, lines: list[str], style: str, margin: int) -> _Insert:
     tags = [i for i, line in enumerate(relative) if _JSDOC_PARAM.match(line.strip())]
     if tags:
         return _Insert(_continued(relative, tags[-1]), "jsdoc", "", False, first=tags[0])
-    # A new section: before the first later section (Returns, Raises, tags), else at the end.
+    # A new section: before the first later section (Returns, Raises, tags), else before the
+    # reST directives that end the docstring (`.. versionadded:: 5.1`: they close it in Django
+    # and Sphinx's own style), else at the end.
     for i, line in enumerate(relative):
         stripped = line.strip()
         later = _LATER_SECTIONS.match(stripped) or (
@@ -190,7 +193,27 @@ def _plan(target: Target, lines: list[str], style: str, margin: int) -> _Insert:
             while before > 0 and not relative[before].strip():
                 before -= 1
             return _Insert(before, style, "", True, bool(relative[before + 1].strip()))
+    directives = _trailing_directives(relative, last)
+    if directives is not None and style != "jsdoc":
+        before = directives - 1
+        while before > 0 and not relative[before].strip():
+            before -= 1
+        return _Insert(before, style, "", True, bool(relative[before + 1].strip()))
     return _Insert(last, style, "", True)
+
+
+def _trailing_directives(lines: list[str], last: int) -> int | None:
+    """The first line of the reST directives (with their indented bodies) that end the text
+    after its first line, or None when it does not end in one."""
+    start = None
+    for i in range(last, 0, -1):
+        line = lines[i]
+        if not line.strip() or line.startswith((" ", "\t")):
+            continue
+        if not _RST_DIRECTIVE.match(line):
+            break
+        start = i
+    return start
 
 
 def _section_end(lines: list[str], start: int, *, indented: bool) -> int:
