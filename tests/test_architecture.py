@@ -70,7 +70,7 @@ INNER: dict[str, list[list[str]]] = {
         ["asks", "outcome", "pricing", "memo", "team", "apart", "checking", "rows", "spending"],
         ["sharing", "keying", "calling", "paths", "documents"],
         ["stores", "answers"],
-        ["cached", "tune"],
+        ["cached", "tune", "route_inputs"],
         ["execution"],
         ["verified"],
         ["engine"],

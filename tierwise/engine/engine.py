@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tierwise.config import Config
 from tierwise.context.extract import extract, prune
-from tierwise.core.code import CodeContext, budget_tokens, tokens_of_chars
+from tierwise.core.code import CodeContext
 from tierwise.core.errors import TierwiseError, UsageError
 from tierwise.core.models import Usage
 from tierwise.core.records import evolve
 from tierwise.core.task import Action, Task
 from tierwise.core.tiers import Tier
 from tierwise.engine.apart import ApartParser
-from tierwise.engine.asks import repeats
 from tierwise.engine.documents import ParsedFiles
 from tierwise.engine.memo import Memo
 from tierwise.engine.paths import PathRules
 from tierwise.engine.pricing import Pricing
+from tierwise.engine.route_inputs import (
+    action_options,
+    context_budget,
+    route_state,
+    token_estimate,
+)
 from tierwise.engine.stores import Stores
 from tierwise.handlers.registry import get_handler
-from tierwise.handlers.sizing import prompt_chars
 from tierwise.providers.catalogue import Catalogue
 from tierwise.providers.pool import ProviderPool
 from tierwise.routing.policy import Policy
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from tierwise.engine.execution import Executor
     from tierwise.engine.outcome import EventSink, Outcome
     from tierwise.handlers.base import Handler
-    from tierwise.ledger import Ledger, LedgerRow
+    from tierwise.ledger import Ledger
 
 
 class Engine:
@@ -224,8 +225,7 @@ class Engine:
 
     def context_budget(self, action: Action, tier: Tier | None = None) -> int:
         """Context tokens allowed for an action: the requested tier's, else its base tier's."""
-        tier_config = self.config.tiers.get((tier or self.policy.base_tier(action)).label)
-        return tier_config.context_tokens if tier_config else 2000
+        return context_budget(self.config, self.policy, action, tier)
 
     def task_for(
         self,
@@ -239,31 +239,10 @@ class Engine:
         uri: str | None = None,
     ) -> Task:
         """A Task for an already extracted context, with the configured action options."""
-        opts: dict[str, str] = {}
-        if action is Action.DOCSTRING:
-            opts["style"] = self.config.actions.docstring_style
-        if action is Action.RENAME:
-            opts["candidates"] = str(self.config.actions.rename_candidates)
-        if extra := self.config.prompts.get(action.value):
-            opts["extra"] = extra
-        opts.update(options or {})
+        opts = action_options(self.config, action, options)
         return Task(
             action, ctx, tier=tier, refresh=refresh, options=opts, doc_version=doc_version, uri=uri
         )
-
-    def _repeats(self, task: Task, signals: Signals) -> int:
-        """Earlier asks that count for escalation (engine/asks.py says which); none for a
-        refresh, which asks for a fresh answer rather than a better tier."""
-        held = self.stores.held
-        if task.refresh or (held is not None and not held.rows):
-            return 0  # (a plan run over a ledger with no request in the window: none)
-        now = time.time()
-        window = self.policy.escalate_window_s
-        since = datetime.fromtimestamp(now - window, UTC)
-        found = self.stores.asks(
-            self.stores.target_id(signals.target_key), task.action.value, since
-        )
-        return repeats(found, now=now, window_s=window)
 
     def edit_outcome(self, outcome: Outcome, status: str, reason: str | None = None) -> None:
         """Record what became of an answer's edit. `status` is "applied" (an accepted answer:
@@ -278,13 +257,6 @@ class Engine:
         kind = "ok" if applied else status
         self.stores.mark_edit(outcome.ledger_id, applied=applied, outcome=kind, note=reason)
 
-    def _spent(self) -> tuple[float, float]:
-        if self.policy.daily_usd <= 0 and self.policy.monthly_usd <= 0:
-            return 0.0, 0.0
-        from tierwise.engine.spending import spent_today_and_month
-
-        return spent_today_and_month(self.ledger)
-
     def _tokens(self, task: Task, remember: bool = True) -> TokenEstimate:
         if not remember:
             return self.token_estimate(task)
@@ -293,14 +265,8 @@ class Engine:
         return self._prompt_sizes.get(key, lambda: self.token_estimate(task))
 
     def token_estimate(self, task: Task, target_tokens: int | None = None) -> TokenEstimate:
-        """The task's prompt and reply sizes, not remembered; `target_tokens`: the target's
-        budget size when the caller has it (it is the same for every action)."""
-        handler = get_handler(task.action)
-        return TokenEstimate(
-            tokens_of_chars(prompt_chars(handler, task)),
-            handler.expected_output_tokens(task),
-            budget_tokens(task.context.target.text) if target_tokens is None else target_tokens,
-        )
+        """The task's prompt and reply sizes, not remembered (engine/route_inputs.py)."""
+        return token_estimate(task, target_tokens)
 
     def prompt_tokens(self, task: Task) -> int:
         """Input tokens of the task's prompt (remembered from routing it)."""
@@ -337,19 +303,10 @@ class Engine:
         assume_available: bool = False,
     ) -> RouteState:
         """The session facts a route of this task reads: spend, repeats, privacy."""
-        today, month = self._spent()
-        team = self.stores.team if self.policy.team_daily_usd > 0 else None
-        team_today, team_as_of = team.spent_today() if team is not None else (0.0, "")
-        return RouteState(
-            sticky=sticky,
-            repeats=self._repeats(task, signals),
-            spent_today=today,
-            spent_month=month,
-            team_spent_today=team_today,
-            team_as_of=team_as_of,
-            local_only=self.paths.is_local_only(task.context.target.path),
-            assume_available=assume_available,
-        )
+        return route_state(
+            self.stores, self.policy, self.paths, task, signals,
+            sticky=sticky, assume_available=assume_available,
+        )  # fmt: skip
 
     # -- running --------------------------------------------------------------------------------
 
@@ -399,10 +356,6 @@ class Engine:
 
         return retry_decision(task, decision, sticky, self.policy.max_tier, self.decide)
 
-    def frontier_cost(self, usage: Usage) -> float:
-        """What the same tokens would have cost on the frontier tier's reference model."""
-        return self.pricing.frontier_cost(usage)
-
     def model_cost(self, ref: str, usage: Usage) -> float:
         """USD for a usage on a model ref ($0 for local providers)."""
         return self.pricing.model_cost(ref, usage)
@@ -410,14 +363,6 @@ class Engine:
     def cache_keys(self, task: Task, handler: Handler, decision: Decision) -> list[str]:
         """Keys for the decided tier first, then (when allowed) every higher tier's models."""
         return self.executor.cache_keys(task, handler, decision)
-
-    def record(self, row: LedgerRow) -> None:
-        """Append a ledger row (never raises: the ledger must not break a request)."""
-        self.stores.record(row)
-
-    def defer(self, fn: Callable[[], Any]) -> None:
-        """Run a slow write (cache set) off the request's critical path; aclose() waits for it."""
-        self.stores.defer(fn)
 
     def _close_later(self, pool: ProviderPool) -> None:
         try:
