@@ -85,7 +85,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "risk no longer promotes",
-        "tierwise/routing/router.py",
+        "tierwise/routing/rules.py",
         "if signals.risks and risk_target is not None and risk_target > tier:",
         "if signals.risks and risk_target is not None and risk_target < tier:",
         ROUTING,
@@ -115,7 +115,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "max_tier clamp dropped",
-        "tierwise/routing/router.py",
+        "tierwise/routing/rules.py",
         "clamped = min(max(tier, policy.min_tier), policy.max_tier)",
         "clamped = max(tier, policy.min_tier)",
         ROUTING,
@@ -153,7 +153,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "the system prompt no longer redacted",
-        "tierwise/engine/execution.py",
+        "tierwise/engine/calling.py",
         "return parts[0].text, parts[1].text, parts[2].text",
         "return prompt.system, parts[1].text, parts[2].text",
         PRIVACY,
@@ -243,7 +243,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "a deleted ledger swallows rows",
-        "tierwise/ledger.py",
+        "tierwise/ledger/store.py",
         "if not self.path.exists():",
         "if False:",
         ("tests/e2e/test_store_faults.py", "tests/unit/test_ledger.py"),
@@ -336,8 +336,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "an echoed key no longer scrubbed",
         "tierwise/providers/keys.py",
-        'return text.replace(key, "[key]") if len(key) >= 4 else text',
-        "return text",
+        'text = text.replace(key, "[key]") if len(key) >= 4 else text',
+        "text = text",
         PROVIDERS,
     ),
     # -- the server's results ------------------------------------------------------------------
