@@ -195,6 +195,27 @@ async def test_a_server_echoing_the_key_has_it_scrubbed(
     assert KEY not in str(caught.value)
 
 
+async def test_a_key_in_a_variable_not_named_like_one_is_scrubbed_when_echoed(
+    fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The environment-wide scrub knows keys by their variable's name (…_KEY, …_TOKEN); a
+    # gateway's key in `LLM_GATEWAY` is known only as this provider's api_key_env.
+    secret = "gw-7f3a91c0d2e8"
+    monkeypatch.setenv("LLM_GATEWAY", secret)
+    config = ProviderConfig(
+        kind="anthropic", base_url=fake.anthropic_base_url, api_key_env="LLM_GATEWAY"
+    )
+    provider = AnthropicProvider("gateway", config)
+    fake.script(("status", 400, None, f"invalid header value Bearer {secret}"))
+
+    with pytest.raises(ProviderError) as caught:
+        await collect(provider.stream(make_request(MODEL)))
+    await provider.aclose()
+
+    assert "invalid header value Bearer [key]" in str(caught.value)
+    assert secret not in str(caught.value)
+
+
 async def test_unreachable_server_says_where() -> None:
     url = closed_port_url()
     provider = AnthropicProvider("anthropic", anthropic_config(url))
