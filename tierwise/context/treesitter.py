@@ -22,6 +22,7 @@ from tierwise.context.languages import (
     indent_of,
     slice_span,
 )
+from tierwise.context.ts_nodes import js_external, last_row, render, string_value
 from tierwise.core.code import DocSlot, Span
 
 _JS = frozenset({"javascript", "typescript", "tsx"})
@@ -38,13 +39,6 @@ _NESTED_SCOPES = _FUNCTION_VALUES | {
 _NAME_TYPES = frozenset(
     {"identifier", "type_identifier", "package_identifier", "shorthand_property_identifier"}
 )
-_NODE_BUILTINS = frozenset(
-    str.split(
-        "assert buffer child_process cluster console crypto dgram dns events fs http http2 "
-        "https module net os path perf_hooks process querystring readline stream "
-        "string_decoder timers tls tty url util v8 vm worker_threads zlib "
-    )
-)
 
 
 def parse(language: str, source: str, lines: list[str]) -> ParsedFile | None:
@@ -53,44 +47,6 @@ def parse(language: str, source: str, lines: list[str]) -> ParsedFile | None:
     if tree is None:
         return None
     return _Builder(language, lines).build(tree.root_node)
-
-
-def _last_row(node: tree_sitter.Node) -> int:
-    """The last row holding text: Rust line comments end at column 0 of the next row."""
-    end = node.end_point
-    return end.row - 1 if end.column == 0 and end.row > node.start_point.row else end.row
-
-
-def _string_value(node: tree_sitter.Node | None) -> str:
-    return node_text(node).strip("\"'`")
-
-
-def _render(node: tree_sitter.Node | None) -> str | None:
-    """A call target as written: "db.query", "exec.Command", "Command::new", "this.load"."""
-    if node is None:
-        return None
-    kind = node.type
-    if kind in ("identifier", "this", "super", "self", "property_identifier", "field_identifier"):
-        return node_text(node)
-    if kind in ("scoped_identifier", "private_property_identifier", "type_identifier"):
-        return re.sub(r"\s+", "", node_text(node))
-    if kind in ("member_expression", "selector_expression", "field_expression"):
-        base = _render(
-            node.child_by_field_name("object")
-            or node.child_by_field_name("operand")
-            or node.child_by_field_name("value")
-        )
-        prop = node.child_by_field_name("property") or node.child_by_field_name("field")
-        return f"{base or '?'}.{node_text(prop)}"  # "?": a receiver with no name, /re/.exec
-    if kind == "call_expression":
-        base = _render(node.child_by_field_name("function"))
-        return f"{base}()" if base else None
-    if kind in ("subscript_expression", "index_expression"):
-        base = _render(node.child_by_field_name("object") or node.child_by_field_name("operand"))
-        return f"{base}[]" if base else None
-    if kind == "generic_function":
-        return _render(node.child_by_field_name("function"))
-    return None
 
 
 class _Builder:
@@ -136,8 +92,8 @@ class _Builder:
         last = last or first
         start = self._point(first.start_point)
         end = self._point(last.end_point)
-        if last.type in COMMENT_TYPES and _last_row(last) != last.end_point.row:
-            end = (_last_row(last), len(self.lines[_last_row(last)]))
+        if last.type in COMMENT_TYPES and last_row(last) != last.end_point.row:
+            end = (last_row(last), len(self.lines[last_row(last)]))
         return Span(*start, *end)
 
     # --- definitions -----------------------------------------------------------------------
@@ -338,9 +294,9 @@ class _Builder:
                 thrown = next((c for c in node.named_children if c.type not in COMMENT_TYPES), None)
                 name = None
                 if thrown is not None and thrown.type == "new_expression":
-                    name = _render(thrown.child_by_field_name("constructor"))
+                    name = render(thrown.child_by_field_name("constructor"))
                 elif thrown is not None and thrown.type in ("identifier", "member_expression"):
-                    name = _render(thrown)
+                    name = render(thrown)
                 if name and name not in found:
                     found.append(name)
             stack.extend(reversed(node.children))
@@ -351,7 +307,7 @@ class _Builder:
         comments: list[tree_sitter.Node] = []
         prev = first.prev_sibling
         expected = first.start_point.row - 1
-        while prev is not None and prev.type in COMMENT_TYPES and _last_row(prev) == expected:
+        while prev is not None and prev.type in COMMENT_TYPES and last_row(prev) == expected:
             text = node_text(prev)
             if self.language in _JS and not text.startswith("/**"):
                 break
@@ -379,7 +335,7 @@ class _Builder:
             target = node.child_by_field_name("macro")
         else:
             return
-        name = _render(target)
+        name = render(target)
         if not name:
             return
         if kind == "macro_invocation":
@@ -394,18 +350,18 @@ class _Builder:
         for node in root.named_children:
             kind = node.type
             if kind == "import_statement":
-                source = _string_value(node.child_by_field_name("source"))
-                found.append(self._import(node, "", _js_external(source)))
+                source = string_value(node.child_by_field_name("source"))
+                found.append(self._import(node, "", js_external(source)))
             elif kind in ("lexical_declaration", "variable_declaration"):
                 required = re.search(r"\brequire\(\s*['\"]([^'\"]+)", node_text(node))
                 if required is not None:
-                    found.append(self._import(node, "", _js_external(required.group(1))))
+                    found.append(self._import(node, "", js_external(required.group(1))))
             elif kind == "import_declaration":
                 specs = [c for c in node.named_children if c.type == "import_spec"]
                 for spec_list in (c for c in node.named_children if c.type == "import_spec_list"):
                     specs.extend(c for c in spec_list.named_children if c.type == "import_spec")
                 for spec in specs:
-                    path = _string_value(spec.child_by_field_name("path"))
+                    path = string_value(spec.child_by_field_name("path"))
                     found.append(self._import(spec, "import ", "." in path.split("/")[0]))
             elif kind == "use_declaration":
                 argument = node_text(node.child_by_field_name("argument"))
@@ -417,7 +373,3 @@ class _Builder:
         span = self._span(node)
         text = prefix + slice_span(self.lines, span)
         return Import(text, span, tuple(import_bindings(self.language, text)), external)
-
-
-def _js_external(source: str) -> bool:
-    return source.removeprefix("node:").split("/")[0] not in _NODE_BUILTINS
