@@ -366,6 +366,26 @@ def test_max_tier_caps_an_override_and_a_repeat_and_the_cell_is_the_capped_tier(
     assert d.reasons[-1] == "asked again within the window: mid is routing.max_tier"
 
 
+def test_a_downgrade_calls_a_request_high_stakes_only_for_risk_the_rules_act_on() -> None:
+    risky = route(task(Action.REVIEW), signals(risks=JWT), POLICY, NOTHING, RouteState(), TOKENS)
+    assert risky.tier is Tier.STATIC
+    assert risky.warnings == (
+        "frontier is not configured: downgraded to static (high-stakes auth code: expect a"
+        " weaker answer)",
+    )
+    # A docstring moved to mid for its size, its risk "low stakes for docstring": not high
+    # stakes, but still a weaker answer than the rules chose.
+    big = route(
+        task(Action.DOCSTRING), signals(lines=300, risks=JWT), POLICY, NOTHING, RouteState(), TOKENS
+    )
+    assert big.tier is Tier.STATIC and any("no promotion" in r for r in big.reasons)
+    assert big.warnings == (
+        "mid is not configured: downgraded to static (ruled mid: expect a weaker answer)",
+    )
+    plain = route(task(Action.DOCSTRING), signals(), POLICY, NOTHING, RouteState(), TOKENS)
+    assert plain.warnings == ("budget is not configured: downgraded to static",)
+
+
 def test_a_requested_tier_that_is_not_configured_is_refused_not_swapped() -> None:
     frontier = route(
         task(Action.REVIEW, Tier.FRONTIER), signals(), POLICY, NOTHING, RouteState(), TOKENS

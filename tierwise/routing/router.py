@@ -47,7 +47,12 @@ def tier_cost(tier: Tier, availability: Availability, tokens: TokenEstimate) -> 
 
 
 def _fallback(
-    tier: Tier, task: Task, availability: Availability, state: RouteState, policy: Policy
+    tier: Tier,
+    task: Task,
+    availability: Availability,
+    state: RouteState,
+    policy: Policy,
+    risk: str,
 ) -> tuple[Tier | None, str | None]:
     """The nearest available tier, upward first; downward moves always carry a warning."""
     ceiling = Tier.LOCAL if state.local_only else Tier.FRONTIER
@@ -58,11 +63,12 @@ def _fallback(
             return candidate, f"{tier.label} is not configured: using {candidate.label} instead"
     for candidate in downs:
         if availability.available(candidate, task.action):
-            stakes = (
-                " (high-stakes request: expect a weaker answer)"
-                if tier >= policy.high_stakes_floor
-                else ""
-            )
+            # "High-stakes" only where the rules found risk they act on: a docstring moved to
+            # mid for its size said "high-stakes request" beside "low stakes for docstring".
+            stakes = ""
+            if tier >= policy.high_stakes_floor:
+                why = f"high-stakes {risk} code" if risk != "none" else f"ruled {tier.label}"
+                stakes = f" ({why}: expect a weaker answer)"
             return (
                 candidate,
                 f"{tier.label} is not configured: downgraded to {candidate.label}{stakes}",
@@ -126,7 +132,7 @@ def choose(
         # A tier the user asked for by name is never silently swapped for another.
         refused = requested_unavailable(tier, action, usable)
     elif not state.assume_available and tier not in usable:
-        fallback, warning = _fallback(tier, task, availability, state, policy)
+        fallback, warning = _fallback(tier, task, availability, state, policy, ruled.risk)
         if fallback is None:
             asked_static = task.tier is Tier.STATIC and action not in STATIC_ACTIONS
             refused = nothing_configured(tier, action, state, asked_static=asked_static)
