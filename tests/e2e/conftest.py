@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.e2e.lsp_helpers import fake_reply, user_config
+from tests.e2e.lsp_helpers import CLIENTS, EditorClient, fake_reply, start, stop, user_config
 from tests.fakes.wire import FakeProvider
 
 # Non-ASCII before and inside targets: a column counted in the wrong encoding moves edits.
@@ -88,3 +91,43 @@ def make_workspace(
     if workspace_toml is not None:
         (root / ".tierwise.toml").write_text(workspace_toml, encoding="utf-8")
     return home, root
+
+
+@contextlib.asynccontextmanager
+async def workspace_editor(
+    fake: FakeProvider,
+    base: Path,
+    client: str,
+    *,
+    config: str | None = None,
+    init_options: Any = None,
+) -> AsyncIterator[EditorClient]:
+    """`tierwise serve` over stdio for a fresh workspace of this fake (make_workspace), as the
+    editor `client` ("vscode", "neovim") initializes it; `config` replaces the user config.
+    The home is on `client.home`; the server is shut down after."""
+    home, root = make_workspace(base, fake)
+    if config is not None:
+        (home / "config.toml").write_text(config, encoding="utf-8")
+    editor = await start(home, root, CLIENTS[client], init_options=init_options)
+    editor.home = home
+    try:
+        yield editor
+    finally:
+        await stop(editor)
+
+
+@contextlib.contextmanager
+def answering(responder: Callable[[dict[str, Any]], str]) -> Iterator[FakeProvider]:
+    """A fake provider whose replies `responder` writes from each request body."""
+    with FakeProvider() as server:
+        server.responder = responder
+        yield server
+
+
+def ledger_rows(home: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows of a workspace server's own ledger (under `home`/data)."""
+    con = sqlite3.connect(next((home / "data").glob("*.sqlite3")))
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()

@@ -13,7 +13,7 @@ import pytest_asyncio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from tests.e2e.conftest import MAIN, SHOP, make_workspace
+from tests.e2e.conftest import MAIN, SHOP, make_workspace, workspace_editor
 from tests.e2e.lsp_helpers import (
     CLIENTS,
     EditorClient,
@@ -38,16 +38,10 @@ async def editor(
     request: pytest.FixtureRequest, fake: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[EditorClient]:
     """One server per client kind, with tier variants on (through initializationOptions)."""
-    home, root = make_workspace(tmp_path_factory.mktemp(request.param), fake)
-    client = await start(
-        home,
-        root,
-        CLIENTS[request.param],
-        init_options={"tierwise": {"server": {"show_tier_variants": True}}},
-    )
-    client.home = home
-    yield client
-    await stop(client)
+    variants = {"tierwise": {"server": {"show_tier_variants": True}}}
+    base = tmp_path_factory.mktemp(request.param)
+    async with workspace_editor(fake, base, request.param, init_options=variants) as client:
+        yield client
 
 
 def position_json(position: types.Position) -> dict[str, int]:

@@ -14,14 +14,12 @@ import pytest_asyncio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
-from tests.e2e.conftest import SHOP, make_workspace
+from tests.e2e.conftest import SHOP, workspace_editor
 from tests.e2e.lsp_helpers import (
     CLIENTS,
     EditorClient,
     apply_edits,
     edits_by_uri,
-    start,
-    stop,
     supports,
     wait_for,
 )
@@ -35,11 +33,8 @@ async def editor(
     request: pytest.FixtureRequest, fake: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[EditorClient]:
     """One server per client kind."""
-    home, root = make_workspace(tmp_path_factory.mktemp(request.param), fake)
-    client = await start(home, root, CLIENTS[request.param])
-    client.home = home
-    yield client
-    await stop(client)
+    async with workspace_editor(fake, tmp_path_factory.mktemp(request.param), request.param) as c:
+        yield c
 
 
 def run_in_background(client: EditorClient, msg_id: str, arguments: dict[str, Any]) -> Future[Any]:

@@ -14,8 +14,8 @@ import pytest_asyncio
 from lsprotocol import types
 from pytest_lsp.client import captured_exception_key
 
-from tests.e2e.conftest import make_workspace
-from tests.e2e.lsp_helpers import CLIENTS, EditorClient, raw_request, start, stop, wait_for
+from tests.e2e.conftest import workspace_editor
+from tests.e2e.lsp_helpers import EditorClient, raw_request, wait_for
 from tests.fakes.wire import FakeProvider
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -53,11 +53,8 @@ ANSWERS: dict[str, tuple[Answer, str]] = {
 async def editor(
     fake: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[EditorClient]:
-    home, root = make_workspace(tmp_path_factory.mktemp("edits"), fake)
-    client = await start(home, root, CLIENTS["vscode"])
-    client.home = home
-    yield client
-    await stop(client)
+    async with workspace_editor(fake, tmp_path_factory.mktemp("edits"), "vscode") as client:
+        yield client
 
 
 def last_row(editor: EditorClient, action: str) -> dict[str, Any]:

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.e2e.conftest import SHOP, make_workspace
-from tests.e2e.lsp_helpers import CLIENTS, EditorClient, raw_request, start, stop, to_position
+from tests.e2e.conftest import SHOP, workspace_editor
+from tests.e2e.lsp_helpers import CLIENTS, EditorClient, raw_request, to_position
 from tests.fakes.wire import FakeProvider
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -82,11 +82,8 @@ CASES = [(client, shape) for client, shapes in SHAPES.items() for shape in shape
 async def editor(
     request: pytest.FixtureRequest, fake: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[EditorClient]:
-    home, root = make_workspace(tmp_path_factory.mktemp(request.param), fake)
-    client = await start(home, root, CLIENTS[request.param])
-    client.home = home
-    yield client
-    await stop(client)
+    async with workspace_editor(fake, tmp_path_factory.mktemp(request.param), request.param) as c:
+        yield c
 
 
 def client_name(editor: EditorClient) -> str:

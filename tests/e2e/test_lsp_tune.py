@@ -6,11 +6,9 @@ verification figures `tierwise stats` shows (docs/routing.md, "Learning from use
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,15 +16,12 @@ import pytest_asyncio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from tests.e2e.conftest import make_workspace
+from tests.e2e.conftest import ledger_rows, workspace_editor
 from tests.e2e.lsp_helpers import (
-    CLIENTS,
     EditorClient,
     apply_edits,
     edits_by_uri,
     server_env,
-    start,
-    stop,
     wait_for,
 )
 from tests.e2e.test_lsp_actions import code_actions, position_json
@@ -39,20 +34,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 async def editor(
     request: pytest.FixtureRequest, fake: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[EditorClient]:
-    home, root = make_workspace(tmp_path_factory.mktemp(f"tune-{request.param}"), fake)
-    client = await start(home, root, CLIENTS[request.param])
-    client.home = home
-    yield client
-    await stop(client)
-
-
-def ledger_rows(home: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    """Rows of the server's own ledger file."""
-    con = sqlite3.connect(next((home / "data").glob("*.sqlite3")))
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
+    base = tmp_path_factory.mktemp(f"tune-{request.param}")
+    async with workspace_editor(fake, base, request.param) as client:
+        yield client
 
 
 async def review(editor: EditorClient, uri: str, needle: str) -> tuple[dict[str, Any], Any]:

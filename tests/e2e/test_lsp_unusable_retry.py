@@ -5,15 +5,14 @@ a failed check, the note in the result the editor gets, both rows in the ledger 
 from __future__ import annotations
 
 import ast
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from tests.e2e.conftest import SHOP, make_workspace
-from tests.e2e.lsp_helpers import CLIENTS, EditorClient, start, stop, supports
+from tests.e2e.conftest import SHOP, answering, ledger_rows, workspace_editor
+from tests.e2e.lsp_helpers import EditorClient, supports
 from tests.fakes.wire import FakeProvider
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -34,8 +33,7 @@ def reply(body: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeProvider]:
-    with FakeProvider() as server:
-        server.responder = reply
+    with answering(reply) as server:
         yield server
 
 
@@ -43,11 +41,8 @@ def fake() -> Iterator[FakeProvider]:
 async def editor(
     fake: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[EditorClient]:
-    home, root = make_workspace(tmp_path_factory.mktemp("unusable"), fake)
-    client = await start(home, root, CLIENTS["neovim"])
-    client.home = home
-    yield client
-    await stop(client)
+    async with workspace_editor(fake, tmp_path_factory.mktemp("unusable"), "neovim") as client:
+        yield client
 
 
 async def test_an_unusable_budget_reply_is_answered_one_tier_up(
@@ -74,14 +69,11 @@ async def test_an_unusable_budget_reply_is_answered_one_tier_up(
     assert ast.get_docstring(functions["add"]) == GOOD
     before = {f.name: f for f in ast.parse(SHOP).body if isinstance(f, ast.FunctionDef)}
     assert ast.get_docstring(before["add"]) is None
-    con = sqlite3.connect(next((editor.home / "data").glob("*.sqlite3")))
-    try:
-        rows = con.execute(
-            "SELECT tier, outcome, escalated_from, applied, input_tokens > 0 FROM requests"
-            " WHERE action = 'docstring' ORDER BY id"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = ledger_rows(
+        editor.home,
+        "SELECT tier, outcome, escalated_from, applied, input_tokens > 0 FROM requests"
+        " WHERE action = 'docstring' ORDER BY id",
+    )
     # The unusable reply's row keeps its tokens (they were paid for) and is an error; the
     # retry's row is the answer, marked applied.
     assert rows == [("budget", "error", "", None, 1), ("mid", "ok", "budget", 1, 1)]

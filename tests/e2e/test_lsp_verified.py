@@ -4,15 +4,14 @@ in the result the editor gets, the retry in the ledger (docs/routing.md, "Verifi
 from __future__ import annotations
 
 import ast
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from tests.e2e.conftest import SHOP, make_workspace
-from tests.e2e.lsp_helpers import CLIENTS, EditorClient, start, stop, supports
+from tests.e2e.conftest import SHOP, answering, ledger_rows, workspace_editor
+from tests.e2e.lsp_helpers import EditorClient, supports
 from tests.fakes.wire import FakeProvider
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -31,8 +30,7 @@ def reply(body: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeProvider]:
-    with FakeProvider() as server:
-        server.responder = reply
+    with answering(reply) as server:
         yield server
 
 
@@ -40,11 +38,8 @@ def fake() -> Iterator[FakeProvider]:
 async def editor(
     fake: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[EditorClient]:
-    home, root = make_workspace(tmp_path_factory.mktemp("verified"), fake)
-    client = await start(home, root, CLIENTS["vscode"])
-    client.home = home
-    yield client
-    await stop(client)
+    async with workspace_editor(fake, tmp_path_factory.mktemp("verified"), "vscode") as client:
+        yield client
 
 
 async def test_a_docstring_that_fails_its_check_is_answered_one_tier_up(
@@ -64,13 +59,10 @@ async def test_a_docstring_that_fails_its_check_is_answered_one_tier_up(
     assert ast.get_docstring(functions["add"]) == GOOD  # the retry's answer, not budget's
     before = {f.name: f for f in ast.parse(SHOP).body if isinstance(f, ast.FunctionDef)}
     assert ast.get_docstring(before["add"]) is None
-    con = sqlite3.connect(next((editor.home / "data").glob("*.sqlite3")))
-    try:
-        rows = con.execute(
-            "SELECT tier, verified, failed_check, escalated_from, applied FROM requests"
-            " WHERE action = 'docstring' ORDER BY id"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = ledger_rows(
+        editor.home,
+        "SELECT tier, verified, failed_check, escalated_from, applied FROM requests"
+        " WHERE action = 'docstring' ORDER BY id",
+    )
     # The applied edit is marked on the row of the answer that was applied: the retry's.
     assert rows == [("budget", 0, "docstring.params", "", None), ("mid", 1, "", "budget", 1)]

@@ -13,8 +13,8 @@ import pytest
 import pytest_asyncio
 from pygls.exceptions import JsonRpcException
 
-from tests.e2e.conftest import make_workspace
-from tests.e2e.lsp_helpers import CLIENTS, EditorClient, start, stop, user_config
+from tests.e2e.conftest import workspace_editor
+from tests.e2e.lsp_helpers import EditorClient, user_config
 from tests.fakes.wire import Behaviour, FakeProvider
 from tests.fakes.wire_formats import prompt_tokens
 
@@ -61,14 +61,11 @@ async def editor(
     fake: FakeProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[EditorClient]:
     """One VS Code-like server whose providers may retry once."""
-    home, root = make_workspace(tmp_path_factory.mktemp("faults"), fake)
     config = user_config(fake, TIERS).replace("max_retries = 0", "max_retries = 1")
-    (home / "config.toml").write_text(config, encoding="utf-8")
-    client = await start(home, root, CLIENTS["vscode"])
-    client.home = home
-    client.open(root / "shop.py")
-    yield client
-    await stop(client)
+    base = tmp_path_factory.mktemp("faults")
+    async with workspace_editor(fake, base, "vscode", config=config) as client:
+        client.open(client.root / "shop.py")  # type: ignore[operator]
+        yield client
 
 
 def ledger(home: Path) -> list[dict[str, Any]]:
