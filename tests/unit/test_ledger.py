@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sqlite3
 import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -297,3 +299,64 @@ def test_a_migration_recorded_under_another_name_does_not_break_the_ledger(
     assert ledger.summary()["cost_usd"] == pytest.approx(0.75)  # the old row and the new one
     ledger.close()
     assert set(applied(path)) == {*names, "m005_verified"}
+
+
+def _three_scans(ledger: Ledger, **where: Any) -> dict[str, Any]:
+    """The summary as three queries computed it (totals, by tier, by action): the reference
+    for the one-scan summary."""
+    from tierwise.ledger import store
+
+    clause, params = store._filter(where.get("session"), where.get("since"))
+    (totals,) = ledger._execute(f"SELECT {store._AGGREGATES} FROM requests{clause}", params)
+    out = store._as_totals(totals)
+    tiered = f"{clause} AND" if clause else " WHERE"
+    out["by_tier"] = {
+        str(r[0]): store._as_totals(r[1:])
+        for r in ledger._execute(
+            f"SELECT tier, {store._AGGREGATES} FROM requests{tiered} outcome != 'refused'"
+            " GROUP BY tier",
+            params,
+        )
+    }
+    out["by_action"] = {
+        str(r[0]): store._as_totals(r[1:])
+        for r in ledger._execute(
+            f"SELECT action, {store._AGGREGATES} FROM requests{clause} GROUP BY action", params
+        )
+    }
+    return out
+
+
+def test_the_one_scan_summary_equals_three_scans_of_every_figure(tmp_path: Path) -> None:
+    rnd = random.Random(3)
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    tiers = ["static", "local", "budget", "mid", "frontier"]
+    for i in range(600):
+        tier = rnd.choice(tiers)
+        ledger.record(
+            row(
+                action=rnd.choice(["docstring", "rename", "explain", "review", "design"]),
+                tier=tier,
+                wanted_tier=rnd.choice(tiers),
+                session=f"s{i % 4}",
+                outcome=rnd.choice(["ok", "ok", "ok", "declined", "refused", "error", "cancelled"]),
+                cost_usd=0.0 if tier in ("static", "local") else rnd.random() / 100,
+                baseline_usd=rnd.random() / 50,
+                cache_hit=rnd.random() < 0.3,
+                shared=rnd.random() < 0.1,
+                saved_usd=rnd.random() / 100,
+                verified=rnd.choice([None, True, False]),
+                escalated_from=rnd.choice(["", "", "budget"]),
+            )
+        )
+    for where in ({}, {"session": "s2"}, {"since": datetime.now(UTC) - timedelta(hours=1)}):
+        one, three = ledger.summary(**where), _three_scans(ledger, **where)
+        assert one.keys() == three.keys() and one["by_tier"].keys() == three["by_tier"].keys()
+        assert one["by_action"].keys() == three["by_action"].keys()
+        flat = {k: v for k, v in three.items() if not isinstance(v, dict)}
+        # Sums in another order may differ in the last bits of a float, nothing more.
+        assert {k: one[k] for k in flat} == pytest.approx(flat), where
+        for part in ("by_tier", "by_action"):
+            for name, figures in three[part].items():
+                assert one[part][name] == pytest.approx(figures), (where, part, name)
+    ledger.close()

@@ -142,6 +142,28 @@ def test_a_cell_applied_and_never_re_asked_is_lowered_with_its_saving(ledger: Le
     assert "suggest mid → budget (saves ~$0.17/week)" in found.text()
 
 
+def test_cache_hits_count_in_the_cell_but_not_in_its_change_in_spend(ledger: Ledger) -> None:
+    add(ledger, 80, start=NOW - timedelta(days=27), gap=timedelta(hours=8))  # all applied
+    for i in range(20):  # the same cell answered from the cache: it cost nothing, on any tier
+        ledger.record(
+            LedgerRow(
+                action="docstring",
+                language="python",
+                tier="mid",
+                cell_tier="mid",
+                ts=(NOW - timedelta(days=2, minutes=i)).isoformat(),
+                target=f"hit{i}",
+                input_tokens=600,
+                output_tokens=150,
+                cache_hit=True,
+                applied=True,
+            )
+        )
+    found = judged(ledger)[("docstring", "mid", "none")]
+    assert found.to == "budget" and found.cell.requests == 100
+    assert found.weekly_usd == pytest.approx(80 * (0.002 - 0.01) / 27 * 7)
+
+
 def test_lowering_an_edit_needs_judged_edits(ledger: Ledger) -> None:
     add(ledger, 40, applied=None)  # never re-asked, but nobody applied or declined anything
     found = judged(ledger)[("docstring", "mid", "none")]

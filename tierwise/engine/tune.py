@@ -148,9 +148,10 @@ def _step(tier: Tier, direction: int, rules: Rules) -> Tier | None:
 
 
 def judge(
-    cell: Cell, rules: Rules, window_days: float, price: PriceFn, rows: Sequence[TuneRow]
+    cell: Cell, rules: Rules, window_days: float, price: PriceFn, answered: Sequence[TuneRow]
 ) -> Finding:
-    """Apply the tune rules to one cell."""
+    """Apply the tune rules to one cell; `answered`: its rows a model answered (the ones
+    whose price moves with the tier)."""
     said = evidence(cell, window_days)
 
     def base(verdict: str, to: Tier | None, note: str, weekly_usd: float = 0.0) -> Finding:
@@ -201,7 +202,7 @@ def judge(
                 else "no higher tier is configured within routing.max_tier"
             )
             return base("keep", None, f"keep: {'; '.join(raise_why)}, but {limit}")
-        return base("raise", up, "", _delta(cell, up, price, rows) / weeks)
+        return base("raise", up, "", _delta(up, price, answered) / weeks)
     lower_ok = (
         cell.reask_rate <= LOWER_REASK
         and (cell.check_fail_rate is None or cell.check_fail_rate <= LOWER_CHECK_FAIL)
@@ -226,21 +227,23 @@ def judge(
         )
     if down is None:
         return base("keep", None, "keep: no lower tier is configured within routing.min_tier")
-    return base("lower", down, "", _delta(cell, down, price, rows) / weeks)
+    return base("lower", down, "", _delta(down, price, answered) / weeks)
 
 
-def _delta(cell: Cell, to: Tier, price: PriceFn, rows: Sequence[TuneRow]) -> float:
+def _delta(to: Tier, price: PriceFn, answered: Sequence[TuneRow]) -> float:
     """What the cell's model answers would have cost on `to` minus what they cost (the
     ledger's own figures; cache hits cost nothing either way)."""
-    mine = [
-        r
-        for r in rows
-        if (r.action, r.cell_tier, r.risk) == (cell.action, cell.tier, cell.risk)
-        and r.tier == r.cell_tier
-        and r.outcome in _SERVED
-        and not r.cache_hit
-    ]
-    return sum(price(to, r) - r.cost_usd for r in mine)
+    return sum(price(to, r) - r.cost_usd for r in answered)
+
+
+def _answered(rows: Sequence[TuneRow]) -> dict[tuple[str, str, str], list[TuneRow]]:
+    """Each cell's rows its own tier answered with a model call (no cache hit), in one pass:
+    filtering all rows for each suggestion made tune quadratic in the ledger."""
+    out: dict[tuple[str, str, str], list[TuneRow]] = defaultdict(list)
+    for r in rows:
+        if r.cell_tier and r.tier == r.cell_tier and r.outcome in _SERVED and not r.cache_hit:
+            out[(r.action, r.cell_tier, r.risk)].append(r)
+    return out
 
 
 def tune(
@@ -257,8 +260,9 @@ def tune(
         covered = min(window_days, max((now - min(r.ts for r in rows)) / 86400, 1.0))
     else:
         covered = window_days
+    answered = _answered(rows)
     return [
-        judge(cell, rules, covered, price, rows)
+        judge(cell, rules, covered, price, answered.get((cell.action, cell.tier, cell.risk), []))
         for cell in cells(rows, rules.policy.escalate_window_s)
     ]
 

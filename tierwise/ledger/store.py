@@ -69,6 +69,13 @@ _AGGREGATES = (
     f" COALESCE(SUM({_SERVED} AND tier = 'static'), 0)"
 )
 
+_WIDTH = _AGGREGATES.count("SUM(")
+
+
+def _add(into: list[Any], sums: Sequence[Any]) -> None:
+    for i, value in enumerate(sums):
+        into[i] += value
+
 
 class Ledger:
     """An append-only SQLite log of requests, with spend summaries."""
@@ -258,18 +265,24 @@ class Ledger:
         answered by a model tier (the static tier never looks in the cache).
         """
         where, params = _filter(session, since)
-        (totals,) = self._execute(f"SELECT {_AGGREGATES} FROM requests{where}", params)
-        out = _as_totals(totals)
-        tiered = f"{where} AND" if where else " WHERE"
-        rows = self._execute(
-            f"SELECT tier, {_AGGREGATES} FROM requests{tiered} outcome != 'refused' GROUP BY tier",
+        # One scan: every aggregate is a sum, so the totals, the tiers and the actions are sums
+        # of these groups' (three scans of a 100,000-row ledger took 2 s).
+        groups = self._execute(
+            f"SELECT tier, action, outcome = 'refused', {_AGGREGATES} FROM requests{where}"
+            " GROUP BY 1, 2, 3",
             params,
         )
-        out["by_tier"] = {str(row[0]): _as_totals(row[1:]) for row in rows}
-        rows = self._execute(
-            f"SELECT action, {_AGGREGATES} FROM requests{where} GROUP BY action", params
-        )
-        out["by_action"] = {str(row[0]): _as_totals(row[1:]) for row in rows}
+        totals = [0] * _WIDTH
+        tiers: dict[str, list[Any]] = {}
+        actions: dict[str, list[Any]] = {}
+        for tier, action, refused, *sums in groups:
+            _add(totals, sums)
+            _add(actions.setdefault(str(action), [0] * _WIDTH), sums)
+            if refused == 0:  # refused requests have no tier (a NULL outcome is neither)
+                _add(tiers.setdefault(str(tier), [0] * _WIDTH), sums)
+        out = _as_totals(totals)
+        out["by_tier"] = {tier: _as_totals(tiers[tier]) for tier in sorted(tiers)}
+        out["by_action"] = {action: _as_totals(actions[action]) for action in sorted(actions)}
         return out
 
     def spent_since(self, since: datetime) -> float:
