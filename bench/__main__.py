@@ -27,6 +27,7 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
     ("bench.cache", ["--repeat", "300"], ["--repeat", "20"]),
     ("bench.replay", [], ["--limit", "60", "--lifetime", "server"]),
     ("bench.team", ["--repeat", "300"], ["--repeat", "20", "--developers", "4", "--requests", "5"]),
+    ("bench.stats", ["--repeat", "5"], ["--repeat", "1", "--rows", "5000"]),
 ]
 
 
