@@ -3,6 +3,8 @@ signals): body lines, decision points and the deepest control block, per languag
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 from bisect import bisect_left as _bisect_left
 
@@ -116,23 +118,34 @@ def logical_statements(lines: list[str]) -> tuple[list[str], list[int]]:
     """`logical_lines` of these lines, as a list, with the line each one starts at."""
     out: list[str] = []
     starts: list[int] = []
-    current: list[str] = []
+    current: list[str] | None = None  # the lines of a statement still open
     depth = 0
+    # Each line's brackets alone, from one substitution over the whole text: most lines
+    # hold few, and many none.
+    brackets = _NOT_BRACKET.sub("", "\n".join(lines)).split("\n")
     for number, line in enumerate(lines):
-        if current:
-            current.append(line.strip())
-        else:
-            current.append(line)
+        held = brackets[number]
+        if held:
+            opened = held.count("(") + held.count("[") + held.count("{")
+            depth = max(0, depth + opened - (len(held) - opened))
+        ends = depth == 0 and not ("\\" in line and line.rstrip().endswith("\\"))
+        if current is None:
             starts.append(number)
-        opened = line.count("(") + line.count("[") + line.count("{")
-        closed = line.count(")") + line.count("]") + line.count("}")
-        depth = max(0, depth + opened - closed)
-        if depth == 0 and not line.rstrip().endswith("\\"):
-            out.append(" ".join(current))
-            current = []
-    if current:
+            if ends:
+                out.append(line)
+            else:
+                current = [line]
+        else:
+            current.append(line.strip())
+            if ends:
+                out.append(" ".join(current))
+                current = None
+    if current is not None:
         out.append(" ".join(current))
     return out, starts
+
+
+_NOT_BRACKET = re.compile(r"[^()\[\]{}\n]+")
 
 
 def nesting_depth(language: str, code: str) -> int:
@@ -213,3 +226,118 @@ def _brace_nesting(language: str, code: str) -> int:
             counts[stack.pop()] -= 1
         previous = ""
     return deepest
+
+
+class PythonLines:
+    """A Python file's logical statements and what the signals count on each line or
+    statement, once per file: a definition's decisions and body lines are then differences of
+    running sums, and its nesting a maximum over its statements (a class's are its methods'
+    and its own lines' together, not its methods counted again)."""
+
+    __slots__ = (
+        "joined",
+        "starts",
+        "_lines",
+        "_offsets",
+        "_decisions",
+        "_counted",
+        "_levels",
+        "_defs",
+        "_widths",
+    )
+
+    def __init__(self, code: str, code_lines: list[str]) -> None:
+        """`code`: the file's lexed code; `code_lines`: it split into lines."""
+        self._lines = code_lines
+        self.joined, self.starts = logical_statements(code_lines)
+        lengths = map(operator.add, map(len, code_lines), itertools.repeat(1))
+        offsets = [0, *itertools.accumulate(lengths)]
+        self._offsets = offsets
+        # Where each decision point is: a match is on one line, so a definition's are those
+        # between its first line's start and its last line's end.
+        self._decisions = [match.start() for match in _PY_DECISIONS.finditer(code)]
+        if "case" in code:
+            cases = [match.start() for match in _PY_CASE.finditer(code)]
+            self._decisions = sorted(self._decisions + cases)
+        closing = map(_CLOSING_ONLY.fullmatch, self.joined)
+        self._counted = [0, *itertools.accumulate(map(operator.not_, closing))]
+        self._levels, self._defs, self._widths = _indent_levels(self.joined)
+
+    def decisions(self, first: int, last: int) -> int:
+        """`decision_count("python", code)` of lines first to last."""
+        start, end = self._offsets[first], self._offsets[last + 1]
+        return _bisect_left(self._decisions, end) - _bisect_left(self._decisions, start)
+
+    def size_and_nesting(
+        self, text: str, signature: str, first: int, last: int, statements: tuple[int, int]
+    ) -> tuple[int, int] | None:
+        """`size_and_nesting("python", text, code, signature, logical)` of the definition on
+        lines first to last, whose logical statements are `statements` (a range of the
+        file's); None when its body does not start a statement of the file."""
+        low, high = statements
+        index = text.find(signature) if signature else -1
+        header_end = index + len(signature) if index >= 0 else 0
+        header_line = text.count("\n", 0, header_end)
+        nesting = self._nesting(low, high)
+        body = first + header_line + 1
+        if body > last:
+            count = 0
+        else:
+            at = _bisect_left(self.starts, body, low, high)
+            if at == high or self.starts[at] != body:
+                return None
+            count = self._counted[high] - self._counted[at]
+        header = _header_line_counts("python", text, header_end, [self._lines[first]])
+        return count + header, nesting
+
+    def _nesting(self, low: int, high: int) -> int:
+        """`_indent_nesting` of statements low to high: the file's levels less the level and
+        the enclosing definitions of the first (see `_indent_levels`)."""
+        levels = self._levels[low:high]
+        widths = self._widths[low:high]
+        base, defs = levels[0], self._defs[low]
+        if base < 0 or min(widths) < widths[0]:
+            # A blank first statement, or one less indented later: the file's blocks would
+            # not be the definition's; count its own.
+            return _indent_nesting("\n".join(self.joined[low:high]))
+        if defs == 0:
+            return max(levels) - base
+        # Inside a function, a definition's first def adds a level it does not add alone.
+        inner = zip(levels, self._defs[low:high], strict=True)
+        return max(level - (d > defs) for level, d in inner if level >= 0) - base
+
+
+_NO_LINE = 1 << 30  # a blank statement's width: never the least
+
+
+def _indent_levels(statements: list[str]) -> tuple[list[int], list[int], list[int]]:
+    """`_indent_nesting`'s level at each statement, with the definitions enclosing it and its
+    width (-1, 0 and a huge width for a blank one).
+
+    A definition whose statements are all at least as indented as its first has, at each of
+    them, the level here less the level at its first, less one inside the first def of it
+    when the first is inside a def (alone, that first def adds no level)."""
+    stack: list[tuple[int, int, int]] = []  # (indent, level inside, defs inside)
+    levels = [-1] * len(statements)
+    defs_at = [0] * len(statements)
+    widths = [_NO_LINE] * len(statements)
+    for number, statement in enumerate(statements):
+        match = _PY_LINE.match(statement)
+        if match is None:
+            continue
+        indent, rest = match.groups()
+        width = len(indent)
+        while stack and width <= stack[-1][0]:
+            stack.pop()
+        level, defs = (stack[-1][1], stack[-1][2]) if stack else (0, 0)
+        levels[number], defs_at[number], widths[number] = level, defs, width
+        if rest[-1] == ":" or (rest[-1] in " \t" and rest.rstrip().endswith(":")):
+            block = _PY_BLOCK.match(rest)
+            keyword = block.group(1) if block else None
+            if keyword == "def":
+                stack.append((width, level + (defs >= 1), defs + 1))
+            elif keyword in ("class", "case"):
+                stack.append((width, level, defs))
+            else:
+                stack.append((width, level + 1, defs))
+    return levels, defs_at, widths
