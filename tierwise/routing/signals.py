@@ -32,9 +32,11 @@ import re
 from collections.abc import Sequence
 
 from tierwise.context.lexer import Lexed, Positions, lex, lex_with_positions
-from tierwise.context.metrics import decision_count, logical_statements, size_and_nesting
+from tierwise.context.metrics import PythonLines, decision_count, size_and_nesting
 from tierwise.core.code import CodeContext
 from tierwise.core.records import FrozenRecord, setfield
+from tierwise.routing import risk
+from tierwise.routing.file_risks import FileRisks, Place
 from tierwise.routing.risk import RiskHit, find_risks
 from tierwise.routing.vocabulary import RISK_CATEGORIES
 
@@ -123,7 +125,10 @@ def file_signals(contexts: Sequence[CodeContext], lines: list[str]) -> list[Sign
     """`compute_signals` of each context of one file (`lines` are the file's), lexing the
     file once: a definition's lexed code is its lines of the file's, its literals and
     comments those that start inside it. A class holds its methods, so lexing each target
-    lexed most of a file twice.
+    lexed most of a file twice; and what is counted on the lex (risk evidence, decisions,
+    body lines, nesting) is read from tables of the whole file's, built once
+    (routing/file_risks.py, context/metrics.py: PythonLines), so a class's is not its
+    methods' counted again.
 
     A target for which slicing could differ from lexing it alone is lexed alone: one that
     does not start its line (only indentation before it), ends before its line does, or has a
@@ -139,44 +144,77 @@ def file_signals(contexts: Sequence[CodeContext], lines: list[str]) -> list[Sign
     for number, line in enumerate(lines):
         line_starts[number] = offset
         offset += len(line) + 1
-    # Python's statements, each on one line, and the line each starts at: a target that
-    # starts and ends with a statement of the file has its own as a slice of them.
-    statements = logical_statements(code_lines) if language == "python" else None
     token_starts = [start for start, _ in positions.tokens]
     string_starts = [start for start, _ in positions.strings]
-    found: list[Signals] = []
+    places: list[tuple[Place, tuple[int, int]] | None] = []
     for ctx in contexts:
-        target = ctx.target
-        span = target.span
-        text = " " * span.start_col + target.text
+        span = ctx.target.span
         start = line_starts[span.start_line] + span.start_col
         end = line_starts[span.end_line] + span.end_col
-        sliced = _sliced(lexed, positions, token_starts, string_starts, start, end)
+        sliced = _sliced(positions, token_starts, string_starts, start, end)
         if (
             sliced is None
-            or target.language != language
+            or ctx.target.language != language
             or lines[span.start_line][: span.start_col].strip(" \t")
             or len(lines[span.end_line]) != span.end_col
         ):
+            places.append(None)
+        else:
+            low, high, comments_low, comments_high = sliced
+            where = (span.start_line, span.end_line, low, high)
+            places.append((where, (comments_low, comments_high)))
+    texts = [" " * ctx.target.span.start_col + ctx.target.text for ctx in contexts]
+    bindings = [
+        risk.target_bindings(ctx, text) if place is not None else ({}, True)
+        for ctx, text, place in zip(contexts, texts, places, strict=True)
+    ]
+    bound = {name for names, _ in bindings for name in names}
+    by_text: dict[str, Place] = {}
+    for ctx, place in zip(contexts, places, strict=True):
+        if place is not None:
+            by_text.setdefault(ctx.target.text, place[0])
+    tables = FileRisks(language, lexed, code_lines, bound, by_text)
+    # Python's statements, each on one line, and the line each starts at: a target that
+    # starts and ends with a statement of the file has its own as a range of them.
+    python = PythonLines(lexed.code, code_lines) if language == "python" else None
+    found: list[Signals] = []
+    for ctx, text, place, (bound_names, plain) in zip(
+        contexts, texts, places, bindings, strict=True
+    ):
+        if place is None:
             found.append(compute_signals(ctx))
             continue
-        strings, comments = sliced
-        first = " " * span.start_col + code_lines[span.start_line][span.start_col :]
-        code = "\n".join([first, *code_lines[span.start_line + 1 : span.end_line + 1]])
-        logical = _statements_of(statements, span.start_line, span.end_line, len(lines))
-        found.append(_signals(ctx, text, Lexed(code, strings, comments), logical))
+        (first, last, _low, _high), (comments_low, comments_high) = place
+        target = ctx.target
+        statements = _statements_of(python, first, last, len(lines))
+        sized = None
+        if python is not None and statements is not None:
+            sized = python.size_and_nesting(text, target.signature, first, last, statements)
+            cyclomatic = 1 + python.decisions(first, last)
+        if sized is None:
+            first_code = " " * target.span.start_col + code_lines[first][target.span.start_col :]
+            code = "\n".join([first_code, *code_lines[first + 1 : last + 1]])
+            logical = None
+            if python is not None and statements is not None:
+                low, high = statements
+                logical = python.joined[low:high], [s - first for s in python.starts[low:high]]
+            sized = size_and_nesting(language, text, code, target.signature, logical)
+            cyclomatic = 1 + decision_count(language, code)
+        risks = tables.find_risks(ctx, text, place[0], bound_names, plain)
+        comments = lexed.comments[comments_low:comments_high]
+        found.append(_assembled(ctx, sized, cyclomatic, risks, comments))
     return found
 
 
 def _statements_of(
-    statements: tuple[list[str], list[int]] | None, first: int, last: int, count: int
-) -> tuple[list[str], list[int]] | None:
-    """The file's logical statements from line `first` to `last`, with their start lines
-    counted from `first`; None unless a statement starts at `first` and one ends at `last`
-    (so that joining the target's lines alone gives the same ones)."""
-    if statements is None:
+    python: PythonLines | None, first: int, last: int, count: int
+) -> tuple[int, int] | None:
+    """The range of the file's logical statements from line `first` to `last`; None unless a
+    statement starts at `first` and one ends at `last` (so that joining the target's lines
+    alone gives the same ones)."""
+    if python is None:
         return None
-    joined, starts = statements
+    starts = python.starts
     low = bisect.bisect_left(starts, first)
     if low == len(starts) or starts[low] != first:
         return None
@@ -185,19 +223,18 @@ def _statements_of(
         return None
     if last + 1 >= count and high != len(starts):
         return None
-    return joined[low:high], [start - first for start in starts[low:high]]
+    return low, high
 
 
 def _sliced(
-    lexed: Lexed,
     positions: Positions,
     token_starts: list[int],
     string_starts: list[int],
     start: int,
     end: int,
-) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """The literals and comments of the file's lex that lie in [start, end); None when one
-    crosses either end (the target must then be lexed on its own)."""
+) -> tuple[int, int, int, int] | None:
+    """The range of the file's literals and of its comments that lie in [start, end); None
+    when one crosses either end (the target must then be lexed on its own)."""
     first = bisect.bisect_left(token_starts, start)
     if first and positions.tokens[first - 1][1] > start:
         return None  # a comment or literal runs into the target
@@ -212,22 +249,30 @@ def _sliced(
         return None  # a literal before it is joined to one inside it
     comment_low = bisect.bisect_left(positions.comments, start)
     comment_high = bisect.bisect_left(positions.comments, end)
-    return lexed.strings[low:high], lexed.comments[comment_low:comment_high]
+    return low, high, comment_low, comment_high
 
 
-def _signals(
-    ctx: CodeContext,
-    text: str,
-    lexed: Lexed,
-    logical: tuple[list[str], list[int]] | None = None,
-) -> Signals:
-    """The signals of a context from its text (indentation restored), that text's lex and,
-    for Python when known, its logical statements."""
+def _signals(ctx: CodeContext, text: str, lexed: Lexed) -> Signals:
+    """The signals of a context from its text (indentation restored) and that text's lex."""
     target = ctx.target
     language = target.language
-    lines, nesting = size_and_nesting(language, text, lexed.code, target.signature, logical)
+    sized = size_and_nesting(language, text, lexed.code, target.signature)
     cyclomatic = 1 + decision_count(language, lexed.code)
     found = find_risks(ctx, lexed, text)
+    return _assembled(ctx, sized, cyclomatic, found, lexed.comments)
+
+
+def _assembled(
+    ctx: CodeContext,
+    sized: tuple[int, int],
+    cyclomatic: int,
+    found: dict[str, str],
+    comments: tuple[str, ...],
+) -> Signals:
+    """The signals of a context from its body lines and nesting, its cyclomatic complexity,
+    its risk evidence and its comments."""
+    target = ctx.target
+    lines, nesting = sized
     risks = tuple(RiskHit(c, found[c]) for c in RISK_CATEGORIES if c in found)
     return Signals(
         lines=lines,
@@ -236,7 +281,7 @@ def _signals(
         cross_file_calls=ctx.cross_file_calls,
         risks=risks,
         trivial=lines <= TRIVIAL_LINES and cyclomatic == 1 and not risks,
-        directive=_directive(ctx.leading_comment, lexed.comments),
+        directive=_directive(ctx.leading_comment, comments),
         target_key=target_key(target.path, target.kind, target.name),
         test_code=is_test_path(target.path),
     )
