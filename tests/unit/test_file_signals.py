@@ -67,6 +67,7 @@ CORNERS = (
         "    return [x for x in y if x or y]\n"
         "def h():\n    go (x)\n    kind = Barrier\n",
     ),
+    ("dollar.js", "function up(p) {\n  return p.$join(root, 'x');\n}\n"),
     ("tabs.py", "class T:\n\tdef m(self):\n\t\tif x:\n\t\t\treturn (1,\n\t\t\t\t2)\n"),
     (
         "migrations/0001_initial.py",
@@ -143,5 +144,6 @@ def test_the_corners_find_what_they_hold(sources: list[tuple[str, str]]) -> None
     assert reasons["go_like.py:g"]["concurrency"] == "starts goroutines"
     assert reasons["go_like.py:h"]["concurrency"] == "uses Barrier"
     assert found["matches.py:kind"].cyclomatic == 4
+    assert reasons["dollar.js:up"]["filesystem"] == "joins paths under root"
     assert reasons["migrations/0001_initial.py:Migration"]["sql"].startswith("uses django.db")
     assert reasons["migrations/0001_initial.py:apply"]["sql"] == "is a database migration"

@@ -17,7 +17,9 @@ path joined under a root (`join(\\n root)`), whose matches are kept with where t
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
+import operator
 import re
 from collections.abc import Iterable
 
@@ -38,6 +40,7 @@ _IDENT_OR_BREAK = re.compile(r"[A-Za-z_$][\w$]*|\n")
 # code shapes.
 _Held = tuple[tuple[tuple[str, str], ...], str | None, tuple[tuple[str, str], ...]]
 _Evidence = tuple[tuple[str, str], ...]
+_JOIN_WORDS = ("join", "resolve", "Join")
 
 
 class FileRisks:
@@ -57,12 +60,7 @@ class FileRisks:
         self._code = lexed.code
         self._lines = code_lines
         self._places = places
-        starts = [0] * len(code_lines)
-        offset = 0
-        for number, line in enumerate(code_lines):
-            starts[number] = offset
-            offset += len(line) + 1
-        self._starts = starts
+        self._starts = line_starts(code_lines)
         self._names: dict[str, tuple[list[int], list[str]]] = {}
         self._amounts: tuple[list[int], list[str]] = ([], [])
         self._markers: tuple[list[int], list[str]] = ([], [])
@@ -115,6 +113,9 @@ class FileRisks:
                 marker = True
                 markers[0].append(line)
                 markers[1].append(identifier)
+        # The lines whose identifiers a code shape's match is made of (each match is one).
+        shaped = itertools.compress(itertools.count(), map(_shape_word, every))
+        self._shaped = sorted({bisect.bisect_left(breaks, index) for index in shaped})
         if bound:
             held = self._bound
             for index in itertools.compress(itertools.count(), map(bound.__contains__, every)):
@@ -127,29 +128,29 @@ class FileRisks:
     def _read_shapes(self) -> None:
         """The lines with a goroutine or a concurrency type (its first), and every path
         joined under a root, with where it starts and ends."""
-        code = self._code
         self._goroutines: list[int] = []
         self._types: tuple[list[int], list[str]] = ([], [])
         self._joins: tuple[list[int], list[int], list[str]] = ([], [], [])
         # Each pattern starts with an anchor, a look-behind or a boundary, so the regex engine
-        # tries it at every position of a whole file: it is tried only where a word each
-        # match holds is (a match is on one line but for a join's, and none starts inside
-        # another, so these are the matches a scan of the file finds).
-        for number in sorted({self._line_of(at) for at in _found(code, ("go ", "go\t"))}):
-            if t.GO_STATEMENT.match(self._lines[number]):
+        # would try it at every position of a whole file: it is tried only on the lines with
+        # an identifier a match is made of ("go", a type's name, "join"). A match is on one
+        # line but for a join's, none starts inside another, and a join's starts with its
+        # word: these are the matches a scan of the file finds.
+        for number in self._shaped:
+            line = self._lines[number]
+            if t.GO_STATEMENT.match(line):
                 self._goroutines.append(number)
-        lines = sorted({self._line_of(at) for at in _found(code, t.CONCURRENCY_WORDS)})
-        for number in lines:
-            match = t.CONCURRENCY_TYPES.search(self._lines[number])
-            if match is not None:
+            typed = t.CONCURRENCY_TYPES.search(line) if t.has_concurrency_word(line) else None
+            if typed is not None:
                 self._types[0].append(number)
-                self._types[1].append(match.group(0))
-        for at in sorted(_found(code, ("join", "resolve", "Join"))):
-            match = t.UNDER_ROOT.match(code, at)
-            if match is not None:
-                self._joins[0].append(match.start())
-                self._joins[1].append(match.end())
-                self._joins[2].append(match.group(1))
+                self._types[1].append(typed.group(0))
+            start = self._starts[number]
+            for at in sorted(_found(line, _JOIN_WORDS)):
+                joined = t.UNDER_ROOT.match(self._code, start + at)
+                if joined is not None:
+                    self._joins[0].append(joined.start())
+                    self._joins[1].append(joined.end())
+                    self._joins[2].append(joined.group(1))
 
     def _line_of(self, offset: int) -> int:
         return bisect.bisect_right(self._starts, offset) - 1
@@ -297,3 +298,22 @@ def _found(code: str, words: Iterable[str]) -> list[int]:
             found.append(at)
             at = code.find(word, at + 1)
     return found
+
+
+def line_starts(lines: list[str]) -> list[int]:
+    """Where each line starts in the lines joined with line breaks."""
+    lengths = map(operator.add, map(len, lines), itertools.repeat(1))
+    return [0, *itertools.accumulate(lengths)][: len(lines)]
+
+
+@functools.lru_cache(maxsize=16384)
+def _shape_word(identifier: str) -> bool:
+    """Whether an identifier can be what a code shape's match is made of: a goroutine's
+    `go`, a concurrency type's name, a join's word, or one holding `$` (the patterns' word
+    boundaries do not count it as a word's: `$join(` holds a join)."""
+    return (
+        identifier == "go"
+        or identifier in _JOIN_WORDS
+        or "$" in identifier
+        or t.CONCURRENCY_TYPES.fullmatch(identifier) is not None
+    )

@@ -77,14 +77,18 @@ def find_risks(ctx: CodeContext, lexed: Lexed, text: str) -> dict[str, str]:
     return found
 
 
-def target_bindings(ctx: CodeContext, text: str) -> tuple[dict[str, str], bool]:
+def target_bindings(
+    ctx: CodeContext, text: str, imports: bool | None = None
+) -> tuple[dict[str, str], bool]:
     """What the target's context imports and its own bind, and whether every bound name is
-    an identifier."""
+    an identifier (`imports`: whether the text holds an import word, when known)."""
     language = ctx.target.language
     context = context_bindings(language, ctx.imports)
     bindings = dict(context)
     plain = plain_names(context)
-    if language not in IMPORT_WORDS or any(w in text for w in IMPORT_WORDS[language]):
+    if imports is None:
+        imports = language not in IMPORT_WORDS or any(w in text for w in IMPORT_WORDS[language])
+    if imports:
         own = import_bindings(language, text)
         bindings.update(own)
         plain = plain and plain_names(tuple(own))

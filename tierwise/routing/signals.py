@@ -28,6 +28,8 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import itertools
+import operator
 import re
 from collections.abc import Sequence
 
@@ -36,7 +38,7 @@ from tierwise.context.metrics import PythonLines, decision_count, size_and_nesti
 from tierwise.core.code import CodeContext
 from tierwise.core.records import FrozenRecord, setfield
 from tierwise.routing import risk
-from tierwise.routing.file_risks import FileRisks, Place
+from tierwise.routing.file_risks import FileRisks, Place, line_starts
 from tierwise.routing.risk import RiskHit, find_risks
 from tierwise.routing.vocabulary import RISK_CATEGORIES
 
@@ -139,18 +141,14 @@ def file_signals(contexts: Sequence[CodeContext], lines: list[str]) -> list[Sign
     language = contexts[0].target.language
     lexed, positions = lex_with_positions(language, "\n".join(lines))
     code_lines = lexed.code.split("\n")
-    line_starts = [0] * len(lines)
-    offset = 0
-    for number, line in enumerate(lines):
-        line_starts[number] = offset
-        offset += len(line) + 1
+    starts = line_starts(lines)
     token_starts = [start for start, _ in positions.tokens]
     string_starts = [start for start, _ in positions.strings]
     places: list[tuple[Place, tuple[int, int]] | None] = []
     for ctx in contexts:
         span = ctx.target.span
-        start = line_starts[span.start_line] + span.start_col
-        end = line_starts[span.end_line] + span.end_col
+        start = starts[span.start_line] + span.start_col
+        end = starts[span.end_line] + span.end_col
         sliced = _sliced(positions, token_starts, string_starts, start, end)
         if (
             sliced is None
@@ -164,10 +162,7 @@ def file_signals(contexts: Sequence[CodeContext], lines: list[str]) -> list[Sign
             where = (span.start_line, span.end_line, low, high)
             places.append((where, (comments_low, comments_high)))
     texts = [" " * ctx.target.span.start_col + ctx.target.text for ctx in contexts]
-    bindings = [
-        risk.target_bindings(ctx, text) if place is not None else ({}, True)
-        for ctx, text, place in zip(contexts, texts, places, strict=True)
-    ]
+    bindings = _bindings(language, contexts, texts, places, lines)
     bound = {name for names, _ in bindings for name in names}
     by_text: dict[str, Place] = {}
     for ctx, place in zip(contexts, places, strict=True):
@@ -203,6 +198,49 @@ def file_signals(contexts: Sequence[CodeContext], lines: list[str]) -> list[Sign
         risks = tables.find_risks(ctx, text, place[0], bound_names, plain)
         comments = lexed.comments[comments_low:comments_high]
         found.append(_assembled(ctx, sized, cyclomatic, risks, comments))
+    return found
+
+
+def _bindings(
+    language: str,
+    contexts: Sequence[CodeContext],
+    texts: list[str],
+    places: list[tuple[Place, tuple[int, int]] | None],
+    lines: list[str],
+) -> list[tuple[dict[str, str], bool]]:
+    """`risk.target_bindings` of each sliced target: whether its text holds an import word
+    is read from the lines that do, and the targets that bind nothing of their own share
+    their context's bindings (nothing changes them after)."""
+    words = risk.IMPORT_WORDS.get(language)
+    holding: list[int] | None = None
+    if words is not None:
+        holding = sorted(
+            {
+                number
+                for word in words
+                for number in itertools.compress(
+                    itertools.count(), map(operator.contains, lines, itertools.repeat(word))
+                )
+            }
+        )
+    shared: dict[tuple[str, ...], tuple[dict[str, str], bool]] = {}
+    found: list[tuple[dict[str, str], bool]] = []
+    for ctx, text, place in zip(contexts, texts, places, strict=True):
+        if place is None:
+            found.append(({}, True))
+            continue
+        first, last = place[0][0], place[0][1]
+        imports = True
+        if holding is not None:
+            at = bisect.bisect_left(holding, first)
+            imports = at < len(holding) and holding[at] <= last
+        if imports:
+            found.append(risk.target_bindings(ctx, text, True))
+            continue
+        kept = shared.get(ctx.imports)
+        if kept is None:
+            kept = shared[ctx.imports] = risk.target_bindings(ctx, text, False)
+        found.append(kept)
     return found
 
 
