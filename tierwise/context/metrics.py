@@ -172,15 +172,20 @@ def _indent_nesting(code: str) -> int:
         level, defs = (stack[-1][1], stack[-1][2]) if stack else (0, 0)
         deepest = max(deepest, level)
         if rest[-1] == ":" or (rest[-1] in " \t" and rest.rstrip().endswith(":")):
-            match = _PY_BLOCK.match(rest)
-            keyword = match.group(1) if match else None
-            if keyword == "def":
-                stack.append((width, level + (defs >= 1), defs + 1))
-            elif keyword in ("class", "case"):
-                stack.append((width, level, defs))
-            else:
-                stack.append((width, level + 1, defs))
+            stack.append(_block(rest, width, level, defs))
     return deepest
+
+
+def _block(header: str, width: int, level: int, defs: int) -> tuple[int, int, int]:
+    """The stack entry a block header opens: a def starts a scope (a level only inside
+    another def), a class or case body adds none, any other block one."""
+    match = _PY_BLOCK.match(header)
+    keyword = match.group(1) if match else None
+    if keyword == "def":
+        return width, level + (defs >= 1), defs + 1
+    if keyword in ("class", "case"):
+        return width, level, defs
+    return width, level + 1, defs
 
 
 def _brace_nesting(language: str, code: str) -> int:
@@ -332,12 +337,5 @@ def _indent_levels(statements: list[str]) -> tuple[list[int], list[int], list[in
         level, defs = (stack[-1][1], stack[-1][2]) if stack else (0, 0)
         levels[number], defs_at[number], widths[number] = level, defs, width
         if rest[-1] == ":" or (rest[-1] in " \t" and rest.rstrip().endswith(":")):
-            block = _PY_BLOCK.match(rest)
-            keyword = block.group(1) if block else None
-            if keyword == "def":
-                stack.append((width, level + (defs >= 1), defs + 1))
-            elif keyword in ("class", "case"):
-                stack.append((width, level, defs))
-            else:
-                stack.append((width, level + 1, defs))
+            stack.append(_block(rest, width, level, defs))
     return levels, defs_at, widths
