@@ -55,7 +55,8 @@ def _plan_file(
 ) -> tuple[FileResult, str | None]:
     """The rows of one file, and with a salt the key they are remembered under (None when
     they must not be: the file was skipped)."""
-    from tierwise.context.extract import extract_all, load
+    from tierwise.context.extract import extract_all
+    from tierwise.context.plan_walk import load_for_plan
     from tierwise.core.code import budget_tokens
     from tierwise.routing.signals import file_signals
 
@@ -70,7 +71,7 @@ def _plan_file(
     except (OSError, TierwiseError) as exc:
         return (rows, [f"{path}: skipped: {exc}"]), None
     shown = report.display_path(path)  # every row of the file shows it
-    file = load(str(path), source)
+    file = load_for_plan(str(path), source)
     contexts = extract_all(str(path), source, budget_tokens=budget, parsed=file)
     # The signals of every target at once (one lex of the file), each used by every action;
     # each task is sized once, so nothing is kept for a second ask; the decider shares the
