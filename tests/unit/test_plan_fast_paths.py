@@ -402,6 +402,25 @@ def test_prompt_sizes_are_the_built_prompts_lengths(contexts: list[CodeContext])
     assert counted > 8_000 and refused > 0  # docstring refuses targets with no slot
 
 
+def test_prompt_sizes_of_targets_inside_a_minified_line() -> None:
+    """A target that starts 100,000 columns into a minified file's one line: its display
+    line is padded to that column (the sizes count the padding without comparing it
+    character by character)."""
+    static = realcode.sdist("django") / "django" / "contrib" / "admin" / "static" / "admin"
+    found = []
+    for name in ("vendor/xregexp/xregexp.min.js", "vendor/select2/select2.full.min.js"):
+        path = static / "js" / name
+        found += extract.extract_all(str(path), path.read_text(encoding="utf-8"))
+    assert max(ctx.target.span.start_col for ctx in found) > 100_000
+    assert sum(ctx.target.span.start_line == ctx.target.span.end_line for ctx in found) > 50
+    for ctx in found:
+        for action in (Action.DOCSTRING, Action.REVIEW):
+            handler = get_handler(action)
+            task = Task(action, ctx)
+            want = _size_or_error(functools.partial(_built_chars, handler, task))
+            assert _size_or_error(functools.partial(prompt_chars, handler, task)) == want
+
+
 def _built_chars(handler: Any, task: Task) -> int:
     """The length of the prompt the handler builds."""
     prompt = handler.build_prompt(task)

@@ -68,8 +68,14 @@ def display_sizes(target: Target) -> tuple[int, int, int, int]:
     pad = "\t" if "\n\t" in text else " "
     lines[0] = pad * target.span.start_col + lines[0]
     shown_lines = [line for line in lines if line.strip()]
-    shared = os.path.commonprefix(shown_lines)  # noqa: RUF071 (indentation, not paths)
-    cut = len(leading_ws(shared)) * len(shown_lines)
+    # The common prefix of all lines is that of the least and the greatest, and its leading
+    # whitespace is the common prefix of theirs. commonprefix compares character by character
+    # in Python: a target inside a minified line is one line padded with 100,000 spaces.
+    least, most = (
+        (leading_ws(min(shown_lines)), leading_ws(max(shown_lines))) if shown_lines else ("", "")
+    )
+    shared = least if least == most else os.path.commonprefix([least, most])  # noqa: RUF071
+    cut = len(shared) * len(shown_lines)
     count = len(lines)
     shown = sum(map(len, shown_lines)) - cut
     stripped = sum(map(len, map(str.rstrip, shown_lines))) - cut
