@@ -55,6 +55,15 @@ def _plan_file(
 ) -> tuple[FileResult, str | None]:
     """The rows of one file, and with a salt the key they are remembered under (None when
     they must not be: the file was skipped)."""
+    from tierwise.context.source import gc_paused
+
+    with gc_paused():
+        return _rows_of_file(engine, decider, path, actions, budget, salt)
+
+
+def _rows_of_file(
+    engine: Any, decider: Any, path: Path, actions: list[Action], budget: int, salt: bytes | None
+) -> tuple[FileResult, str | None]:
     from tierwise.context.extract import extract_all
     from tierwise.context.plan_walk import load_for_plan
     from tierwise.core.code import budget_tokens
