@@ -4,6 +4,7 @@ memory when an earlier run's rows could be wrong (spend caps, recent requests)."
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -67,6 +68,23 @@ def test_an_unchanged_tree_gets_the_fresh_rows_from_memory(tree: Path, tmp_path:
     assert all(
         r["tier"].startswith("x") for i, (rows, _) in enumerate(again) if i != index for r in rows
     )
+    memory.close()
+
+
+def test_workers_give_one_process_rows_and_remember_them(tree: Path, tmp_path: Path) -> None:
+    """On workers (from two files here), each file's rows come back as the text the memory
+    keeps: the parent reads the rows from it and keeps it as it is."""
+    files = sorted(tree.rglob("*.py"))
+    engine = Engine(Config(), workspace_root=str(tmp_path))
+    fresh = [plan.plan_file(engine, path, ACTIONS, BUDGET) for path in files]
+    memory = PlanRows(tmp_path / "cache")
+    bar = plan.ProgressBar(len(files), enabled=False)
+    parallel = plan.plan_files(engine, files, ACTIONS, BUDGET, bar, parallel_from=2, memory=memory)
+    assert list(parallel) == fresh
+    with sqlite3.connect(tmp_path / "cache" / FILE_NAME) as db:
+        kept = sorted(value for (value,) in db.execute("SELECT value FROM rows"))
+    assert kept == sorted(json.dumps([rows, warnings]) for rows, warnings in fresh)
+    assert _plan(engine, files, memory) == fresh  # read back from what the workers made
     memory.close()
 
 

@@ -45,6 +45,17 @@ def salt(*parts: str) -> bytes:
     return digest.digest()
 
 
+def dumps(result: tuple[list[dict[str, Any]], list[str]]) -> str:
+    """The text a file's (rows, warnings) are kept as (`loads` reads it back)."""
+    return json.dumps(list(result))
+
+
+def loads(text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The (rows, warnings) of a text `dumps` made."""
+    rows, warnings = json.loads(text)
+    return rows, warnings
+
+
 def file_key(salt: bytes, path: str, content: bytes) -> str:
     """The key of one file's rows."""
     return hashlib.sha256(
@@ -86,8 +97,7 @@ class PlanRows:
                 for key, value in self._db.execute(
                     f"SELECT key, value FROM rows WHERE key IN ({marks})", batch
                 ):
-                    rows, warnings = json.loads(value)
-                    found[key] = (rows, warnings)
+                    found[key] = loads(value)
             if found:
                 now = time.time()
                 with self._db:
@@ -101,6 +111,10 @@ class PlanRows:
 
     def put_many(self, items: Iterable[tuple[str, list[dict[str, Any]], list[str]]]) -> None:
         """Remember results, and forget the ones unused for RETAIN_DAYS."""
+        self.put_texts((key, dumps((rows, warnings))) for key, rows, warnings in items)
+
+    def put_texts(self, items: Iterable[tuple[str, str]]) -> None:
+        """Remember results as `dumps` made their texts; forget those unused for RETAIN_DAYS."""
         if self._db is None:
             return
         now = time.time()
@@ -108,7 +122,7 @@ class PlanRows:
             with self._db:  # one transaction
                 self._db.executemany(
                     "INSERT OR REPLACE INTO rows (key, value, used) VALUES (?, ?, ?)",
-                    [(key, json.dumps([rows, warnings]), now) for key, rows, warnings in items],
+                    [(key, text, now) for key, text in items],
                 )
                 self._db.execute("DELETE FROM rows WHERE used < ?", (now - RETAIN_DAYS * 86400,))
         except sqlite3.Error:
