@@ -93,6 +93,7 @@ INNER: dict[str, list[list[str]]] = {
         ["app", "transport"],
         ["guards"],
         ["results"],
+        ["renames"],
         ["runner"],
         ["actions"],
         ["features"],

@@ -181,6 +181,6 @@ def register(server: TierwiseServer) -> None:
     @server.command("tierwise.applyRename")
     @guarded("tierwise.applyRename")
     async def apply_rename(ls: TierwiseServer, args: PickNameArgs) -> dict[str, Any]:
-        from tierwise.server import runner
+        from tierwise.server import renames
 
-        return await runner.apply_rename(ls, args.uri, args.position, args.name)
+        return await renames.apply_rename(ls, args.uri, args.position, args.name)

@@ -1,4 +1,5 @@
-"""Outcomes as native LSP: safe versioned edits, published review diagnostics, markdown.
+"""Outcomes as native LSP: safe versioned edits, published review diagnostics, markdown; the
+open document a request reads (`snapshot`) and what became of its edit (`record_edit`).
 
 An edit is only ever sent for the document version it was computed for, or for the current
 version after the exact text it was computed from was found again, once, in the new text.
@@ -18,6 +19,7 @@ from pygls.uris import from_fs_path
 
 from tierwise import report
 from tierwise.core.code import Span
+from tierwise.core.errors import UsageError, cut
 from tierwise.core.records import evolve
 from tierwise.core.results import DocstringResult, Finding, MarkdownResult, RenameResult
 from tierwise.core.task import Task
@@ -26,6 +28,7 @@ from tierwise.server.convert import workspace_edit
 from tierwise.server.state import Snapshot
 
 if TYPE_CHECKING:
+    from tierwise.engine import Outcome
     from tierwise.server.app import TierwiseServer
 
 logger = logging.getLogger(__name__)
@@ -312,3 +315,25 @@ def _holds(server: TierwiseServer, uri: str, replacement: str) -> bool:
         return False
     wanted = match_line_endings(replacement, doc.source)
     return not wanted.strip() or wanted in doc.source
+
+
+def snapshot(server: TierwiseServer, uri: str) -> Snapshot:
+    """The open document as it is now; UsageError when the client has not opened it."""
+    if not uri:
+        raise UsageError("uri is empty: pass the document's URI")
+    doc = server.workspace.text_documents.get(uri)
+    if doc is None:
+        raise UsageError(
+            f"{cut(uri)} is not open: tierwise works on documents the editor has opened"
+        )
+    return Snapshot(uri, doc.path, doc.version, doc.source)
+
+
+def record_edit(
+    server: TierwiseServer, outcome: Outcome | None, status: str | None, reason: Any
+) -> None:
+    """Tell the engine what became of an answer's edit (applied, declined, not applicable)."""
+    if outcome is None or status is None or server.engine is None:
+        return
+    server.engine.edit_outcome(outcome, status, str(reason) if reason else None)
+    server.listings.clear()  # an applied answer resets escalation: the listed tiers change
