@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The cache-key tests again on Python 3.12 (called by scripts/test.sh).
-# Why: the key normalises Python with `tokenize`, and 3.12 (PEP 701) tokenizes f-strings into
+# Why: the key normalises Python with `tokenize` (or a scanner that must read as it does), and 3.12 (PEP 701) tokenizes f-strings into
 # parts (and turns `{{` into `{`), so rules that hold on 3.11 must be shown to hold on 3.12 too;
 # the project claims requires-python >= 3.11.
 # The interpreter: $PYTHON312, else python3.12 on PATH, else pyenv's 3.12.1. A missing one is an
@@ -30,4 +30,5 @@ fi
 "$VENV/bin/python" -m pip install --quiet -e . pytest pytest-asyncio pytest-lsp
 echo "== pytest on $("$VENV/bin/python" --version): cache keys"
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
-  tests/unit/test_cache_keys.py tests/unit/test_cache_keys_formatters.py tests/unit/test_engine_keys.py
+  tests/unit/test_cache_keys.py tests/unit/test_cache_keys_formatters.py tests/unit/test_engine_keys.py \
+  tests/unit/test_python_scan.py

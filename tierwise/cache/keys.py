@@ -3,8 +3,9 @@
 Normalisation removes what does not change meaning and what formatters change: comments, blank
 lines, spacing, line wrapping inside brackets, string and f-string quote style, number
 spelling, magic trailing commas, wrapping parentheses, the order of a run of imports (the
-Python rules are in tierwise.cache.python_norm). Python uses `tokenize` (and `ast` for
-docstrings and f-strings); other languages use the tree-sitter token stream; anything else gets
+Python rules are in tierwise.cache.python_norm). Python's tokens come from a scanner that reads
+as `tokenize` does, or from `tokenize` itself where the scanner cannot promise that (and `ast`
+for docstrings and f-strings); other languages use the tree-sitter token stream; anything else gets
 a whitespace collapse. The context part (imports, enclosing signature, callee signatures) is
 normalised the same way. The whole target is always keyed: it is never cut. The output is only
 ever hashed.

@@ -20,21 +20,20 @@ Removed (each only where it can never change what the code means):
 from __future__ import annotations
 
 import ast
-import io
 import keyword
-import re
-import tokenize
 from collections.abc import Callable
 
-NEWLINE = "<NEWLINE>"
-INDENT = "<INDENT>"
-DEDENT = "<DEDENT>"
-# An f-string's canonical form; the marker cannot start a real token.
-FSTRING = "<F>"
+from tierwise.cache.python_scan import scan
+from tierwise.cache.python_tokens import (
+    DEDENT,
+    FSTRING,
+    INDENT,
+    NEWLINE,
+    Tok,
+    canonical,
+    tokenize_tokens,
+)
 
-_DROP = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.ENDMARKER, tokenize.ENCODING})
-_FSTRING_START = getattr(tokenize, "FSTRING_START", -1)  # Python 3.12+
-_FSTRING_END = getattr(tokenize, "FSTRING_END", -1)
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = frozenset(_OPENERS.values())
 # Soft keywords that start statements: `match (x,):` is not a call of `match`.
@@ -65,121 +64,18 @@ _WHOLE_AFTER: dict[str, tuple[bool, frozenset[str]]] = {
 _LINE_START = frozenset({NEWLINE, INDENT, DEDENT})
 
 
-class Tok:
-    """One token of the normal form: its kind, its text, and whether a line break preceded it."""
-
-    __slots__ = ("kind", "nl", "raw", "text")
-
-    def __init__(self, kind: str, text: str, nl: bool = False, raw: str = "") -> None:
-        self.kind = kind  # "op" | "name" | "string" | "number" | "layout" | "other"
-        self.text = text
-        self.nl = nl
-        self.raw = raw  # a string literal's source, for joining implicit concatenations
-
-
 def tokens(
     code: str, *, skip: Callable[[tuple[int, int], tuple[int, int]], bool] | None
 ) -> list[Tok]:
     """The normal-form tokens of `code`, without those `skip` names (None: skip nothing);
-    raises tokenize.TokenError or SyntaxError."""
-    line_starts = [0]
-    for line in io.StringIO(code):
-        line_starts.append(line_starts[-1] + len(line))
-
-    def offset(position: tuple[int, int]) -> int:
-        return line_starts[position[0] - 1] + position[1]
-
-    out: list[Tok] = []
-    pending_nl = False
-    dropping = False  # just skipped a docstring: drop the ";" or NEWLINE ending it
-    fstring_depth = 0
-    fstring_start = (0, 0)
-    for tok in tokenize.generate_tokens(io.StringIO(code).readline):
-        if fstring_depth:  # inside a 3.12+ f-string: collect it whole, by source positions
-            if tok.type == _FSTRING_START:
-                fstring_depth += 1
-            elif tok.type == _FSTRING_END:
-                fstring_depth -= 1
-                if not fstring_depth:
-                    text = code[offset(fstring_start) : offset(tok.end)]
-                    out.append(Tok("string", _fstring(text), pending_nl, text))
-                    pending_nl = False
-            continue
-        if tok.type == tokenize.NL:
-            pending_nl = True
-            continue
-        if tok.type in _DROP or (tok.type == tokenize.ERRORTOKEN and not tok.string.strip()):
-            continue
-        if skip is not None and skip(tok.start, tok.end):
-            dropping = True
-            continue
-        if dropping:
-            dropping = False
-            if tok.type == tokenize.NEWLINE or (tok.type == tokenize.OP and tok.string == ";"):
-                continue
-        if tok.type == _FSTRING_START:
-            fstring_depth, fstring_start = 1, tok.start
-            continue
-        out.append(_tok(tok, pending_nl))
-        pending_nl = False
-    return out
-
-
-def _tok(tok: tokenize.TokenInfo, nl: bool) -> Tok:
-    if tok.type == tokenize.NEWLINE:
-        return Tok("layout", NEWLINE)
-    if tok.type == tokenize.INDENT:  # the marker only: 2- and 4-space indents give one key
-        return Tok("layout", INDENT)
-    if tok.type == tokenize.DEDENT:
-        return Tok("layout", DEDENT)
-    if tok.type == tokenize.STRING:
-        return Tok("string", plain_string(tok.string), nl, tok.string)
-    if tok.type == tokenize.NUMBER:
-        return Tok("number", _plain_number(tok.string), nl)
-    if tok.type == tokenize.NAME:
-        return Tok("name", tok.string, nl)
-    if tok.type == tokenize.OP:
-        return Tok("op", tok.string, nl)
-    return Tok("other", tok.string, nl)
-
-
-def plain_string(text: str) -> str:
-    """One spelling per string value: 'a', "a" and r'a' all become repr('a')."""
-    prefix = re.match(r"[A-Za-z]*", text)
-    if prefix is not None and "f" in prefix.group(0).lower():
-        return _fstring(text)
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return text
-    return repr(value) if isinstance(value, str | bytes) else text
-
-
-def _fstring(text: str) -> str:
-    """An f-string by its syntax tree: quotes and spacing inside fields do not matter."""
-    try:
-        node = ast.parse(text.strip(), mode="eval").body
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return text
-    return FSTRING + canonical(node)
-
-
-def canonical(node: object) -> str:
-    """A version-independent text of a syntax tree (every field named, no positions)."""
-    if isinstance(node, ast.AST):
-        fields = ",".join(f"{f}={canonical(getattr(node, f, None))}" for f in node._fields)
-        return f"{type(node).__name__}({fields})"
-    if isinstance(node, list):
-        return "[" + ",".join(canonical(item) for item in node) + "]"
-    return repr(node)
-
-
-def _plain_number(text: str) -> str:
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return text
-    return repr(value) if isinstance(value, int | float | complex) else text
+    raises tokenize.TokenError or SyntaxError. The scanner reads what it can promise to read
+    as the tokenizer does (only with nothing to skip: it keeps no positions); the rest goes to
+    the tokenizer, which raises what it raises."""
+    if skip is None:
+        scanned = scan(code)
+        if scanned is not None:
+            return scanned
+    return tokenize_tokens(code, skip=skip)
 
 
 # -- formatter changes --------------------------------------------------------------------------
