@@ -87,21 +87,27 @@ _PASSWORD_CALL = re.compile(
 )
 
 
-def detect(text: str) -> Iterator[Detection]:
-    """Every secret these rules find, as (start, end, kind); TOKENS are matched by redaction.py."""
-    for match in _CONN_KEY.finditer(text):
-        if len(match.group("secret")) >= 16 and not is_placeholder(match.group("secret")):
-            yield match.start("secret"), match.end("secret"), "conn-key"
-    for match in _NPMRC.finditer(text):
-        if len(match.group("secret")) >= 8 and not is_placeholder(match.group("secret")):
-            yield match.start("secret"), match.end("secret"), "registry-token"
-    for match in _GO_DSN.finditer(text):
-        if not is_placeholder(match.group("secret")):
-            yield match.start("secret"), match.end("secret"), "url-password"
-    for match in _USER_FLAG.finditer(text):
-        if password_like(match.group("secret")):
-            yield match.start("secret"), match.end("secret"), "conn-password"
-    for match in _NETRC.finditer(text):
+def detect(text: str, lowered: str, *, gated: bool = True) -> Iterator[Detection]:
+    """Every secret these rules find, as (start, end, kind); TOKENS are matched by redaction.py.
+    `lowered` is `text.lower()`; `gated`: each rule only where the text holds a piece every
+    match of it holds (its patterns start with a lookbehind, so they test every position)."""
+    if not gated or "key=" in lowered or "signature=" in lowered:
+        for match in _CONN_KEY.finditer(text):
+            if len(match.group("secret")) >= 16 and not is_placeholder(match.group("secret")):
+                yield match.start("secret"), match.end("secret"), "conn-key"
+    if not gated or "_auth" in text or "_password" in text:
+        for match in _NPMRC.finditer(text):
+            if len(match.group("secret")) >= 8 and not is_placeholder(match.group("secret")):
+                yield match.start("secret"), match.end("secret"), "registry-token"
+    if not gated or "@tcp(" in text or "@unix(" in text or "@udp(" in text:
+        for match in _GO_DSN.finditer(text):
+            if not is_placeholder(match.group("secret")):
+                yield match.start("secret"), match.end("secret"), "url-password"
+    if not gated or "-u" in text:
+        for match in _USER_FLAG.finditer(text):
+            if password_like(match.group("secret")):
+                yield match.start("secret"), match.end("secret"), "conn-password"
+    for match in _NETRC.finditer(text) if not gated or "passw" in text else ():
         near = text[max(0, match.start() - NETRC_LOOKBACK) : match.start()]
         if "machine " in near and password_like(match.group("secret")):
             yield match.start("secret"), match.end("secret"), "password"

@@ -74,13 +74,31 @@ def redact(text: str) -> Redaction:
 
 
 def _detect(text: str) -> Iterator[tuple[int, int, str]]:
+    # Each rule runs only where the text holds a piece every match of it holds: a question is
+    # scanned on every request, and most code has no "://", "bearer" or "password=" at all.
+    lowered = text.lower()  # the IGNORECASE rules' pieces (their patterns are ASCII-only)
     yield from _private_keys(text)
     yield from _tokens(text)
+    if "bearer" in lowered or "basic" in lowered:
+        yield from _auth_headers(text)
+    if "://" in text:
+        yield from _url_passwords(text)
+    if any(piece in lowered for piece in _PARAM_PIECES):
+        yield from _params(text)
+    yield from _assignments(text)
+    yield from formats.detect(text, lowered)
+
+
+def _detect_everywhere(text: str) -> Iterator[tuple[int, int, str]]:
+    """Every rule on the whole text, no piece looked for first: what `_detect` must equal
+    (tests/unit/test_redaction_gates.py)."""
+    yield from _private_keys(text)
+    yield from _tokens(text, gated=False)
     yield from _auth_headers(text)
     yield from _url_passwords(text)
     yield from _params(text)
-    yield from _assignments(text)
-    yield from formats.detect(text)
+    yield from _assignments(text, gated=False)
+    yield from formats.detect(text, text.lower(), gated=False)
 
 
 # -- private key blocks --
@@ -132,15 +150,24 @@ _TOKEN_SPECS = _TOKENS + formats.TOKENS
 # Each pattern starts with its prefix, so the regex engine can search for that literal (or
 # character set) directly instead of testing every position; that a token starts where a run
 # of token characters starts is checked on each match instead of by a leading lookbehind.
+# Patterns with no literal to search for, which test every position: each runs only where the
+# text holds a piece every match of it holds.
+_TOKEN_PIECES: dict[str, tuple[str, ...]] = {
+    r"[sr]k_(?:live|test)_": ("k_live_", "k_test_"),
+    "": ("-us",),  # Mailchimp's [0-9a-f]{32}-us[0-9]
+    r"\d{8,10}:AA": (":AA",),
+}
 _TOKEN_PATTERNS = tuple(
-    (kind, re.compile(f"{prefix}(?P<body>{body})", re.ASCII), check)
+    (kind, re.compile(f"{prefix}(?P<body>{body})", re.ASCII), check, _TOKEN_PIECES.get(prefix))
     for kind, prefix, body, check in _TOKEN_SPECS
 )
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "_-")
 
 
-def _tokens(text: str) -> Iterator[tuple[int, int, str]]:
-    for kind, regex, check in _TOKEN_PATTERNS:
+def _tokens(text: str, *, gated: bool = True) -> Iterator[tuple[int, int, str]]:
+    for kind, regex, check, pieces in _TOKEN_PATTERNS:
+        if gated and pieces is not None and not any(piece in text for piece in pieces):
+            continue
         for match in regex.finditer(text):
             start = match.start()
             if start and text[start - 1] in _TOKEN_CHARS:
@@ -198,6 +225,14 @@ _PARAM = re.compile(
 )
 _PAIR = re.compile(r"[A-Za-z_][\w.-]*+=[^\s;&\"'`,()]++", re.ASCII)
 _PASSWORD_KEYS = frozenset({"password", "passwd", "pwd"})
+# What every _PARAM match holds, lowered: one of its keys and the "=" after it.
+_PARAM_PIECES = tuple(
+    f"{key}="
+    for key in (
+        "password", "passwd", "pwd", "access_token", "api_key", "apikey", "client_secret",
+        "token", "secret", "sig",
+    )
+)  # fmt: skip
 
 
 def _params(text: str) -> Iterator[tuple[int, int, str]]:
@@ -271,9 +306,11 @@ _SCHEME_PREFIX = re.compile(r"(?:Bearer|Basic|Token)[ \t]+", re.IGNORECASE)
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", re.ASCII)
 
 
-def _assignments(text: str) -> Iterator[tuple[int, int, str]]:
+def _assignments(text: str, *, gated: bool = True) -> Iterator[tuple[int, int, str]]:
     for match in _ASSIGNMENT.finditer(text):
         name = match.group("name")
+        if gated and not any(piece in name.lower() for piece in _SECRET_NAME_PIECES):
+            continue  # most names in code: no word of a secret-like name is in them
         kind = _secret_name_kind(name)
         if kind is None:
             continue
@@ -296,6 +333,10 @@ def _assignments(text: str) -> Iterator[tuple[int, int, str]]:
 # Names whose last word is one of these hold a password ("db_password", "self.passwd");
 # "password_field", "password_hint" or "min_password_length" hold something about one.
 _PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pw", "pass", "passphrase"})
+# A piece of the name that `_secret_name_kind` needs before it can find a name secret-like:
+# "key" (key, apikey, privatekey, secretkey), "secret", "pass" (passw, passphrase, pass), "pw"
+# (pwd, pw), "token", "auth" (auth, authorization), "credential" (credentials).
+_SECRET_NAME_PIECES = ("key", "secret", "pass", "pw", "token", "auth", "credential")
 # Keys that are not secrets: what a *key* name holds when one of these qualifies it.
 _NOT_SECRET_KEYS = frozenset(
     {"idempotency", "idempotent", "dedupe", "dedup", "cache", "partition", "sort", "primary"}
