@@ -184,6 +184,7 @@ AWKWARD = [
     "x = '\x00'\n",
     "x = '\udcff'\n",
     "x = 'abc\n",
+    'x = "abc\n',  # the tokenizer's error token is a quote: written as JSON in the key
     "x = '''abc\n",
     "x = '''abc'\n",
     "x = 'a\\\nb'\n",

@@ -33,7 +33,7 @@ def normalise(language: str, code: str, *, drop_docstrings: bool = False) -> str
     if language == "python":
         tokens = _python_tokens(code, drop_docstrings=drop_docstrings)
         if tokens is not None:
-            return _join(tokens)
+            return " ".join(tokens)  # encoded as _join encodes them
     else:
         tokens = _tree_sitter_tokens(language, code)
         if tokens is not None:
@@ -171,8 +171,8 @@ def _tree_sitter_tokens(language: str, code: str) -> list[str] | None:
 
 
 def _python_tokens(code: str, *, drop_docstrings: bool) -> list[str] | None:
-    """The Python normal form's tokens (tierwise.cache.python_norm), or None when the code does
-    not tokenize."""
+    """The Python normal form's tokens (tierwise.cache.python_norm), each as `_join` writes it,
+    or None when the code does not tokenize."""
     ranges = _docstring_ranges(code) if drop_docstrings else []
 
     def skip(start: Position, end: Position) -> bool:
@@ -183,7 +183,16 @@ def _python_tokens(code: str, *, drop_docstrings: bool) -> list[str] | None:
         toks = python_norm.tokens(code, skip=skip if ranges else None)
     except (tokenize.TokenError, SyntaxError):  # unclosed bracket, bad dedent, stray character
         return None
-    return [t.text for t in python_norm.without_formatting(toks)]
+    # Only a literal (or the tokenizer's error token) can hold whitespace or start with a quote:
+    # `_encode` is called for those alone, as `_join` would (a call per token was a tenth).
+    return [
+        t.text if t.kind in _PLAIN_KINDS else _encode(t.text)
+        for t in python_norm.without_formatting(toks)
+    ]
+
+
+# Names, operators, numbers (repr or source spelling) and layout markers.
+_PLAIN_KINDS = frozenset({"name", "op", "number", "layout"})
 
 
 Position = tuple[int, int]
