@@ -85,7 +85,8 @@ def _detect(text: str) -> Iterator[tuple[int, int, str]]:
         yield from _url_passwords(text)
     if any(piece in lowered for piece in _PARAM_PIECES):
         yield from _params(text)
-    yield from _assignments(text)
+    if any(piece in lowered for piece in _SECRET_NAME_PIECES):
+        yield from _assignments(text)
     yield from formats.detect(text, lowered)
 
 
@@ -309,7 +310,7 @@ _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", re.ASCII)
 def _assignments(text: str, *, gated: bool = True) -> Iterator[tuple[int, int, str]]:
     for match in _ASSIGNMENT.finditer(text):
         name = match.group("name")
-        if gated and not any(piece in name.lower() for piece in _SECRET_NAME_PIECES):
+        if gated and _SECRET_NAME_PIECE.search(name) is None:
             continue  # most names in code: no word of a secret-like name is in them
         kind = _secret_name_kind(name)
         if kind is None:
@@ -337,6 +338,8 @@ _PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pw", "pass", "passphr
 # "key" (key, apikey, privatekey, secretkey), "secret", "pass" (passw, passphrase, pass), "pw"
 # (pwd, pw), "token", "auth" (auth, authorization), "credential" (credentials).
 _SECRET_NAME_PIECES = ("key", "secret", "pass", "pw", "token", "auth", "credential")
+# The same, looked for in a name (ASCII, as _ASSIGNMENT's names are) in any case.
+_SECRET_NAME_PIECE = re.compile("|".join(_SECRET_NAME_PIECES), re.ASCII | re.IGNORECASE)
 # Keys that are not secrets: what a *key* name holds when one of these qualifies it.
 _NOT_SECRET_KEYS = frozenset(
     {"idempotency", "idempotent", "dedupe", "dedup", "cache", "partition", "sort", "primary"}
