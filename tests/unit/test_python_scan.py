@@ -9,6 +9,8 @@ flask and requests, a deterministic sample of Django's sources, the cache-key te
 cases, cases written to be awkward, and random edits of all of them (characters deleted or
 duplicated), so the tokenizer's error paths are compared too. The cache-key tests run on 3.12
 too (scripts/test_py312.sh), and so does this file: 3.12 tokenizes f-strings into parts.
+The formatter rules' own fast paths (one bracket reading for both rules, no import sorting
+where no statement can start an import) are compared with the rules as they were.
 """
 
 from __future__ import annotations
@@ -54,12 +56,53 @@ def agrees(code: str) -> bool:
 
 
 def reference_normal_form(code: str) -> str:
-    """`normalise("python", code)` as it was before the scanner: the tokenizer only."""
+    """`normalise("python", code)` as it was before the scanner: the tokenizer only, the rules
+    as they were."""
     try:
         toks = tokenize_tokens(code, skip=None)
     except (tokenize.TokenError, SyntaxError):
         return keys.collapse_whitespace(code)
-    return keys._join(t.text for t in python_norm.without_formatting(toks))
+    return keys._join(t.text for t in reference_without_formatting(toks))
+
+
+def reference_without_formatting(toks: list[Tok]) -> list[Tok]:
+    """`python_norm.without_formatting` as it was before pass 7: each rule read the brackets
+    again, the depths were a list over every token, and every target went through the import
+    sorter."""
+    toks = python_norm._sort_import_runs(python_norm._join_strings(toks))
+    for _ in range(8):
+        changed = python_norm._drop_trailing_commas(toks, _old_pairs(toks))
+        depths = dict(enumerate(_old_depths(toks)))
+        changed |= python_norm._drop_grouping_parens(toks, _old_pairs(toks), depths)
+        toks = [t for t in toks if t.kind != "dropped"]
+        if not changed:
+            break
+    return toks
+
+
+def _old_pairs(toks: list[Tok]) -> dict[int, int]:
+    stack: list[int] = []
+    pairs: dict[int, int] = {}
+    for i, t in enumerate(toks):
+        if t.kind != "op":
+            continue
+        if t.text in "([{":
+            stack.append(i)
+        elif t.text in ")]}" and stack:
+            pairs[stack.pop()] = i
+    return pairs
+
+
+def _old_depths(toks: list[Tok]) -> list[int]:
+    depths: list[int] = []
+    depth = 0
+    for t in toks:
+        if t.kind == "op" and t.text in ")]}":
+            depth = max(0, depth - 1)
+        depths.append(depth)
+        if t.kind == "op" and t.text in "([{":
+            depth += 1
+    return depths
 
 
 def outcome(normal_form: Callable[[str], str], code: str) -> str:
@@ -250,6 +293,28 @@ def test_the_scanner_reads_plain_code_itself() -> None:
     assert scan(test_cache_keys.PY_BASE) is not None
     assert scan("    def m(self):\n        return {'a': [1, 2.5, 0x1F]}  # c") is not None
     assert scan("x = 1\r\n") is None and scan("x = \\\n 1\n") is None
+
+
+def _rules_agree(code: str) -> None:
+    try:
+        ours = python_norm.without_formatting(tokenize_tokens(code, skip=None))
+    except (tokenize.TokenError, SyntaxError):
+        return
+    before = reference_without_formatting(tokenize_tokens(code, skip=None))
+    assert _fields(ours) == _fields(before), code[:200]
+
+
+@pytest.mark.parametrize(("package", "step"), [("flask", 1), ("requests", 1), ("django", 25)])
+def test_the_formatter_rules_read_as_before(package: str, step: int) -> None:
+    """The rules' bracket reading, shared and with depths for openers only, changes nothing."""
+    for path in _python_files(realcode.sdist(package))[::step]:
+        text = path.read_text(encoding="utf-8")
+        for code in (text, *spans(text)):
+            _rules_agree(code)
+    rng = random.Random(5)
+    for case in _corner_cases():
+        for code in (case, *edits(case, rng, 4)):
+            _rules_agree(code)
 
 
 def test_the_operators_are_the_tokenizers() -> None:

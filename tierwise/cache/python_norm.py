@@ -85,7 +85,9 @@ def without_formatting(toks: list[Tok]) -> list[Tok]:
     """Apply the import, trailing-comma and parenthesis rules until nothing changes."""
     toks = _sort_imports(_join_strings(toks))
     for _ in range(8):  # nested redundant parentheses come off one pair per pass
-        changed = _drop_trailing_commas(toks) | _drop_grouping_parens(toks)
+        # One bracket reading for both rules: the commas the first drops are no brackets.
+        pairs, depths = _pairs(toks)
+        changed = _drop_trailing_commas(toks, pairs) | _drop_grouping_parens(toks, pairs, depths)
         toks = [t for t in toks if t.kind != "dropped"]
         if not changed:
             break
@@ -130,18 +132,21 @@ def _joined(run: list[Tok]) -> str | None:
     return FSTRING + canonical(node)
 
 
-def _pairs(toks: list[Tok]) -> dict[int, int]:
-    """Opening bracket index -> closing bracket index."""
+def _pairs(toks: list[Tok]) -> tuple[dict[int, int], dict[int, int]]:
+    """Opening bracket index -> closing bracket index, and -> the bracket depth it sits at
+    (the brackets open around it; a closing one with none open is passed over)."""
     stack: list[int] = []
     pairs: dict[int, int] = {}
+    depths: dict[int, int] = {}
     for i, t in enumerate(toks):
         if t.kind != "op":
             continue
         if t.text in _OPENERS:
+            depths[i] = len(stack)
             stack.append(i)
         elif t.text in _CLOSERS and stack:
             pairs[stack.pop()] = i
-    return pairs
+    return pairs, depths
 
 
 def _is_callee(toks: list[Tok], index: int) -> bool:
@@ -164,8 +169,7 @@ def _top_level(toks: list[Tok], start: int, end: int, pairs: dict[int, int]) -> 
     return inside
 
 
-def _drop_trailing_commas(toks: list[Tok]) -> bool:
-    pairs = _pairs(toks)
+def _drop_trailing_commas(toks: list[Tok], pairs: dict[int, int]) -> bool:
     changed = False
     for start, end in pairs.items():
         comma = end - 1
@@ -186,19 +190,6 @@ def _drop_trailing_commas(toks: list[Tok]) -> bool:
             toks[comma].kind = "dropped"
             changed = True
     return changed
-
-
-def _depths(toks: list[Tok]) -> list[int]:
-    """The bracket depth each token sits at."""
-    depths: list[int] = []
-    depth = 0
-    for t in toks:
-        if t.kind == "op" and t.text in _CLOSERS:
-            depth = max(0, depth - 1)
-        depths.append(depth)
-        if t.kind == "op" and t.text in _OPENERS:
-            depth += 1
-    return depths
 
 
 def _statement_head(toks: list[Tok], index: int) -> str:
@@ -226,9 +217,7 @@ def _paren_rule(toks: list[Tok], start: int, depth: int) -> tuple[bool, frozense
     return _WHOLE_AFTER.get(prev)
 
 
-def _drop_grouping_parens(toks: list[Tok]) -> bool:
-    pairs = _pairs(toks)
-    depths = _depths(toks)
+def _drop_grouping_parens(toks: list[Tok], pairs: dict[int, int], depths: dict[int, int]) -> bool:
     changed = False
     for start, end in pairs.items():
         if toks[start].text != "(" or end == start + 1 or _is_callee(toks, start):
@@ -257,6 +246,15 @@ def _drop_grouping_parens(toks: list[Tok]) -> bool:
 
 def _sort_imports(toks: list[Tok]) -> list[Tok]:
     """Canonical order for each run of consecutive import statements."""
+    if not any(t.text in _IMPORT_WORDS and t.kind == "name" for t in toks):
+        return toks  # no statement can start an import run (most targets): nothing moves
+    return _sort_import_runs(toks)
+
+
+_IMPORT_WORDS = frozenset({"import", "from"})
+
+
+def _sort_import_runs(toks: list[Tok]) -> list[Tok]:
     out: list[Tok] = []
     run: list[list[Tok]] = []
     line: list[Tok] = []
