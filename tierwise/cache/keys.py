@@ -180,18 +180,18 @@ def _python_tokens(code: str, *, drop_docstrings: bool) -> list[str] | None:
 
     try:
         # No ranges, no skip: a call per token was a tenth of normalising a target.
-        toks = python_norm.tokens(code, skip=skip if ranges else None)
+        toks, scanned = python_norm.tokens(code, skip=skip if ranges else None)
     except (tokenize.TokenError, SyntaxError):  # unclosed bracket, bad dedent, stray character
         return None
-    # Only a literal (or the tokenizer's error token) can hold whitespace or start with a quote:
-    # `_encode` is called for those alone, as `_join` would (a call per token was a tenth).
-    return [
-        t.text if t.kind in _PLAIN_KINDS else _encode(t.text)
-        for t in python_norm.without_formatting(toks)
-    ]
+    formatted = python_norm.without_formatting(toks)
+    if not scanned:
+        return [_encode(t.text) for t in formatted]
+    # Of the scanner's tokens only a literal can hold whitespace or start with a quote: `_encode`
+    # is called for those alone, as `_join` would (a call per token was a tenth).
+    return [t.text if t.kind in _PLAIN_KINDS else _encode(t.text) for t in formatted]
 
 
-# Names, operators, numbers (repr or source spelling) and layout markers.
+# The scanner's names and operators, numbers (repr or source spelling) and layout markers.
 _PLAIN_KINDS = frozenset({"name", "op", "number", "layout"})
 
 

@@ -66,16 +66,18 @@ _LINE_START = frozenset({NEWLINE, INDENT, DEDENT})
 
 def tokens(
     code: str, *, skip: Callable[[tuple[int, int], tuple[int, int]], bool] | None
-) -> list[Tok]:
-    """The normal-form tokens of `code`, without those `skip` names (None: skip nothing);
-    raises tokenize.TokenError or SyntaxError. The scanner reads what it can promise to read
-    as the tokenizer does (only with nothing to skip: it keeps no positions); the rest goes to
-    the tokenizer, which raises what it raises."""
+) -> tuple[list[Tok], bool]:
+    """The normal-form tokens of `code`, without those `skip` names (None: skip nothing), and
+    whether the scanner read them; raises tokenize.TokenError or SyntaxError. The scanner reads
+    what it can promise to read as the tokenizer does (only with nothing to skip: it keeps no
+    positions); the rest goes to the tokenizer, which raises what it raises. The scanner's
+    names and operators are ASCII words and symbols; 3.12's tokenizer can put a lone carriage
+    return in a name."""
     if skip is None:
         scanned = scan(code)
         if scanned is not None:
-            return scanned
-    return tokenize_tokens(code, skip=skip)
+            return scanned, True
+    return tokenize_tokens(code, skip=skip), False
 
 
 # -- formatter changes --------------------------------------------------------------------------

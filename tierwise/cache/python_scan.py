@@ -56,24 +56,28 @@ _OPERATOR_LIST = (
     "*", "*=", "**", "**=", "&", "&=", "%", "%=", "!=",
 )  # fmt: skip
 _OPERATORS = "|".join(re.escape(op) for op in sorted(_OPERATOR_LIST, key=len, reverse=True))
+# Spaces and tabs before a token are part of its match (a loop turn per token, not per gap).
 _SCAN = re.compile(
-    "|".join(
+    r"[ \t]*+(?:"
+    + "|".join(
         (
-            r"(\n[ ]*+)(?!\t)",  # 1: a line break and the next line's indentation
-            r"([ \t]++|\#[^\n]*+)",  # 2: spaces, a comment
-            r"((?:[fF][rR]?|[rR][fF])" + _QUOTED + ")",  # 3: an f-string
-            r"((?:[bB][rR]?|[rR][bB]?|[uU])?" + _QUOTED + ")",  # 4: a string
-            "(" + _NUMBER + ")",  # 5
-            r"([(\[{])",  # 6
-            r"([)\]}])",  # 7
-            "((?!<>)(?:" + _OPERATORS + "))",  # 8
-            r"([A-Za-z_][A-Za-z0-9_]*+)(?!['\"])",  # 9: a name
+            r"(?:\#[^\n]*+)?(\n[ ]*+)(?!\t)",  # 1: a line break (after a comment), the indentation
+            # Names first, the commonest: one followed by a quote is a string's prefix.
+            r"([A-Za-z_][A-Za-z0-9_]*+)(?!['\"])",  # 2: a name
+            r"([(\[{])",  # 3
+            r"([)\]}])",  # 4
+            "(" + _NUMBER + ")",  # 5: before the operators (".5" is a number)
+            "((?!<>)(?:" + _OPERATORS + "))",  # 6
+            r"((?:[fF][rR]?|[rR][fF])" + _QUOTED + ")",  # 7: an f-string
+            r"((?:[bB][rR]?|[rR][bB]?|[uU])?" + _QUOTED + ")",  # 8: a string
+            r"(\#[^\n]*+)",  # 9: a comment at the end
             "(.)",  # 10: anything else: the tokenizer decides
         )
-    ),
+    )
+    + ")",
     re.DOTALL,
 )
-_BREAK, _SKIP, _FSTRING, _STRING, _NUM, _OPEN, _CLOSE, _OP, _NAME = range(1, 10)
+_BREAK, _NAME, _OPEN, _CLOSE, _NUM, _OP, _FSTRING, _STRING, _SKIP = range(1, 10)
 _INDENT_AT_START = re.compile(r"[ ]*+(?!\t)")
 # Characters whose reading differs between the tokenizers, or between them and the parser.
 _UNSAFE = re.compile("[\x00\r\x0c\ud800-\udfff]")
@@ -96,7 +100,7 @@ def scan(code: str) -> list[Tok] | None:
     started = False  # a logical line has tokens
     pending = False  # a line break since the last token (what a closing bracket's rule reads)
     for match in _SCAN.finditer(code, column):
-        kind = match.lastindex
+        kind = match.lastindex or 0  # every alternative is one group
         if kind == _SKIP:
             continue
         if kind == _BREAK:
@@ -105,7 +109,7 @@ def scan(code: str) -> list[Tok] | None:
                 started = pending = False
             else:
                 pending = True
-            column = match.end() - match.start() - 1
+            column = match.end() - match.start(_BREAK) - 1
             continue
         if not started:
             started = True
@@ -120,7 +124,7 @@ def scan(code: str) -> list[Tok] | None:
                     if column != indents[-1]:
                         return None  # IndentationError from the tokenizer
                 pending = False
-        text = match.group()
+        text = match.group(kind)
         if kind == _NAME:
             append(Tok("name", text, pending))
         elif kind == _OP:
