@@ -21,6 +21,7 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
     ("bench.cputime", ["--spawns", "10"], ["--spawns", "2"]),
     ("bench.memory_floor", ["--spawns", "5"], ["--spawns", "1"]),
     ("bench.concurrency", ["--repeat", "3"], ["--repeat", "1", "--runs", "10"]),
+    ("bench.request_cpu", ["--repeat", "30"], ["--repeat", "5"]),
     ("bench.plan", ["--repeat", "2"], ["--repeat", "1", "--tree", "requests"]),
     ("bench.hostile", [], ["--quick"]),
     ("bench.routing", ["--repeat", "300"], ["--repeat", "20"]),

@@ -7,8 +7,8 @@ Run: .venv-dev/bin/python -m bench.request_cpu [--repeat N]
 The targets are bench.concurrency's: a line in each of fifty functions of the 523- and the
 2,038-line file, extracted as the server extracts them. "before" is the tokenizer-only normal
 form with the formatter rules as they were (tests/unit/test_python_scan.py keeps both) and the
-secret scan with every rule run on the whole text (`redaction._detect_everywhere`); each row is
-the time for all fifty, and the ratio is to the "before" row of its piece.
+secret scan with every rule run on the whole text (tests/unit/test_redaction_gates.py); each
+row is the time for all fifty, and the ratio is to the "before" row of its piece.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bench import realfiles
 from bench.concurrency import function_lines
 from bench.timing import sample, table
 from tests.unit.test_python_scan import reference_normal_form
+from tests.unit.test_redaction_gates import detect_everywhere
 from tierwise.cache.keys import normalise
 from tierwise.config import Config
 from tierwise.core.task import Action
@@ -45,7 +46,7 @@ def measure(file: realfiles.RealFile, repeat: int) -> str:
     for text in targets:  # the same keys, or nothing here is worth timing
         assert normalise("python", text) == reference_normal_form(text)
     for text in questions:
-        assert list(redaction._detect(text)) == list(redaction._detect_everywhere(text))
+        assert list(redaction._detect(text)) == list(detect_everywhere(text))
     before, after = f"normal form, before ({file.label})", f"normal form ({file.label})"
     rows = [
         (before, sample(lambda: [reference_normal_form(t) for t in targets], repeat)),
@@ -58,7 +59,7 @@ def measure(file: realfiles.RealFile, repeat: int) -> str:
     scans = [
         (
             scan_before,
-            sample(lambda: [list(redaction._detect_everywhere(q)) for q in questions], repeat),
+            sample(lambda: [list(detect_everywhere(q)) for q in questions], repeat),
         ),
         (scan_after, sample(lambda: [list(redaction._detect(q)) for q in questions], repeat)),
     ]

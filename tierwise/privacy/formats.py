@@ -1,6 +1,7 @@
 """Secrets recognised by their vendor's format or by where they sit, beyond the generic rules in
-redaction.py: registry, chat-webhook, email and SMS keys; storage and message-bus connection
-strings; Go's MySQL DSN; and keys passed positionally to client constructors or to login().
+redaction.py: registry, chat-webhook, email and SMS keys; authorization headers; passwords in
+URLs; storage and message-bus connection strings; Go's MySQL DSN; and keys passed positionally
+to client constructors or to login().
 
 The same linear-time rules hold as in redaction.py: every open-ended repeat is possessive or
 bounded, each token pattern starts with a negative lookbehind of its own class, and the call
@@ -9,6 +10,8 @@ context of a string literal is read from at most CALL_LOOKBACK characters before
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable, Iterator
 
@@ -85,6 +88,47 @@ _VENDORS = frozenset(
 _PASSWORD_CALL = re.compile(
     r"(?i).*(?:login|log_in|signin|sign_in|bind|basicauth|digestauth|authenticate|set_password).*"
 )
+
+
+_AUTH_HEADER = re.compile(
+    r"(?<![\w-])(?P<scheme>Bearer|Basic)[ \t]++(?P<secret>[\w~+/.-]++=*+)", re.ASCII | re.IGNORECASE
+)
+
+
+def auth_headers(text: str) -> Iterator[Detection]:
+    """Bearer tokens that look random, and Basic credentials that decode to "user:password"."""
+    for match in _AUTH_HEADER.finditer(text):
+        value = match.group("secret")
+        if match.group("scheme").lower() == "basic":
+            ok = _basic_credentials(value)
+        else:
+            ok = random_looking(value) and not is_placeholder(value)
+        if ok:
+            yield match.start("secret"), match.end("secret"), "auth-header"
+
+
+def _basic_credentials(value: str) -> bool:
+    """HTTP Basic credentials are base64 of "user:password"; plain words do not decode to that."""
+    try:
+        return b":" in base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+
+
+# Greedy (not possessive) password so that an unencoded "@" in it still leaves the host's "@"
+# as the end; the run cannot cross "/" or whitespace, so the retreat is bounded by the run.
+_URL_PASSWORD = re.compile(
+    r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+://"
+    r"[^\s:/?#@\"'`<>]*+:"
+    r"(?P<secret>[^\s/?#\"'`<>]+)@"
+)
+
+
+def url_passwords(text: str) -> Iterator[Detection]:
+    """The password of a URL with credentials (scheme://user:password@host)."""
+    for match in _URL_PASSWORD.finditer(text):
+        if not is_placeholder(match.group("secret")):
+            yield match.start("secret"), match.end("secret"), "url-password"
 
 
 def detect(text: str, lowered: str, *, gated: bool = True) -> Iterator[Detection]:

@@ -9,8 +9,6 @@ pattern. The Python checks that follow a match look only at that match and its n
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import string
 from collections.abc import Callable, Iterator
@@ -80,26 +78,14 @@ def _detect(text: str) -> Iterator[tuple[int, int, str]]:
     yield from _private_keys(text)
     yield from _tokens(text)
     if "bearer" in lowered or "basic" in lowered:
-        yield from _auth_headers(text)
+        yield from formats.auth_headers(text)
     if "://" in text:
-        yield from _url_passwords(text)
+        yield from formats.url_passwords(text)
     if any(piece in lowered for piece in _PARAM_PIECES):
         yield from _params(text)
     if any(piece in lowered for piece in _SECRET_NAME_PIECES):
         yield from _assignments(text)
     yield from formats.detect(text, lowered)
-
-
-def _detect_everywhere(text: str) -> Iterator[tuple[int, int, str]]:
-    """Every rule on the whole text, no piece looked for first: what `_detect` must equal
-    (tests/unit/test_redaction_gates.py)."""
-    yield from _private_keys(text)
-    yield from _tokens(text, gated=False)
-    yield from _auth_headers(text)
-    yield from _url_passwords(text)
-    yield from _params(text)
-    yield from _assignments(text, gated=False)
-    yield from formats.detect(text, text.lower(), gated=False)
 
 
 # -- private key blocks --
@@ -177,46 +163,7 @@ def _tokens(text: str, *, gated: bool = True) -> Iterator[tuple[int, int, str]]:
                 yield start, match.end(), kind
 
 
-_AUTH_HEADER = re.compile(
-    r"(?<![\w-])(?P<scheme>Bearer|Basic)[ \t]++(?P<secret>[\w~+/.-]++=*+)", re.ASCII | re.IGNORECASE
-)
-
-
-def _auth_headers(text: str) -> Iterator[tuple[int, int, str]]:
-    for match in _AUTH_HEADER.finditer(text):
-        value = match.group("secret")
-        if match.group("scheme").lower() == "basic":
-            ok = _basic_credentials(value)
-        else:
-            ok = random_looking(value) and not is_placeholder(value)
-        if ok:
-            yield match.start("secret"), match.end("secret"), "auth-header"
-
-
-def _basic_credentials(value: str) -> bool:
-    """HTTP Basic credentials are base64 of "user:password"; plain words do not decode to that."""
-    try:
-        return b":" in base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        return False
-
-
-# -- passwords in URLs and connection strings --
-
-# Greedy (not possessive) password so that an unencoded "@" in it still leaves the host's "@"
-# as the end; the run cannot cross "/" or whitespace, so the retreat is bounded by the run.
-_URL_PASSWORD = re.compile(
-    r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+://"
-    r"[^\s:/?#@\"'`<>]*+:"
-    r"(?P<secret>[^\s/?#\"'`<>]+)@"
-)
-
-
-def _url_passwords(text: str) -> Iterator[tuple[int, int, str]]:
-    for match in _URL_PASSWORD.finditer(text):
-        if not is_placeholder(match.group("secret")):
-            yield match.start("secret"), match.end("secret"), "url-password"
-
+# -- passwords in connection strings and parameters --
 
 _PARAM = re.compile(
     r"(?<![\w.])(?P<key>password|passwd|pwd|access_token|api_key|apikey|client_secret|token|secret"
