@@ -185,8 +185,14 @@ def _rows_alone(engine: Engine, path: Path, actions: list[Action]) -> list[dict[
     shown = report.display_path(path)
     for ctx in extract.extract_all(str(path), path.read_text(encoding="utf-8")):
         for action in actions:
-            decision = engine.decide(engine.task_for(action, ctx), assume_available=True)
-            rows.append(report.plan_row(path, ctx.target, decision, shown))
+            task = engine.task_for(action, ctx)
+            decision = engine.decide(task, assume_available=True)
+            bare = None
+            if decision.tier is Tier.LOCAL and "local" not in engine.configured_tiers():
+                bare = batch.Routed.of(
+                    engine.decide(task, assume_available=True, assume_local=False)
+                )
+            rows.append(report.plan_row(path, ctx.target, decision, shown, bare))
     return rows
 
 
@@ -197,13 +203,16 @@ def test_plan_rows_in_one_batch_equal_routing_each_target_alone(
     files = [Path(p) for p in _files()][::3]
     engine = Engine(Config(), workspace_root=str(tmp_path))
     actions = [Action.DOCSTRING, Action.REVIEW, Action.EXPLAIN]
-    count = 0
+    count = assumed = 0
     for path in files:
         rows, warnings = plan.plan_file(engine, path, actions, 2000)
         assert rows == _rows_alone(engine, path, actions), path
         count += len(rows)
+        assumed += sum("without_local" in row for row in rows)
         assert all("skipped" not in w for w in warnings)
     assert count > 3_000
+    # Nothing is configured, so the local rows are assumed: each carries its route without one.
+    assert assumed > 100
 
 
 # Policies, tiers and states that take the router's other branches: context budgets small
@@ -244,6 +253,8 @@ _STATES = (
     RouteState(repeats=1, assume_available=True),
     RouteState(sticky=Tier.MID),
     RouteState(spent_today=0.009, assume_available=True),
+    RouteState(assume_available=True, assume_local=False),
+    RouteState(local_only=True, assume_available=True, assume_local=False),
 )
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 FILE_NAME = "plan-rows.sqlite3"
-FORMAT = "plan-rows-1"  # bump when the rows' shape changes
+FORMAT = "plan-rows-2"  # bump when the rows' shape changes (2: "without_local")
 RETAIN_DAYS = 30
 _PACKAGE = Path(__file__).resolve().parents[1]
 

@@ -24,6 +24,7 @@ from tierwise.core.errors import TierwiseError, UsageError
 from tierwise.core.results import DocstringResult
 from tierwise.core.task import Action
 from tierwise.core.text import plural
+from tierwise.core.tiers import Tier
 
 SKIP_DIRS = {".git", ".hg", "node_modules", "__pycache__", ".venv", "venv", "dist", "build", ".tox"}
 PLAN_SUFFIXES = {".py", ".js", ".jsx", ".mjs", ".ts", ".tsx", ".go", ".rs"}
@@ -150,6 +151,11 @@ def cmd_route(args: argparse.Namespace) -> int:
         assumed = not engine.configured_tiers()
         decision = engine.decide(task, assume_available=assumed)
         actual = engine.decide(task) if assumed else None
+        # On local only because local is assumed: a user with cloud keys and no local model
+        # (the common case) gets another tier, or a refusal on a local_only path; say which.
+        bare = None
+        if assumed and decision.tier is Tier.LOCAL:
+            bare = engine.decide(task, assume_available=True, assume_local=False)
         for warning in decision.warnings:
             print(f"tierwise: warning: {warning}", file=sys.stderr)
         if args.json:
@@ -161,9 +167,16 @@ def cmd_route(args: argparse.Namespace) -> int:
                     "warnings": list(actual.warnings),
                     "note": report.run_note(actual),
                 }
+            if bare is not None:
+                data["without_local"] = {
+                    "tier": bare.tier.label,
+                    "estimate_usd": 0.0 if bare.refused else bare.estimate_usd,
+                    "refused": bare.refused,
+                    "note": report.without_local_note(bare),
+                }
             emit_json(data)
         else:
-            print(report.decision_text(task, decision, run=actual))
+            print(report.decision_text(task, decision, run=actual, without_local=bare))
         return EXIT_OK
     finally:
         engine.close()

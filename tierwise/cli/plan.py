@@ -92,11 +92,14 @@ def _rows_of_file(
             try:
                 task = engine.task_for(action, ctx)
                 state = engine.route_state(task, signals, assume_available=True)
-                routed = decider.route(task, signals, state, engine.token_estimate(task, size))
+                tokens = engine.token_estimate(task, size)
+                routed = decider.route(task, signals, state, tokens)
+                # On local only because plan assumes one: also without it (the summary's line)
+                bare = decider.without_local(routed, task, signals, state, tokens)
             except TierwiseError as exc:
                 warnings.append(f"{path}:{target.span.start_line + 1}: {exc}")
                 continue
-            rows.append(report.plan_row(path, target, routed, shown))
+            rows.append(report.plan_row(path, target, routed, shown, bare))
     key = plan_rows.file_key(salt, str(path), raw) if salt is not None and raw else None
     return (rows, warnings), key
 

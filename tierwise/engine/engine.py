@@ -282,15 +282,19 @@ class Engine:
         *,
         sticky: Tier | None = None,
         assume_available: bool = False,
+        assume_local: bool = True,
         signals: Signals | None = None,
         remember: bool = True,
     ) -> Decision:
         """Route a task: pure routing over in-memory state (spend is read only with a cap set).
 
+        `assume_local=False` with `assume_available`: every tier but an unconfigured local.
         `remember=False` keeps no prompt size (`plan` sizes each task once: keying the memory
         by the whole context cost more than it saved)."""
         signals = signals or self.signals(task.context)
         state = self.route_state(task, signals, sticky=sticky, assume_available=assume_available)
+        if not assume_local:
+            state = evolve(state, assume_local=False)
         tokens = self._tokens(task, remember)
         return route(task, signals, self.policy, self.pricing.availability, state, tokens)
 

@@ -18,6 +18,7 @@ from tierwise.report.outcomes import (
     review_source,
     run_note,
     usd,
+    without_local_note,
 )
 from tierwise.report.stats import PERIODS, cache_text, doctor_text, stats_text, team_text, tune_text
 
@@ -44,4 +45,5 @@ __all__ = [
     "team_text",
     "tune_text",
     "usd",
+    "without_local_note",
 ]

@@ -80,10 +80,28 @@ def run_note(actual: Decision) -> str:
     return f"`tierwise run` would answer on {actual.tier.label}" + (f": {detail}" if detail else "")
 
 
-def decision_text(task: Task, decision: Decision, *, run: Decision | None = None) -> str:
+def without_local_note(bare: Decision) -> str:
+    """What a request on an assumed local tier routes to with every cloud tier but no local
+    model (`bare`): a user with an API key and no local server."""
+    if bare.refused:
+        return f"with an API key but no local model it would be refused: {bare.refused}"
+    return (
+        f"with an API key but no local model it would route to {bare.tier.label}"
+        f" at {usd(bare.estimate_usd)}"
+    )
+
+
+def decision_text(
+    task: Task,
+    decision: Decision,
+    *,
+    run: Decision | None = None,
+    without_local: Decision | None = None,
+) -> str:
     """The route command's human output: every row comes from `decision.tiers`, as the JSON's.
 
-    `run` is the decision `tierwise run` would make when this one assumed every tier.
+    `run` is the decision `tierwise run` would make when this one assumed every tier, and
+    `without_local` the one with every tier but local assumed, when this one is on local.
     """
     target = task.context.target
     lines = [
@@ -102,6 +120,8 @@ def decision_text(task: Task, decision: Decision, *, run: Decision | None = None
         lines.append(f"refused: {decision.refused}")
     if run is not None:
         lines += [ASSUMED_NOTE, "note: " + run_note(run)]
+    if without_local is not None:
+        lines.append("note: " + without_local_note(without_local))
     return "\n".join(lines)
 
 
@@ -236,11 +256,16 @@ def display_path(path: Path) -> str:
 
 
 def plan_row(
-    path: Path, target: Target, decision: Decision | Routed, shown: str | None = None
+    path: Path,
+    target: Target,
+    decision: Decision | Routed,
+    shown: str | None = None,
+    without_local: Routed | None = None,
 ) -> dict[str, Any]:
-    """One plan table row; `shown`: display_path(path), when the caller has it already."""
+    """One plan table row; `shown`: display_path(path), when the caller has it already;
+    `without_local`: the route with no local tier assumed, for a row on an assumed local."""
     routed = Routed.of(decision) if isinstance(decision, Decision) else decision
-    return {
+    row = {
         "file": display_path(path) if shown is None else shown,
         "line": target.span.start_line + 1,
         "name": target.name,
@@ -252,6 +277,15 @@ def plan_row(
         "budget_usd": routed.budget_usd,
         "reasons": list(routed.reasons),
     }
+    if without_local is not None:
+        # A request refused without a local model (a local_only path) would not run: $0.
+        refused = without_local.refused
+        row["without_local"] = {
+            "tier": without_local.tier.label,
+            "estimate_usd": 0.0 if refused else without_local.estimate_usd,
+            "refused": refused,
+        }
+    return row
 
 
 def plan_summary(rows: list[dict[str, Any]], engine: Any, seconds: float) -> dict[str, Any]:
@@ -273,12 +307,63 @@ def plan_summary(rows: list[dict[str, Any]], engine: Any, seconds: float) -> dic
         "seconds": round(seconds, 3),
     }
     if by_tier.get("local") and "local" not in configured:
-        # With nothing configured, plan routes as if every tier were there, and its local rows
-        # cost $0: the total and the saving then assume a model the user does not run, and
-        # say so. (What those requests would cost without one depends on each one's rules
-        # before the local step: `tierwise route` on a target shows it.)
+        # Plan routes as if every tier were there, and its local rows cost $0: the total and
+        # the saving then assume a model the user does not run. Each such row was routed
+        # again with no local tier assumed (its "without_local"), so the summary also gives
+        # the figures of a user with cloud keys only.
         out["local_assumed"] = by_tier["local"]
+        out.update(_without_local(rows, frontier))
     return out
+
+
+def _without_local(rows: list[dict[str, Any]], frontier: float) -> dict[str, Any]:
+    """The plan's total and saving with no local tier: each assumed-local row at its
+    `without_local` route, the others as routed; where those rows go, and how many of them
+    (local_only paths) could not run at all."""
+    total = 0.0
+    tiers: dict[str, int] = defaultdict(int)
+    refused = local_only = 0
+    for row in rows:
+        bare = row.get("without_local")
+        if bare is None:
+            total += row["estimate_usd"]
+            continue
+        total += bare["estimate_usd"]
+        if bare["refused"]:
+            refused += 1
+            # Without local a request stays on local only on a local_only path (no other
+            # tier may see it): any other refusal came after it moved to a cloud tier.
+            local_only += bare["tier"] == "local"
+        else:
+            tiers[bare["tier"]] += 1
+    return {
+        "without_local_usd": total,
+        "without_local_saving_vs_frontier": (1 - total / frontier) if frontier else 0.0,
+        "without_local_tiers": dict(sorted(tiers.items(), key=lambda kv: Tier.parse(kv[0]))),
+        "without_local_refused": refused,
+        "without_local_refused_local_only": local_only,
+    }
+
+
+def _without_local_lines(s: dict[str, Any]) -> list[str]:
+    """The summary's "without a local model" lines: the total and saving of a user with no
+    local model, where the assumed-local requests then go, and which could not run."""
+    moved = ", ".join(f"{tier} {n}" for tier, n in s["without_local_tiers"].items())
+    refused = s["without_local_refused"]
+    lines = [
+        f"without a local model  {usd(s['without_local_usd'])}"
+        f"  (routing saves {s['without_local_saving_vs_frontier']:.0%};"
+        f" the {plural(s['local_assumed'], 'local request')} "
+        + (f"on {moved}" + (f"; {refused} refused" if refused else "") if moved else "refused")
+        + ")"
+    ]
+    if refused:
+        local_only = s["without_local_refused_local_only"]
+        why = [f"{local_only} on local_only paths, which only a local model may see"]
+        if refused > local_only:
+            why.append(f"{refused - local_only} for other reasons (rows' without_local in --json)")
+        lines.append(f"  {refused} refused (counted at $0): " + "; ".join(why[not local_only :]))
+    return lines
 
 
 def plan_text(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
@@ -313,5 +398,7 @@ def plan_text(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
         f"  (routing saves {s['saving_vs_frontier']:.0%})",
         f"all-budget    {usd(s['all_budget_usd'])}",
     ]
+    if assumed:
+        out += _without_local_lines(s)
     out.append(f"configured tiers: {configured}")
     return "\n".join(out)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from tierwise.core.records import FrozenRecord, setfield
+from tierwise.core.records import FrozenRecord, evolve, setfield
 from tierwise.core.task import Action, Task
 from tierwise.core.tiers import Tier
 from tierwise.routing.policy import Policy
@@ -37,13 +37,16 @@ _TIERS = tuple(Tier)
 class Routed(FrozenRecord):
     """What a plan row shows of a decision: the tier, its reasons and three estimates."""
 
-    __slots__ = ("action", "tier", "reasons", "estimate_usd", "frontier_usd", "budget_usd")
+    __slots__ = (
+        "action", "tier", "reasons", "estimate_usd", "frontier_usd", "budget_usd", "refused",
+    )  # fmt: skip
     action: Action
     tier: Tier
     reasons: tuple[str, ...]
     estimate_usd: float
     frontier_usd: float
     budget_usd: float
+    refused: str | None  # why the request could not run as routed (the decision's refusal)
 
     def __init__(
         self,
@@ -53,6 +56,7 @@ class Routed(FrozenRecord):
         estimate_usd: float,
         frontier_usd: float,
         budget_usd: float,
+        refused: str | None = None,
     ) -> None:
         setfield(self, "action", action)
         setfield(self, "tier", tier)
@@ -60,6 +64,7 @@ class Routed(FrozenRecord):
         setfield(self, "estimate_usd", estimate_usd)
         setfield(self, "frontier_usd", frontier_usd)
         setfield(self, "budget_usd", budget_usd)
+        setfield(self, "refused", refused)
 
     @classmethod
     def of(cls, decision: Decision) -> Routed:
@@ -71,6 +76,7 @@ class Routed(FrozenRecord):
             decision.estimate_usd,
             decision.estimates["frontier"],
             decision.estimates["budget"],
+            decision.refused,
         )
 
 
@@ -122,4 +128,24 @@ class Decider:
             tier_cost(choice.tier, availability, tokens),
             tier_cost(Tier.FRONTIER, availability, tokens),
             tier_cost(Tier.BUDGET, availability, tokens),
+            choice.refused,
         )
+
+    def without_local(
+        self,
+        routed: Routed,
+        task: Task,
+        signals: Signals,
+        state: RouteState,
+        tokens: TokenEstimate,
+    ) -> Routed | None:
+        """The same request routed with no local tier assumed, when `routed` is on local only
+        because plan assumes one (None otherwise: its tier needs no model it assumes)."""
+        if (
+            routed.tier is not Tier.LOCAL
+            or not state.assume_available
+            or not state.assume_local
+            or self.availability.available(Tier.LOCAL, task.action)
+        ):
+            return None
+        return self.route(task, signals, evolve(state, assume_local=False), tokens)

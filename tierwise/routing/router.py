@@ -48,21 +48,20 @@ def tier_cost(tier: Tier, availability: Availability, tokens: TokenEstimate) -> 
 
 def _fallback(
     tier: Tier,
-    task: Task,
-    availability: Availability,
+    usable: list[Tier],
     state: RouteState,
     policy: Policy,
     risk: str,
 ) -> tuple[Tier | None, str | None]:
-    """The nearest available tier, upward first; downward moves always carry a warning."""
+    """The nearest usable tier, upward first; downward moves always carry a warning."""
     ceiling = Tier.LOCAL if state.local_only else Tier.FRONTIER
     ups = [Tier(v) for v in range(tier + 1, ceiling + 1)]
     downs = [Tier(v) for v in range(min(tier, ceiling + 1) - 1, -1, -1)]
     for candidate in ups:
-        if availability.available(candidate, task.action):
+        if candidate in usable:
             return candidate, f"{tier.label} is not configured: using {candidate.label} instead"
     for candidate in downs:
-        if availability.available(candidate, task.action):
+        if candidate in usable:
             # "High-stakes" only where the rules found risk they act on: a docstring moved to
             # mid for its size said "high-stakes request" beside "low stakes for docstring".
             stakes = ""
@@ -101,9 +100,11 @@ def choose(
     prompt's size only prices it, and moves it only under a spend cap: `priced`)."""
     action = task.action
     local_configured = availability.available(Tier.LOCAL, action)
+    # Assumed: every tier counts as configured, local too unless state.assume_local is off.
+    assumed = state.assume_available and (state.assume_local or local_configured)
     local_ready = (
         not state.local_only
-        and (state.assume_available or local_configured)
+        and (assumed or local_configured)
         and policy.context_tokens.get(Tier.LOCAL, 0) >= target_tokens
     )
     # plan/route with no tier configured route as if every tier were: the reason must not say
@@ -125,14 +126,22 @@ def choose(
     really = [t for t in _TIERS if availability.available(t, action)]
     if state.local_only:
         really = [t for t in really if t <= Tier.LOCAL]
-    usable = list(_TIERS) if state.assume_available else really
+    if assumed:
+        usable = list(_TIERS)
+    elif state.assume_available:
+        # Every cloud tier assumed, local not (none is configured): a request the rules put
+        # on local moves as a run with cloud keys only would move it, and static is usable
+        # only for the actions it does, as when nothing is assumed.
+        usable = [t for t in _TIERS if t > Tier.LOCAL or availability.available(t, action)]
+    else:
+        usable = really
     if state.local_only:
         usable = [t for t in usable if t <= Tier.LOCAL]
-    if not state.assume_available and tier not in usable and tier is task.tier:
+    if not assumed and tier not in usable and tier is task.tier:
         # A tier the user asked for by name is never silently swapped for another.
         refused = requested_unavailable(tier, action, usable)
-    elif not state.assume_available and tier not in usable:
-        fallback, warning = _fallback(tier, task, availability, state, policy, ruled.risk)
+    elif not assumed and tier not in usable:
+        fallback, warning = _fallback(tier, usable, state, policy, ruled.risk)
         if fallback is None:
             asked_static = task.tier is Tier.STATIC and action not in STATIC_ACTIONS
             refused = nothing_configured(tier, action, state, asked_static=asked_static)

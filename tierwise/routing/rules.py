@@ -24,6 +24,7 @@ class RouteState(FrozenRecord):
         "team_as_of",
         "local_only",
         "assume_available",
+        "assume_local",
     )
     sticky: Tier | None
     repeats: int  # earlier asks for the same target within the escalation window
@@ -35,6 +36,9 @@ class RouteState(FrozenRecord):
     team_as_of: str  # empty: a fresh figure; else e.g. "last known total at 14:02 UTC"
     local_only: bool  # the path is marked local-only in the privacy config
     assume_available: bool  # plan/dry runs: route as if every tier were configured
+    # With assume_available: False assumes every tier but local, which counts only where it is
+    # configured (plan's figure "without a local model"; a local_only path may then go nowhere).
+    assume_local: bool
 
     def __init__(
         self,
@@ -46,6 +50,7 @@ class RouteState(FrozenRecord):
         team_as_of: str = "",
         local_only: bool = False,
         assume_available: bool = False,
+        assume_local: bool = True,
     ) -> None:
         setfield(self, "sticky", sticky)
         setfield(self, "repeats", repeats)
@@ -55,6 +60,7 @@ class RouteState(FrozenRecord):
         setfield(self, "team_as_of", team_as_of)
         setfield(self, "local_only", local_only)
         setfield(self, "assume_available", assume_available)
+        setfield(self, "assume_local", assume_local)
 
 
 def _body(lines: int) -> str:
