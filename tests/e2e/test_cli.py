@@ -251,7 +251,50 @@ def test_route_and_plan_need_no_key(tmp_path: Path, fake: FakeProvider) -> None:
     config.write_text(config.read_text(encoding="utf-8") + local_server, encoding="utf-8")
     with_local = served.json("plan", str(EXAMPLES))["summary"]
     assert "local" in with_local["configured_tiers"] and with_local["by_tier"]["local"] == local
-    assert "local_assumed" not in with_local
+    assert "local_assumed" not in with_local and "without_local_usd" not in with_local
+
+
+def test_plan_and_route_say_what_the_local_requests_cost_without_a_local_model(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    cli = make_cli(tmp_path, fake, keys=False)
+    plan = cli.json("plan", str(EXAMPLES))
+    rows, summary = plan["rows"], plan["summary"]
+    bare = [r for r in rows if "without_local" in r]
+    assert bare and all(r["tier"] == "local" for r in bare)
+    assert len(bare) == summary["local_assumed"] == sum(r["tier"] == "local" for r in rows)
+    figure = sum(r["without_local"]["estimate_usd"] if "without_local" in r else r["estimate_usd"]
+                 for r in rows)  # fmt: skip
+    assert summary["without_local_usd"] == pytest.approx(figure)
+    assert figure > summary["routed_usd"]
+    # The text (this run reads the rows from memory) prints that same total.
+    text = cli("plan", str(EXAMPLES))
+    assert text.returncode == 0
+    line = next(ln for ln in text.stdout.split("\n") if ln.startswith("without a local model"))
+    shown = float(line.split("$")[1].split()[0])
+    assert shown == pytest.approx(figure, abs=0.00005)
+    saving = round(100 * (1 - figure / sum(r["frontier_usd"] for r in rows)))
+    assert f"(routing saves {saving}%; the {len(bare)} local requests on " in line
+
+    # Each of those rows is where a user with cloud keys and no local server is routed.
+    keyed = make_cli(tmp_path / "keyed", fake)
+    for row in bare[:: max(1, len(bare) // 4)]:
+        target = f"{row['file']}:{row['line']}"
+        real = keyed.json("route", row["action"], target)
+        assert real["tier"] == row["without_local"]["tier"], (target, real["reasons"])
+        assert real["estimate_usd"] == pytest.approx(row["without_local"]["estimate_usd"])
+        # `route` with nothing configured says it too, under its assumed local.
+        assumed = cli.json("route", row["action"], target)
+        assert assumed["tier"] == "local"
+        assert assumed["without_local"]["tier"] == real["tier"]
+        said = cli("route", row["action"], target).stdout
+        assert (
+            f"note: with an API key but no local model it would route to {real['tier']} at $"
+        ) in said
+    # Off local, route adds nothing.
+    auth = EXAMPLES / "shop" / "auth.py"
+    line_no = line_of(auth.read_text(encoding="utf-8"), "jwt.decode")
+    assert "without_local" not in cli.json("route", "review", f"{auth}:{line_no}")
 
 
 def test_a_refusal_offers_another_tier_only_when_one_could_answer(
