@@ -273,7 +273,7 @@ def test_a_deciders_shared_choices_equal_routing_each_task_in_full(
                 with contextlib.suppress(TierwiseError):  # no docstring slot: no route
                     inputs.append((task, found, engine.token_estimate(task)))
     assert len(inputs) > 3_000
-    compared = kept = sized = 0
+    compared = kept = sized = bare_count = 0
     for policy in _policies(engine.policy):
         for availability in (engine.pricing.availability, _CLOUD):
             decider = batch.Decider(policy, availability)
@@ -282,8 +282,14 @@ def test_a_deciders_shared_choices_equal_routing_each_task_in_full(
                     full = router.route(task, found, policy, availability, state, tokens)
                     got = decider.route(task, found, state, tokens)
                     assert got == batch.Routed.of(full), (task.context.target.name, state)
+                    bare = decider.without_local(got, task, found, state, tokens)
+                    if bare is not None:  # on an assumed local: the same without one
+                        no_local = evolve(state, assume_local=False)
+                        alone = router.route(task, found, policy, availability, no_local, tokens)
+                        assert bare == batch.Routed.of(alone), (task.context.target.name, state)
+                        bare_count += 1
                     sized += any(" tokens, over the " in r for r in full.reasons)
                     compared += 1
             kept += len(decider._choices)
     # The choices were shared (far fewer kept than rows), and sizes moved some targets.
-    assert kept < compared // 2 and sized > 1_000
+    assert kept < compared // 2 and sized > 1_000 and bare_count > 1_000

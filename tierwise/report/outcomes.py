@@ -332,7 +332,8 @@ def _without_local(rows: list[dict[str, Any]], frontier: float) -> dict[str, Any
         if bare["refused"]:
             refused += 1
             # Without local a request stays on local only on a local_only path (no other
-            # tier may see it): any other refusal came after it moved to a cloud tier.
+            # tier may see it; plan asks for no tier by name): any other refusal came after
+            # it moved to a cloud tier.
             local_only += bare["tier"] == "local"
         else:
             tiers[bare["tier"]] += 1

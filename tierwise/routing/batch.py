@@ -91,36 +91,16 @@ class Decider:
         # Which tiers' budgets hold a target follows from where its size falls among them.
         self._limits = sorted({policy.context_tokens.get(t, 0) for t in _TIERS})
         self._choices: dict[tuple[Any, ...], Choice] = {}
+        self._bare_states: dict[RouteState, RouteState] = {}  # without_local's states
 
     def route(
         self, task: Task, signals: Signals, state: RouteState, tokens: TokenEstimate
     ) -> Routed:
         """What `route(task, signals, ...)` decides, as a plan row shows it."""
-        policy, availability = self.policy, self.availability
         if self.capped:
-            return Routed.of(route(task, signals, policy, availability, state, tokens))
-        size = tokens.target_tokens
-        # Everything `choose` reads: the size only through these comparisons; the target's
-        # name only in a reason about its size (such a choice is not kept).
-        key = (
-            task.action,
-            task.tier,
-            signals.lines,
-            signals.cyclomatic,
-            signals.nesting,
-            signals.cross_file_calls,
-            signals.risks[:3],  # the reasons' evidence; the first one's category
-            signals.trivial,
-            signals.directive,
-            signals.test_code,
-            state,
-            bisect.bisect_left(self._limits, size),
-        )
-        choice = self._choices.get(key)
-        if choice is None:
-            choice = choose(task, signals, policy, availability, state, size)
-            if not choice.sized:
-                self._choices[key] = choice
+            return Routed.of(route(task, signals, self.policy, self.availability, state, tokens))
+        choice = self._choice(task, signals, state, tokens.target_tokens)
+        availability = self.availability
         return Routed(
             task.action,
             choice.tier,
@@ -148,4 +128,44 @@ class Decider:
             or self.availability.available(Tier.LOCAL, task.action)
         ):
             return None
-        return self.route(task, signals, evolve(state, assume_local=False), tokens)
+        bare = self._bare_states.get(state)
+        if bare is None:
+            bare = self._bare_states[state] = evolve(state, assume_local=False)
+        if self.capped:
+            return self.route(task, signals, bare, tokens)
+        choice = self._choice(task, signals, bare, tokens.target_tokens)
+        # The same prompt: only the chosen tier's estimate differs from the row's.
+        return Routed(
+            task.action,
+            choice.tier,
+            choice.reasons,
+            tier_cost(choice.tier, self.availability, tokens),
+            routed.frontier_usd,
+            routed.budget_usd,
+            choice.refused,
+        )
+
+    def _choice(self, task: Task, signals: Signals, state: RouteState, size: int) -> Choice:
+        """`choose(...)`, kept for the next row with the same input of the rules."""
+        # Everything `choose` reads: the size only through these comparisons; the target's
+        # name only in a reason about its size (such a choice is not kept).
+        key = (
+            task.action,
+            task.tier,
+            signals.lines,
+            signals.cyclomatic,
+            signals.nesting,
+            signals.cross_file_calls,
+            signals.risks[:3],  # the reasons' evidence; the first one's category
+            signals.trivial,
+            signals.directive,
+            signals.test_code,
+            state,
+            bisect.bisect_left(self._limits, size),
+        )
+        choice = self._choices.get(key)
+        if choice is None:
+            choice = choose(task, signals, self.policy, self.availability, state, size)
+            if not choice.sized:
+                self._choices[key] = choice
+        return choice
