@@ -73,7 +73,8 @@ def _reference(engine: Engine) -> dict[tuple[str, int, str], Any]:
 def _expected(rows: list[dict[str, Any]], engine: Engine) -> dict[str, Any]:
     """The without-local figures from the rows' own tiers and the reference decisions."""
     reference = _reference(engine)
-    total, tiers, refused, assumed = 0.0, {}, 0, 0
+    total, refused, assumed = 0.0, 0, 0
+    tiers: dict[Tier, int] = {}
     for row in rows:
         if row["tier"] != "local":
             total += row["estimate_usd"]
