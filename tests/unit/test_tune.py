@@ -36,9 +36,11 @@ def add(
     failed_every: int = 0,
     cost: float = 0.01,
     prefix: str = "t",
+    cache_hit: bool = False,
 ) -> None:
     """`n` served requests of one cell, one target each, an hour apart; every `reask_every`th
-    is asked again a minute later (on the tier above, as the repeat rule sends it)."""
+    is asked again a minute later (on the tier above, as the repeat rule sends it). Cache
+    hits cost nothing, on any tier."""
     for i in range(n):
         at = start + gap * i
         is_declined = bool(declined_every) and i % declined_every == 0
@@ -53,8 +55,9 @@ def add(
             target=f"{prefix}{i}",
             output_tokens=150,
             input_tokens=600,
-            cost_usd=cost,
-            baseline_usd=cost * 5,
+            cache_hit=cache_hit,
+            cost_usd=0.0 if cache_hit else cost,
+            baseline_usd=0.0 if cache_hit else cost * 5,
             outcome="declined" if is_declined else "ok",
             applied=False if is_declined else (None if reasked else applied),
             verified=False if failed_every and i % failed_every == 0 else verified,
@@ -144,21 +147,15 @@ def test_a_cell_applied_and_never_re_asked_is_lowered_with_its_saving(ledger: Le
 
 def test_cache_hits_count_in_the_cell_but_not_in_its_change_in_spend(ledger: Ledger) -> None:
     add(ledger, 80, start=NOW - timedelta(days=27), gap=timedelta(hours=8))  # all applied
-    for i in range(20):  # the same cell answered from the cache: it cost nothing, on any tier
-        ledger.record(
-            LedgerRow(
-                action="docstring",
-                language="python",
-                tier="mid",
-                cell_tier="mid",
-                ts=(NOW - timedelta(days=2, minutes=i)).isoformat(),
-                target=f"hit{i}",
-                input_tokens=600,
-                output_tokens=150,
-                cache_hit=True,
-                applied=True,
-            )
-        )
+    # the same cell answered from the cache: it cost nothing, on any tier
+    add(
+        ledger,
+        20,
+        start=NOW - timedelta(days=2),
+        gap=timedelta(minutes=1),
+        prefix="hit",
+        cache_hit=True,
+    )
     found = judged(ledger)[("docstring", "mid", "none")]
     assert found.to == "budget" and found.cell.requests == 100
     assert found.weekly_usd == pytest.approx(80 * (0.002 - 0.01) / 27 * 7)
