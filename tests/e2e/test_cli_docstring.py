@@ -104,3 +104,28 @@ def test_cli_runs_remember_asks_and_an_applied_answer_starts_over(
     assert applied.returncode == 0, applied.stderr
     after = cli.json("route", "docstring", find_user)
     assert not any("asked again" in r for r in after["reasons"]), after["reasons"]
+
+
+def test_a_new_docstring_in_flask_follows_flasks_reST_fields(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """Flask writes `:param x:` fields: a Google `Args:` block there is an edit its
+    maintainers would reject (docstring_style "auto", the default)."""
+    cli = make_cli(tmp_path, fake, keys=False)
+    path = cli.project / "helpers.py"
+    shutil.copyfile(realcode.sdist("flask") / "src" / "flask" / "helpers.py", path)
+    before = path.read_text(encoding="utf-8")
+    line = line_of(before, "def _split_blueprint_path")
+
+    done = cli("run", "docstring", f"helpers.py:{line}", "--apply")
+
+    assert done.returncode == 0, done.stderr
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    doc = next(
+        ast.get_docstring(n)
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef) and n.name == "_split_blueprint_path"
+    )
+    assert doc is not None and ":param name:" in doc and "Args:" not in doc
+    google = cli("run", "docstring", f"helpers.py:{line}", "--style", "google")
+    assert "nothing to change" in google.stdout  # documented now, in the file's style

@@ -183,9 +183,11 @@ def _rows_alone(engine: Engine, path: Path, actions: list[Action]) -> list[dict[
     """The plan rows of routing each target alone, its signals and prompt size remembered."""
     rows = []
     shown = report.display_path(path)
-    for ctx in extract.extract_all(str(path), path.read_text(encoding="utf-8")):
+    source = path.read_text(encoding="utf-8")
+    for ctx in extract.extract_all(str(path), source):
         for action in actions:
-            task = engine.task_for(action, ctx)
+            # the file's text, as a single request has it: docstring_style "auto" reads it
+            task = engine.task_for(action, ctx, source=source)
             decision = engine.decide(task, assume_available=True)
             bare = None
             if decision.tier is Tier.LOCAL and "local" not in engine.configured_tiers():

@@ -88,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="bypass the response cache (a fresh answer at the routed tier)",
     )
     run.add_argument(
-        "--style", choices=("google", "numpy", "sphinx", "pep257"), help="docstring style"
+        "--style",
+        choices=("auto", "google", "numpy", "sphinx", "pep257"),
+        help="docstring style (default: actions.docstring_style; auto: the file's own)",
     )
     run.add_argument("--apply", action="store_true", help="docstring: write the edit into FILE")
 

@@ -90,7 +90,7 @@ def _rows_of_file(
         size = budget_tokens(target.text)
         for action in actions:
             try:
-                task = engine.task_for(action, ctx)
+                task = engine.task_for(action, ctx, source=source)
                 state = engine.route_state(task, signals, assume_available=True)
                 tokens = engine.token_estimate(task, size)
                 routed = decider.route(task, signals, state, tokens)

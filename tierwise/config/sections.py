@@ -117,13 +117,15 @@ class ActionsConfig(Record):
     """Per-action options."""
 
     __slots__ = ("docstring_style", "rename_candidates", "review_static_with_model")
-    docstring_style: str  # "google" | "numpy" | "sphinx" | "pep257" (JS/TS: JSDoc)
+    # "auto" (the file's own style, else google) | "google" | "numpy" | "sphinx" | "pep257";
+    # JS/TS always JSDoc
+    docstring_style: str
     rename_candidates: int
     review_static_with_model: bool  # feed ruff findings to model tiers as hints
 
     def __init__(
         self,
-        docstring_style: str = "google",
+        docstring_style: str = "auto",
         rename_candidates: int = 3,
         review_static_with_model: bool = True,
     ) -> None:

@@ -14,7 +14,7 @@ ENUMS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("budget", "mode"): ("soft", "hard"),
     ("budget", "on_hard"): ("demote", "refuse"),
     ("budget", "team", "mode"): ("soft", "hard"),
-    ("actions", "docstring_style"): ("google", "numpy", "sphinx", "pep257"),
+    ("actions", "docstring_style"): ("auto", "google", "numpy", "sphinx", "pep257"),
     ("server", "display"): ("document", "message", "none"),
     ("server", "log_level"): ("debug", "info", "warning", "error"),
     ("routing", "min_tier"): TIER_NAMES,

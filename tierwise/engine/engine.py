@@ -67,6 +67,7 @@ class Engine:
         # Pure work on unchanged input, asked for again by every listing and cursor move.
         self._signals: Memo[Signals] = Memo()
         self._prompt_sizes: Memo[TokenEstimate] = Memo()
+        self._styles: Memo[str] = Memo()  # a file text's docstring style (the same text, 0.1 µs)
         self.stores = Stores(config)
         self.notices: list[str] = self.stores.notices  # one-off messages (e.g. a rebuilt cache)
         self._executor: Executor | None = None
@@ -205,6 +206,7 @@ class Engine:
             options=options,
             doc_version=doc_version,
             uri=uri,
+            source=source,
         )
 
     def has_parsed(self, path: str, source: str) -> bool:
@@ -237,9 +239,21 @@ class Engine:
         options: dict[str, str] | None = None,
         doc_version: int | None = None,
         uri: str | None = None,
+        source: str | None = None,
     ) -> Task:
-        """A Task for an already extracted context, with the configured action options."""
+        """A Task for an already extracted context, with the configured action options;
+        `source`: the file's text, which docstring_style = "auto" reads the style from."""
         opts = action_options(self.config, action, options)
+        if opts.get("style") == "auto" and ctx.target.language == "python":
+            # (imported here: only a docstring request reads a file's style)
+            from tierwise.handlers.docstring_styles import AUTO, resolved_style
+
+            text = source
+            opts["style"] = (
+                self._styles.get(text, lambda: resolved_style(AUTO, text))
+                if text is not None
+                else resolved_style(AUTO, None)
+            )
         return Task(
             action, ctx, tier=tier, refresh=refresh, options=opts, doc_version=doc_version, uri=uri
         )

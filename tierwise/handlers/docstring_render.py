@@ -40,10 +40,12 @@ def style_for(target: Target, requested: str | None) -> str:
     language = target.language
     if language == "python":
         style = (requested or "google").strip().lower()
+        if style == "auto":  # not resolved from a file's text (Engine.task_for does that)
+            style = "google"
         if style not in PYTHON_STYLES:
             raise UsageError(
                 f"unknown docstring style {requested!r}; expected one of: "
-                f"{', '.join(PYTHON_STYLES)} (set actions.docstring_style or pass --style)"
+                f"auto, {', '.join(PYTHON_STYLES)} (set actions.docstring_style or pass --style)"
             )
         return style
     if is_js(language):
