@@ -23,10 +23,12 @@ def _team(
     tmp_path: Path, fake: FakeProvider, url: str, n: int, extra: str = "", config: str = ""
 ) -> list[Engine]:
     # Twenty engines share one event loop here, so a reply can wait on the loop longer than
-    # the 50 ms deadline; the deadline is the fault tests' subject, not this file's.
+    # the 50 ms deadline; the deadline is the fault tests' subject, not this file's. At 2 s a
+    # CI run at load 4-5 once saw six L2 operations miss it (each then asks the model, as
+    # designed), so the deadline here is 10 s: far beyond any real one, below the default lock_wait_s (15 s).
     return [
         developer(
-            tmp_path / f"dev{i:02}", fake, url, cache_extra=extra, extra=config, timeout_ms=2000
+            tmp_path / f"dev{i:02}", fake, url, cache_extra=extra, extra=config, timeout_ms=10_000
         )
         for i in range(n)
     ]
@@ -62,7 +64,8 @@ def test_twenty_concurrent_requests_for_one_missing_key_make_one_provider_call(
             watcher.cancel()
 
     outcomes = run(everyone(), *team)
-    assert model_calls(fake) == before + 1
+    # (what each developer was told, should more than one have asked the model)
+    assert model_calls(fake) == before + 1, [o.warnings for o in outcomes if not o.cache_hit]
     assert sum(not o.cache_hit for o in outcomes) == 1
     assert len({repr(o.result) for o in outcomes}) == 1  # everyone got the one answer
     rows = [row for dev in team for row in _rows(dev)]
