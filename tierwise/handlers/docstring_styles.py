@@ -11,6 +11,7 @@ with five `:param` lines weighs the same as one Google `Args:` header.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # Only these styles are detected: pep257 has no marker of its own (a file of prose docstrings
 # gives no answer, and the fallback applies).
@@ -28,11 +29,15 @@ _NUMPY = re.compile(
     r"\1-{3,}[ \t]*$",
     re.MULTILINE,
 )
-# A cheap test first: most files hold none of these, and `in` is far faster than a scan.
-_CHEAP = (
-    (_SPHINX, (":param", ":return", ":raise", ":rtype", ":type", ":arg", ":key")),
-    (_GOOGLE, ("Args:", "Arguments:", "Returns:", "Yields:", "Raises:")),
-    (_NUMPY, ("---",)),
+# A cheap test first: most files hold none of these, and a substring or a one-character
+# regex is far faster than a scan (every field starts a line with ":"; a NumPy header is
+# underlined).
+_FIELD_START = re.compile(r"\n[ \t]*:[a-z]")
+_GOOGLE_WORDS = ("Args:", "Arguments:", "Returns:", "Yields:", "Raises:")
+_CHEAP: tuple[tuple[re.Pattern[str], Callable[[str], object]], ...] = (
+    (_SPHINX, _FIELD_START.search),
+    (_GOOGLE, lambda text: any(word in text for word in _GOOGLE_WORDS)),
+    (_NUMPY, lambda text: "---" in text),
 )
 _NAMES = {_SPHINX: "sphinx", _GOOGLE: "google", _NUMPY: "numpy"}
 AUTO = "auto"
@@ -55,8 +60,8 @@ def file_style(source: str) -> str | None:
     """The docstring style most of the file's sectioned docstrings use; None when the file has
     none, or two styles tie."""
     counts: dict[str, int] = {}
-    for pattern, words in _CHEAP:
-        if any(word in source for word in words):
+    for pattern, gate in _CHEAP:
+        if gate(source):
             found = _blocks(pattern, source)
             if found:
                 counts[_NAMES[pattern]] = found
