@@ -25,7 +25,8 @@ def _team(
     # Twenty engines share one event loop here, so a reply can wait on the loop longer than
     # the 50 ms deadline; the deadline is the fault tests' subject, not this file's. At 2 s a
     # CI run at load 4-5 once saw six L2 operations miss it (each then asks the model, as
-    # designed), so the deadline here is 10 s: far beyond any real one, below the default lock_wait_s (15 s).
+    # designed), so the deadline here is 10 s: far beyond any real one, below the default
+    # lock_wait_s (15 s).
     return [
         developer(
             tmp_path / f"dev{i:02}", fake, url, cache_extra=extra, extra=config, timeout_ms=10_000
