@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from tests.e2e.lsp_helpers import fake_reply, user_config
 from tests.e2e.test_cli import make_cli
 from tests.fakes.wire import FakeProvider
 from tests.realcode import sdist
+from tierwise import report
 from tierwise.cli import plan
 from tierwise.config import Config
 from tierwise.core.task import Action
@@ -61,6 +64,43 @@ def test_plan_on_worker_processes_gives_the_rows_of_one_process(tmp_path: Path) 
     many = list(plan.plan_files(engine, files, actions, 2000, bar, parallel_from=2))
     assert sum(len(rows) for rows, _ in one) > 200
     assert many == one
+    # Those workers were forked (Linux, and no other thread here, unless a fixture of the
+    # session runs one); with a thread running they are spawned, as on other systems, and
+    # give the same rows.
+    if sys.platform == "linux" and threading.active_count() == 1:
+        assert plan._pool_context().get_start_method() == "fork"
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert plan._pool_context().get_start_method() == "spawn"
+        spawned = list(plan.plan_files(engine, files, actions, 2000, bar, parallel_from=2))
+    finally:
+        stop.set()
+        other.join()
+    assert spawned == one
+
+
+def test_plan_text_is_the_table_of_its_json_rows(tmp_path: Path, fake: FakeProvider) -> None:
+    """The table's lines are made as each file's rows come from the workers: the printed plan
+    is the table the JSON rows and summary make, line for line, warnings on stderr."""
+    cli = make_cli(tmp_path, fake)
+    tree = cli.project / "db"
+    shutil.copytree(sdist("django") / "django" / "db", tree)
+    (tree / "broken.py").write_bytes(b"\xff\xfe not text")  # a warning amid the rows
+    assert len(list(tree.rglob("*.py"))) > plan.PARALLEL_FROM_FILES
+    text = cli("plan", str(tree), "--fresh")
+    data = cli.json("plan", str(tree), "--fresh")
+    assert text.returncode == 0, text.stderr
+    assert "broken.py" in text.stderr
+    rows, summary = data["rows"], data["summary"]
+    assert len(rows) > 5_000
+    printed = text.stdout.rstrip("\n").split("\n")
+    expected = report.plan_text(rows, summary).split("\n")
+    timed = next(i for i, line in enumerate(expected) if " routed in " in line)
+    assert printed[:timed] == expected[:timed]  # the table, row for row
+    assert printed[timed].split(" routed in ")[0] == expected[timed].split(" routed in ")[0]
+    assert printed[timed + 1 :] == expected[timed + 1 :]
 
 
 class _Terminal(io.StringIO):

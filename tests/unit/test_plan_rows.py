@@ -147,3 +147,29 @@ def test_cache_clear_forgets_the_remembered_rows(tree: Path, tmp_path: Path) -> 
     assert forget_all(tmp_path / "cache") == len(files)
     assert forget_all(tmp_path / "cache") == 0
     assert forget_all(tmp_path / "nothing-here") == 0
+
+
+def test_rows_are_remembered_in_batches_as_they_come(tree: Path, tmp_path: Path) -> None:
+    """Four files at a time while the run goes on, the rest at the end: every file's rows
+    are kept once, and a run stopped after the first batch keeps that batch."""
+    files = sorted(tree.rglob("*.py"))
+    assert len(files) % 4 != 0  # a last, shorter batch
+    engine = Engine(Config(), workspace_root=str(tmp_path))
+    fresh = [plan.plan_file(engine, path, ACTIONS, BUDGET) for path in files]
+    memory = PlanRows(tmp_path / "cache")
+    bar = plan.ProgressBar(len(files), enabled=False)
+    run = plan.plan_files(engine, files, ACTIONS, BUDGET, bar, memory=memory, remember_every=4)
+    assert [next(run) for _ in range(5)] == fresh[:5]
+    with sqlite3.connect(tmp_path / "cache" / FILE_NAME) as db:
+        (count,) = db.execute("SELECT count(*) FROM rows").fetchone()
+    assert count == 4  # the first batch, written while the run goes on
+    run.close()  # stopped here: the fifth file is not kept
+    done = list(
+        plan.plan_files(engine, files, ACTIONS, BUDGET, bar, memory=memory, remember_every=4)
+    )
+    assert done == fresh
+    with sqlite3.connect(tmp_path / "cache" / FILE_NAME) as db:
+        kept = sorted(value for (value,) in db.execute("SELECT value FROM rows"))
+    assert kept == sorted(json.dumps([rows, warnings]) for rows, warnings in fresh)
+    assert _plan(engine, files, memory) == fresh
+    memory.close()

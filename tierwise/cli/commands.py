@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,9 +24,6 @@ from tierwise.core.results import DocstringResult
 from tierwise.core.task import Action
 from tierwise.core.text import plural
 from tierwise.core.tiers import Tier
-
-SKIP_DIRS = {".git", ".hg", "node_modules", "__pycache__", ".venv", "venv", "dist", "build", ".tox"}
-PLAN_SUFFIXES = {".py", ".js", ".jsx", ".mjs", ".ts", ".tsx", ".go", ".rs"}
 
 
 class StderrProgress:
@@ -182,25 +178,11 @@ def cmd_route(args: argparse.Namespace) -> int:
         engine.close()
 
 
-def iter_sources(root: Path) -> list[Path]:
-    """Source files under a path (or the file itself), skipping vendored and build folders."""
-    if root.is_file():
-        return [root]
-    if not root.is_dir():
-        raise UsageError(f"{root}: no such file or directory")
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-        found.extend(
-            Path(dirpath) / f for f in sorted(filenames) if Path(f).suffix in PLAN_SUFFIXES
-        )
-    return found
-
-
 async def cmd_plan(args: argparse.Namespace) -> int:
     """tierwise plan: route every function in a file or tree and total the estimates."""
     from tierwise.cache.plan_rows import PlanRows
     from tierwise.cli.plan import ProgressBar, plan_files
+    from tierwise.cli.sources import resolved_sources
     from tierwise.config.paths import cache_dir
 
     actions = [Action.parse(a) for a in args.actions.split(",") if a.strip()]
@@ -209,17 +191,22 @@ async def cmd_plan(args: argparse.Namespace) -> int:
     engine = load_engine(args, args.path)
     rows: list[dict[str, Any]] = []
     try:
-        files = [path.resolve() for path in iter_sources(args.path)]
+        files = resolved_sources(args.path)
         started = time.perf_counter()
         # One parse per file: every target and action reuses it (the widest context budget).
         budget = max(engine.context_budget(action) for action in actions)
         bar = ProgressBar(len(files))
         memory = None if args.fresh else PlanRows(cache_dir(engine.config))
+        # The table's lines are made as each file's rows come, while the workers still run:
+        # after the last file they were the run's last half second, on one core.
+        lines: list[str] | None = None if args.json else []
         try:
             for file_rows, warnings in plan_files(
                 engine, files, actions, budget, bar, memory=memory
             ):
                 rows.extend(file_rows)
+                if lines is not None:
+                    lines += map(report.plan_line, file_rows)
                 for warning in warnings:
                     if bar.shown:
                         sys.stderr.write("\r\033[K")
@@ -232,7 +219,7 @@ async def cmd_plan(args: argparse.Namespace) -> int:
         if args.json:
             emit_json({"rows": rows, "summary": summary})
         else:
-            print(report.plan_text(rows, summary))
+            print(report.plan_text(rows, summary, lines))
         return EXIT_OK
     finally:
         await engine.aclose()

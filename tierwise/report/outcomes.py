@@ -367,16 +367,23 @@ def _without_local_lines(s: dict[str, Any]) -> list[str]:
     return lines
 
 
-def plan_text(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
-    """The plan table and its totals."""
+def plan_line(r: dict[str, Any]) -> str:
+    """One row of the plan table."""
+    loc = f"{r['file']}:{r['line']}"
+    why = "; ".join(r["reasons"][1:] or r["reasons"])
+    return (
+        f"{cut_left(loc, 34):<34} {cut(r['name'], 24):<24} {r['action']:<9} {r['tier']:<8} "
+        f"{usd(r['estimate_usd']):>9}  {cut(why, 70)}"
+    )
+
+
+def plan_text(
+    rows: list[dict[str, Any]], summary: dict[str, Any], lines: list[str] | None = None
+) -> str:
+    """The plan table and its totals; `lines`: plan_line of every row, when the caller made
+    them already (plan formats each file's rows while the workers run)."""
     out = [f"{'location':<34} {'name':<24} {'action':<9} {'tier':<8} {'estimate':>9}  why"]
-    for r in rows:
-        loc = f"{r['file']}:{r['line']}"
-        why = "; ".join(r["reasons"][1:] or r["reasons"])
-        out.append(
-            f"{cut_left(loc, 34):<34} {cut(r['name'], 24):<24} {r['action']:<9} {r['tier']:<8} "
-            f"{usd(r['estimate_usd']):>9}  {cut(why, 70)}"
-        )
+    out += map(plan_line, rows) if lines is None else lines
     s = summary
     tiers = ", ".join(
         f"{k} {v}" for k, v in sorted(s["by_tier"].items(), key=lambda kv: Tier.parse(kv[0]))
