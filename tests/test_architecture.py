@@ -98,7 +98,7 @@ INNER: dict[str, list[list[str]]] = {
         ["actions"],
         ["features"],
     ],
-    "tierwise.cli": [["common"], ["doctor", "plan", "tune"], ["commands"], ["main"]],
+    "tierwise.cli": [["common", "sources"], ["doctor", "plan", "tune"], ["commands"], ["main"]],
 }
 
 
