@@ -23,6 +23,7 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
     ("bench.concurrency", ["--repeat", "3"], ["--repeat", "1", "--runs", "10"]),
     ("bench.request_cpu", ["--repeat", "30"], ["--repeat", "5"]),
     ("bench.plan", ["--repeat", "2"], ["--repeat", "1", "--tree", "requests"]),
+    ("bench.plan_serial", ["--repeat", "5"], ["--repeat", "1", "--tree", "requests"]),
     ("bench.hostile", [], ["--quick"]),
     ("bench.routing", ["--repeat", "300"], ["--repeat", "20"]),
     ("bench.cache", ["--repeat", "300"], ["--repeat", "20"]),
