@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import signal
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.lsp_helpers import fake_reply, user_config
-from tests.e2e.test_cli import make_cli
+from tests.e2e.test_cli import COMMAND, make_cli
 from tests.fakes.wire import FakeProvider
 from tests.realcode import sdist
 from tierwise import report
@@ -101,6 +105,66 @@ def test_plan_text_is_the_table_of_its_json_rows(tmp_path: Path, fake: FakeProvi
     assert printed[:timed] == expected[:timed]  # the table, row for row
     assert printed[timed].split(" routed in ")[0] == expected[timed].split(" routed in ")[0]
     assert printed[timed + 1 :] == expected[timed + 1 :]
+
+
+def test_ctrl_c_stops_plan_and_its_workers(tmp_path: Path, fake: FakeProvider) -> None:
+    """Ctrl-C (SIGINT to the terminal's whole process group) stops a plan on workers: exit
+    130, no table printed, no worker left behind. A forked worker must not keep asyncio's
+    handler: it only cancels a copy of the parent's task, the workers plan on, and the parent
+    notices at its next await, after the whole tree is planned and printed."""
+    cli = make_cli(tmp_path, fake)
+    started = subprocess.Popen(
+        [*COMMAND, "plan", str(sdist("django")), "--fresh"],
+        cwd=cli.project,
+        env=cli.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own group, as a terminal's foreground job
+    )
+    try:
+        group = _wait_for_workers(started.pid)
+        assert len(group) >= 3, group  # the parent and two workers at least
+        os.killpg(started.pid, signal.SIGINT)
+        out, err = started.communicate(timeout=300)  # a hang guard, not a timing
+        assert started.returncode == 130, err
+        assert "interrupted" in err
+        assert "requests routed" not in out, "the plan ran to its end after Ctrl-C"
+        assert not _alive(group), "a worker outlived the plan"
+    finally:
+        if started.poll() is None:
+            os.killpg(started.pid, signal.SIGKILL)
+            started.communicate()
+
+
+def _group(pgid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True)
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def _wait_for_workers(pgid: int) -> list[int]:
+    for _ in range(600):  # until the workers are planning (each a process of the group)
+        group = _group(pgid)
+        if len(group) >= 3:
+            return group
+        time.sleep(0.05)
+    return _group(pgid)
+
+
+def _alive(pids: list[int]) -> list[int]:
+    for _ in range(100):  # a worker may take a moment to leave once the parent has
+        left = [pid for pid in pids if Path(f"/proc/{pid}").exists() and not _zombie(pid)]
+        if not left:
+            return []
+        time.sleep(0.1)
+    return left
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
+    except OSError:
+        return True
 
 
 class _Terminal(io.StringIO):
