@@ -17,7 +17,7 @@ import pytest
 from tierwise import report
 from tierwise.cache.plan_rows import FILE_NAME, PlanRows
 from tierwise.cli import plan
-from tierwise.cli.commands import iter_sources
+from tierwise.cli.sources import iter_sources
 from tierwise.config import Config, PrivacyConfig
 from tierwise.context import extract
 from tierwise.core.errors import TierwiseError
