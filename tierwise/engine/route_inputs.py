@@ -82,12 +82,13 @@ def token_estimate(task: Task, target_tokens: int | None = None) -> TokenEstimat
 
 def _repeats(stores: Stores, policy: Policy, task: Task, signals: Signals) -> int:
     """Earlier asks that count for escalation (engine/asks.py says which); none for a
-    refresh, which asks for a fresh answer rather than a better tier."""
+    refresh, which asks for a fresh answer rather than a better tier, nor with a window of 0
+    (escalation on repeat turned off: no earlier ask is within it, so nothing is read)."""
     held = stores.held
-    if task.refresh or (held is not None and not held.rows):
+    window = policy.escalate_window_s
+    if task.refresh or window <= 0 or (held is not None and not held.rows):
         return 0  # (a plan run over a ledger with no request in the window: none)
     now = time.time()
-    window = policy.escalate_window_s
     since = datetime.fromtimestamp(now - window, UTC)
     found = stores.asks(stores.target_id(signals.target_key), task.action.value, since)
     return repeats(found, now=now, window_s=window)

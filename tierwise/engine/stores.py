@@ -15,6 +15,7 @@ from tierwise.config import Config, cache_dir, data_dir
 from tierwise.core.errors import TierwiseError
 from tierwise.core.records import FrozenRecord, evolve, setfield
 from tierwise.engine.asks import Ask
+from tierwise.engine.recent_asks import RecentAsks
 from tierwise.ledger import Ledger, LedgerRow
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class Stores:
         self.config = config  # the engine replaces it on reconfigure
         self._cache: ResponseCache | None = None
         self._ledger: Ledger | None = None
+        # The ledger's recent asks as this process knows them (engine/recent_asks.py).
+        self._recent: RecentAsks | None = None
         self._pending: set[asyncio.Future[Any]] = set()
         # Deferred writes waiting for the one worker-thread hop that runs them in turn.
         self._writes: collections.deque[Callable[[], Any]] = collections.deque()
@@ -168,6 +171,7 @@ class Stores:
                         return None
                     if getattr(ledger, "rebuilt_reason", None):
                         self.notices.append(f"ledger was rebuilt: {ledger.rebuilt_reason}")
+                    self._recent = RecentAsks(ledger)
                     self._ledger = ledger
         return self._ledger
 
@@ -240,7 +244,8 @@ class Stores:
 
     def asks(self, target: str, action: str, since: datetime) -> list[Ask]:
         """Earlier requests for this target and action (escalation memory), oldest first."""
-        if self.ledger is None:
+        recent = self._recent if self.ledger is not None else None
+        if recent is None:
             rows = [
                 (
                     datetime.fromisoformat(r.ts).timestamp(),
@@ -257,7 +262,7 @@ class Stores:
             rows = self.held.rows.get((target, action), [])
         else:
             try:
-                rows = self.ledger.asks(target, action, since)
+                rows = recent.asks(target, action, since)
             except Exception:
                 return []  # a busy or broken ledger: no escalation, never a failed request
         return [Ask(*row) for row in rows if row[0] >= since.timestamp()]
@@ -344,4 +349,4 @@ class Stores:
             self._cache = None
         if self._ledger is not None:
             self._ledger.close()
-            self._ledger = None
+            self._ledger, self._recent = None, None

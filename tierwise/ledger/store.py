@@ -21,7 +21,7 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tierwise.core.errors import TierwiseError
 from tierwise.core.sqlite import sqlite_is_corrupt
@@ -70,6 +70,17 @@ _AGGREGATES = (
 )
 
 _WIDTH = _AGGREGATES.count("SUM(")
+TARGET_IDS = 4096  # target ids remembered
+
+
+class AskWrites(Protocol):
+    """Told of this connection's writes that an escalation ask reads (engine/recent_asks.py)."""
+
+    def recorded(self, row_id: int, row: LedgerRow) -> None:
+        """A row was appended."""
+
+    def edited(self, row_id: int, outcome: str | None, applied: bool) -> None:
+        """A row's edit was applied or not (`outcome` None: unchanged)."""
 
 
 def _add(into: list[Any], sums: Sequence[Any]) -> None:
@@ -84,6 +95,10 @@ class Ledger:
         self.path = Path(path)
         self.rebuilt_reason: str | None = None
         self._target_key: bytes | None = None
+        self._target_ids: dict[str, str] = {}  # raw target -> id: each request asks for one
+        # Counts the connections opened: a reopened file's data_version starts a new count.
+        self.generation = 0
+        self.observer: AskWrites | None = None  # told of writes that asks read
         self.notes: list[str] = []  # what happened to the file while in use, for the user
         # One connection shared by the event loop and worker threads, one statement at a time.
         self._lock = threading.Lock()
@@ -99,6 +114,7 @@ class Ledger:
             self._con = self._open()
 
     def _open(self) -> sqlite3.Connection:
+        self.generation += 1
         _private_parent(self.path)
         # isolation_level=None: autocommit, so record() is exactly one INSERT and its commit.
         con = sqlite3.connect(
@@ -156,10 +172,14 @@ class Ledger:
                 self._con.close()
                 self._con = self._open()
                 self._target_key = None  # its key file went with it: a new one goes with the new
+                self._target_ids = {}
             self.notes.append(
                 f"the ledger {self.path} was deleted while tierwise was running; started a new one"
             )
-        return self._run(INSERT, values(row))[1]
+        row_id = self._run(INSERT, values(row))[1]
+        if self.observer is not None:
+            self.observer.recorded(row_id, row)
+        return row_id
 
     def mark_edit(self, row_id: int, *, applied: bool, outcome: str, note: str | None) -> None:
         """Record what became of a request's edit: applied, declined or not applicable (on its
@@ -171,6 +191,8 @@ class Ledger:
             "UPDATE requests SET applied = ?, outcome = ?, error = COALESCE(?, error) WHERE id = ?",
             (int(applied), outcome, error, row_id),
         )
+        if self.observer is not None:
+            self.observer.edited(row_id, outcome, applied)
         self.edit_event(row_id, "edit", "applied" if applied else outcome)
 
     def edit_event(self, row_id: int, kind: str, status: str, detail: str = "") -> None:
@@ -186,6 +208,8 @@ class Ledger:
             # A quick fix the user chose and the document now holds accepts the review: the
             # next review of the target starts at its routed tier again (engine/asks.py).
             self._execute("UPDATE requests SET applied = 1 WHERE id = ?", (row_id,))
+            if self.observer is not None:
+                self.observer.edited(row_id, None, True)
 
     def offer_fixes(self, row_id: int, count: int) -> None:
         """Record how many quick fixes a review's findings offered in the editor."""
@@ -223,12 +247,24 @@ class Ledger:
     ) -> list[tuple[float, bool, str, int, str, bool | None]]:
         """(Unix time, cache hit, tier, output tokens, outcome, applied) of the requests for one
         target and action at or after `since`, oldest first."""
+        return [ask for _id, ask in self.asks_by_id(target, action, since)]
+
+    def asks_by_id(
+        self, target: str, action: str, since: datetime
+    ) -> list[tuple[int, tuple[float, bool, str, int, str, bool | None]]]:
+        """`asks`, each with its row id."""
         rows = self._execute(
-            "SELECT ts, cache_hit, tier, output_tokens, outcome, applied FROM requests"
+            "SELECT id, ts, cache_hit, tier, output_tokens, outcome, applied FROM requests"
             " WHERE target = ? AND action = ? AND ts >= ? ORDER BY id",
             (target, action, utc_iso(since)),
         )
-        return [_ask(*row) for row in rows]
+        return [(int(row_id), _ask(*row)) for row_id, *row in rows]
+
+    def data_version(self) -> tuple[int, int]:
+        """Changes whenever another connection (another process) commits to the file, never for
+        this connection's own writes (SQLite's `PRAGMA data_version`), nor back to an old value
+        after a reopen (the connection's count comes first)."""
+        return self.generation, int(self._execute("PRAGMA data_version")[0][0])
 
     def asks_since(
         self, since: datetime
@@ -246,9 +282,16 @@ class Ledger:
 
     def target_id(self, raw: str) -> str:
         """The keyed hash stored for a target (see the module docstring)."""
+        found = self._target_ids.get(raw)
+        if found is not None:
+            return found
         if self._target_key is None:
             self._target_key = _target_key(self.path.with_name(self.path.name + ".target-key"))
-        return hmac.new(self._target_key, raw.encode(), hashlib.sha256).hexdigest()[:32]
+        found = hmac.new(self._target_key, raw.encode(), hashlib.sha256).hexdigest()[:32]
+        if len(self._target_ids) >= TARGET_IDS:
+            self._target_ids.clear()  # a plan over a tree names thousands: keep the newest
+        self._target_ids[raw] = found
+        return found
 
     def summary(
         self, *, session: str | None = None, since: datetime | None = None
