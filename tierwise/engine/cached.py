@@ -12,10 +12,12 @@ from tierwise.core.results import Result, result_from_dict
 from tierwise.core.task import Task
 from tierwise.core.tiers import Tier
 from tierwise.engine.checking import checked_fields, verify
+from tierwise.engine.memo import Memo
 from tierwise.engine.outcome import Event, EventSink, Outcome
 from tierwise.engine.sharing import Plan, Sharing
 from tierwise.engine.stores import Stores
 from tierwise.handlers.base import Handler
+from tierwise.handlers.checks import CheckFailure
 from tierwise.ledger import LedgerRow
 from tierwise.routing.router import Decision
 
@@ -30,6 +32,9 @@ class CacheReader:
         self.stores = stores
         self.sharing = sharing
         self.row_for = row_for
+        # A hit checks the answer it rebuilt (parsing the target again): the check is a pure
+        # function of the context, the tier and the answer, and hits repeat all three.
+        self._verdicts: Memo[tuple[bool | None, CheckFailure | None]] = Memo()
 
     async def lookup(
         self,
@@ -118,7 +123,7 @@ class CacheReader:
             answered_by = Tier.parse(str(entry.get("tier") or decision.tier.label))
         except TierwiseError:
             answered_by = decision.tier
-        verified, failure = verify(task, answered_by, result)
+        verified, failure = self._verdict(task, answered_by, result)
         row_id = self.stores.record(
             self.row_for(
                 task,
@@ -152,3 +157,14 @@ class CacheReader:
             failure,
             escalated_from,
         )
+
+    def _verdict(
+        self, task: Task, tier: Tier, result: Result
+    ) -> tuple[bool | None, CheckFailure | None]:
+        """`verify`, remembered by what it reads (the check reads the task's context only)."""
+        key = (task.action, task.context, tier, result)
+        try:
+            hash(key)
+        except TypeError:  # an answer holding a list: checked every time
+            return verify(task, tier, result)
+        return self._verdicts.get(key, lambda: verify(task, tier, result))

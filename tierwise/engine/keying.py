@@ -23,6 +23,9 @@ class NormalForms:
     def __init__(self) -> None:
         self.requests: Memo[tuple[str, str]] = Memo()
         self.pieces: Memo[str] = Memo(256)
+        # A request's keys (a SHA-256 of the normal form and a canonical JSON each): prepare()
+        # computes them and the lookup asks again.
+        self.keys: Memo[list[tuple[Tier, str, str]]] = Memo()
 
     def piece(self, language: str, text: str) -> str:
         """`normalise(language, text)`, remembered."""
@@ -32,6 +35,7 @@ class NormalForms:
         """Forget everything."""
         self.requests.clear()
         self.pieces.clear()
+        self.keys.clear()
 
 
 def keyed_lookups(
@@ -44,7 +48,38 @@ def keyed_lookups(
     """(tier, model ref, key) of every lookup, in order: the decided tier's chain first,
     then (when allowed) every higher tier's models. An answer is stored under the key of
     the model that actually gave it, so it is found again whichever model asks.
-    `normal_forms` remembers the tokenized target and context: a good part of a cache hit."""
+    `normal_forms` remembers the tokenized target and context (a good part of a cache hit),
+    and the keys, by everything they are made of (the configuration's parts read too)."""
+    ctx = task.context
+    target = ctx.target
+    cache = config.cache
+    remembered = (
+        task.action,
+        handler.prompt_version,
+        target.language,
+        target.text,
+        ctx.imports,
+        ctx.enclosing,
+        ctx.callees,
+        tuple(task.options.items()),
+        decision.tier,
+        decision.models,
+        cache.serve_from_higher,
+        cache.shared.url is not None and cache.shared.team,
+        tuple((label, tuple(t.models), t.max_output_tokens) for label, t in config.tiers.items()),
+    )
+    return normal_forms.keys.get(
+        remembered, lambda: _keyed(config, normal_forms, task, handler, decision)
+    )
+
+
+def _keyed(
+    config: Config,
+    normal_forms: NormalForms,
+    task: Task,
+    handler: Handler,
+    decision: Decision,
+) -> list[tuple[Tier, str, str]]:
     target = task.context.target
     ctx = task.context
 
