@@ -136,24 +136,31 @@ class ResponseCache:
         self.notes: list[str] = []  # what happened to the directory while in use
         self._lock = threading.Lock()  # guards the swap of the two handles during a rebuild
         self._cache, self._counters = self._open_or_rebuild()
+        # A handle on the same files that reads without the LRU update (`peek`): the main one's
+        # get is a write transaction (the access time), whose WAL checkpoints stall it for ms.
+        self._reader: diskcache.Cache | None = None
+        self._reader_of: diskcache.Cache | None = None  # the main handle it was opened beside
 
     # -- opening and recovery --------------------------------------------------------------------
 
     def _open(self) -> tuple[diskcache.Cache, _Counters]:
         secure_dir(self.directory)
-        cache = diskcache.Cache(
-            str(self.directory),
-            timeout=LOCK_TIMEOUT_S,
-            disk=JsonDisk,
-            size_limit=self.max_mb * 1024 * 1024,
-            eviction_policy="least-recently-used",
-        )
+        cache = self._handle("least-recently-used")
         try:
             counters = _Counters(self.directory / COUNTERS_FILE)
         except BaseException:
             cache.close()
             raise
         return cache, counters
+
+    def _handle(self, eviction_policy: str) -> diskcache.Cache:
+        return diskcache.Cache(
+            str(self.directory),
+            timeout=LOCK_TIMEOUT_S,
+            disk=JsonDisk,
+            size_limit=self.max_mb * 1024 * 1024,
+            eviction_policy=eviction_policy,
+        )
 
     def _open_or_rebuild(self) -> tuple[diskcache.Cache, _Counters]:
         try:
@@ -196,17 +203,20 @@ class ResponseCache:
             self._cache, self._counters = self._open()
 
     def _close_handles(self) -> None:
-        for close in (self._cache.close, self._counters.close):
+        reader, self._reader, self._reader_of = getattr(self, "_reader", None), None, None
+        closes = [self._cache.close, self._counters.close] + ([reader.close] if reader else [])
+        for close in closes:
             with contextlib.suppress(sqlite3.Error):
                 close()
 
     # -- entries ---------------------------------------------------------------------------------
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        """The stored answer for `key`, or None (a miss) when absent, unreadable or unsafe."""
+    def get(self, key: str, *, touch: bool = True) -> dict[str, Any] | None:
+        """The stored answer for `key`, or None (a miss) when absent, unreadable or unsafe.
+        `touch=False` leaves its access time (the LRU order) to a later `touch(key)`."""
         cache = self._cache
         try:
-            raw = cache.get(key, default=None)
+            raw = (cache if touch else self._peeker(cache)).get(key, default=None)
         except UnsafeEntry:
             self._discard(cache, key)
             return None
@@ -222,13 +232,36 @@ class ResponseCache:
             self._discard(cache, key)
         return value
 
-    def get_first(self, keys: Iterable[str]) -> tuple[str, dict[str, Any]] | None:
+    def get_first(
+        self, keys: Iterable[str], *, touch: bool = True
+    ) -> tuple[str, dict[str, Any]] | None:
         """The first key (in the given order) that has an answer, with the answer."""
         for key in keys:
-            value = self.get(key)
+            value = self.get(key, touch=touch)
             if value is not None:
                 return key, value
         return None
+
+    def touch(self, key: str) -> None:
+        """Mark an entry used now (the LRU order), as a get does: for `get(touch=False)`."""
+        with contextlib.suppress(sqlite3.Error, diskcache.Timeout, OSError, UnsafeEntry):
+            self._cache.get(key, default=None)
+
+    def _peeker(self, cache: diskcache.Cache) -> diskcache.Cache:
+        """The read handle beside `cache` (opened on first use, again after a rebuild)."""
+        reader = self._reader
+        if reader is None or self._reader_of is not cache:
+            if not self.directory.is_dir():
+                return cache  # deleted: the main handle's read misses, and no reader recreates it
+            with self._lock:
+                if self._reader is None or self._reader_of is not self._cache:
+                    old, self._reader = self._reader, self._handle("none")
+                    self._reader_of = self._cache
+                    if old is not None:
+                        with contextlib.suppress(sqlite3.Error):
+                            old.close()
+                reader = self._reader
+        return reader
 
     def set(self, key: str, value: dict[str, Any]) -> None:
         """Store an answer; raises ValueError for a value carrying source code or not JSON."""

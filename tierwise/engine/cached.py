@@ -54,9 +54,13 @@ class CacheReader:
         (a miss, counted) with the stampede lock taken when L2 is up."""
         cache = self.stores.cache
         assert cache is not None
-        hit = cache.get_first(keys)
+        # Read without the LRU update, a write transaction (and at times a WAL checkpoint of
+        # milliseconds): the entry is marked used off the reply's path.
+        hit = cache.get_first(keys, touch=False)
         outcome = None
         if hit is not None:
+            used = hit[0]
+            self.stores.defer(lambda: cache.touch(used))
             outcome = self.from_cache(
                 task,
                 decision,
