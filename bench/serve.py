@@ -56,10 +56,14 @@ def initialize_params(root: Path) -> dict[str, Any]:
 NO_ESCALATION = "\n[routing]\nescalate_window_s = 0\n"
 
 
-def environment(home: Path, fake: FakeProvider, extra_config: str = "") -> dict[str, str]:
-    """The server's whole environment: a throwaway home, config pointing at the fake."""
+def environment(
+    home: Path, fake: FakeProvider, extra_config: str = "", window_s: float = 0.0
+) -> dict[str, str]:
+    """The server's whole environment: a throwaway home, config pointing at the fake;
+    `window_s` turns escalation on repeat on with that window (off by default)."""
     config = home / "config.toml"
-    config.write_text(user_config(fake, NO_ESCALATION + extra_config), encoding="utf-8")
+    routing = NO_ESCALATION.replace("= 0", f"= {window_s:g}")
+    config.write_text(user_config(fake, routing + extra_config), encoding="utf-8")
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
@@ -74,11 +78,12 @@ def environment(home: Path, fake: FakeProvider, extra_config: str = "") -> dict[
 
 @contextlib.asynccontextmanager
 async def server(
-    fake: FakeProvider, root: Path, extra_config: str = ""
+    fake: FakeProvider, root: Path, extra_config: str = "", window_s: float = 0.0
 ) -> AsyncIterator[RawClient]:
     """An initialized tierwise server with a fresh home; shut down on exit."""
     with tempfile.TemporaryDirectory() as tmp:
-        client = await RawClient.spawn(TIERWISE, environment(Path(tmp), fake, extra_config))
+        env = environment(Path(tmp), fake, extra_config, window_s)
+        client = await RawClient.spawn(TIERWISE, env)
         await client.request("initialize", initialize_params(root))
         client.notify("initialized", {})
         try:
