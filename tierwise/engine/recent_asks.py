@@ -17,25 +17,23 @@ import threading
 from collections import OrderedDict
 from datetime import datetime
 
+from tierwise.core.records import evolve
+from tierwise.engine.asks import Ask
 from tierwise.ledger import Ledger, LedgerRow
 from tierwise.ledger.rows import utc_iso
-
-AskRow = tuple[float, bool, str, int, str, bool | None]
 
 TARGETS = 256  # (target, action) pairs kept; the least recently asked is dropped
 
 
 class _Kept:
-    """One row as an ask reads it; `outcome` and `applied` change with the edit's fate."""
+    """One row and the Ask it reads as (made again when its edit's fate changes it)."""
 
-    __slots__ = ("row_id", "ts", "cache_hit", "tier", "output_tokens", "outcome", "applied")
+    __slots__ = ("row_id", "ts", "ask")
 
-    def __init__(self, row_id: int, ask: AskRow) -> None:
+    def __init__(self, row_id: int, ask: Ask) -> None:
         self.row_id = row_id
-        self.ts, self.cache_hit, self.tier, self.output_tokens, self.outcome, self.applied = ask
-
-    def ask(self) -> AskRow:
-        return (self.ts, self.cache_hit, self.tier, self.output_tokens, self.outcome, self.applied)
+        self.ts = ask.ts
+        self.ask = ask
 
 
 class _Entry:
@@ -59,7 +57,7 @@ class RecentAsks:
         self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
         self._rows: dict[int, _Kept] = {}  # row id -> its row in an entry (for edits)
 
-    def asks(self, target: str, action: str, since: datetime) -> list[AskRow]:
+    def asks(self, target: str, action: str, since: datetime) -> list[Ask]:
         """The ledger's asks of a target and action at or after `since`, oldest first."""
         start = since.timestamp()
         key = (target, action)
@@ -72,12 +70,12 @@ class RecentAsks:
             entry = self._entries.get(key)
             if entry is None or entry.since > start:
                 found = self.ledger.asks_by_id(target, action, since)
-                entry = self._keep(key, _Entry(start, [_Kept(i, ask) for i, ask in found]))
+                entry = self._keep(key, _Entry(start, [_Kept(i, Ask(*row)) for i, row in found]))
             else:
                 self._entries.move_to_end(key)
                 if entry.rows and entry.rows[0].ts < start:
                     self._drop_before(entry, start)
-            return [kept.ask() for kept in entry.rows if kept.ts >= start]
+            return [kept.ask for kept in entry.rows if kept.ts >= start]
 
     def recorded(self, row_id: int, row: LedgerRow) -> None:
         """The ledger appended a row (through this process's connection)."""
@@ -89,7 +87,8 @@ class RecentAsks:
             ts = datetime.fromisoformat(utc_iso(row.ts)).timestamp()
             applied = None if row.applied is None else bool(row.applied)
             kept = _Kept(
-                row_id, (ts, bool(row.cache_hit), row.tier, row.output_tokens, row.outcome, applied)
+                row_id,
+                Ask(ts, bool(row.cache_hit), row.tier, row.output_tokens, row.outcome, applied),
             )
             entry.rows.append(kept)
             self._rows[row_id] = kept
@@ -99,9 +98,7 @@ class RecentAsks:
         with self._lock:
             kept = self._rows.get(row_id)
             if kept is not None:
-                kept.applied = applied
-                if outcome is not None:
-                    kept.outcome = outcome
+                kept.ask = evolve(kept.ask, applied=applied, outcome=outcome or kept.ask.outcome)
 
     def _keep(self, key: tuple[str, str], entry: _Entry) -> _Entry:
         self._drop(key)

@@ -262,7 +262,7 @@ class Stores:
             rows = self.held.rows.get((target, action), [])
         else:
             try:
-                rows = recent.asks(target, action, since)
+                return recent.asks(target, action, since)  # (at or after `since` already)
             except Exception:
                 return []  # a busy or broken ledger: no escalation, never a failed request
         return [Ask(*row) for row in rows if row[0] >= since.timestamp()]
