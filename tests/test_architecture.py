@@ -79,7 +79,7 @@ INNER: dict[str, list[list[str]]] = {
             "spending",
             "tune_findings",
         ],
-        ["sharing", "keying", "calling", "paths", "documents"],
+        ["sharing", "keying", "calling", "paths", "documents", "recent_asks"],
         ["stores", "answers"],
         ["cached", "tune", "route_inputs"],
         ["execution"],
