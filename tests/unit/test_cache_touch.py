@@ -30,7 +30,7 @@ def access_times(directory: Path) -> dict[str, float]:
 
 
 def test_a_peek_leaves_the_order_and_a_touch_marks_the_entry_used(tmp_path: Path) -> None:
-    cache = ResponseCache(tmp_path / "c", max_mb=1)
+    cache = ResponseCache(tmp_path / "c", max_mb=1, touch_every_s=0)
     cache.set("a", VALUE)
     time.sleep(0.01)
     cache.set("b", VALUE)
@@ -46,7 +46,7 @@ def test_a_peek_leaves_the_order_and_a_touch_marks_the_entry_used(tmp_path: Path
 
 def test_entries_read_by_peek_and_touch_survive_eviction(tmp_path: Path) -> None:
     """test_cache_store's LRU test, with every read a peek and a touch (as a hit does)."""
-    small = ResponseCache(tmp_path / "lru", max_mb=1)
+    small = ResponseCache(tmp_path / "lru", max_mb=1, touch_every_s=0)
     writes = 300  # about 3 MB of answers into a 1 MB cache
     for i in range(writes):
         small.set(f"k{i}", VALUE)
@@ -86,3 +86,20 @@ def test_a_hit_through_the_engine_marks_its_entry_used(
     times = access_times(tmp_path / "cache")
     answer = next(key for key in times if key != "later")
     assert times[answer] > times["later"]
+
+
+def test_an_entry_is_touched_at_most_once_a_period(tmp_path: Path) -> None:
+    """Each touch is a write (every read after it starts cold): within `touch_every_s` of the
+    last one by this process, a hit leaves the order as it is; after it, it marks it again."""
+    cache = ResponseCache(tmp_path / "c", max_mb=1, touch_every_s=0.3)
+    cache.set("a", VALUE)
+    cache.set("b", VALUE)
+    cache.touch("a")
+    first = access_times(tmp_path / "c")["a"]
+    assert first > access_times(tmp_path / "c")["b"]
+    cache.touch("a")
+    assert access_times(tmp_path / "c")["a"] == first
+    time.sleep(0.35)
+    cache.touch("a")
+    assert access_times(tmp_path / "c")["a"] > first
+    cache.close()

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +38,7 @@ COUNTERS_FILE = "counters.sqlite3"
 FORBIDDEN_KEYS = ("source", "code")
 # Seconds to wait on a database another process holds; a busy cache is a miss, not a stall.
 LOCK_TIMEOUT_S = 2.0
+TOUCHED_KEYS = 4096  # entries whose last touch is remembered
 
 
 class CacheUnusable(TierwiseError):
@@ -129,9 +132,13 @@ class _Counters:
 class ResponseCache:
     """Answers by key, bounded by size with least-recently-used eviction."""
 
-    def __init__(self, directory: Path, *, max_mb: int = 256) -> None:
+    def __init__(self, directory: Path, *, max_mb: int = 256, touch_every_s: float = 60.0) -> None:
         self.directory = Path(directory)
         self.max_mb = max_mb
+        # An entry hit again within this many seconds of its last touch by this process is not
+        # touched again: each touch is a write, after which every read of the file starts cold.
+        self.touch_every_s = touch_every_s
+        self._touched: dict[str, float] = {}  # key -> when this process last marked it used
         self.rebuilt_reason: str | None = None
         self.notes: list[str] = []  # what happened to the directory while in use
         self._lock = threading.Lock()  # guards the swap of the two handles during a rebuild
@@ -243,7 +250,14 @@ class ResponseCache:
         return None
 
     def touch(self, key: str) -> None:
-        """Mark an entry used now (the LRU order), as a get does: for `get(touch=False)`."""
+        """Mark an entry used now (the LRU order), as a get does: for `get(touch=False)`; at
+        most once every `touch_every_s` per entry (the order is kept to that precision)."""
+        now = time.monotonic()
+        if now - self._touched.get(key, -math.inf) < self.touch_every_s:
+            return
+        if len(self._touched) >= TOUCHED_KEYS:
+            self._touched.clear()
+        self._touched[key] = now
         with contextlib.suppress(sqlite3.Error, diskcache.Timeout, OSError, UnsafeEntry):
             self._cache.get(key, default=None)
 
