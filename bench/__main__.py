@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 SCRIPTS: list[tuple[str, list[str], list[str]]] = [
     # module, full arguments, --quick arguments
     ("bench.lsp", ["--repeat", "300"], ["--repeat", "20"]),
+    ("bench.hit_path", ["--repeat", "500"], ["--repeat", "20"]),
     ("bench.prerequest", ["--repeat", "300"], ["--repeat", "20"]),
     ("bench.startup", ["--spawns", "10"], ["--spawns", "2"]),
     ("bench.cputime", ["--spawns", "10"], ["--spawns", "2"]),
