@@ -31,6 +31,7 @@ def access_times(directory: Path) -> dict[str, float]:
 
 def test_a_peek_leaves_the_order_and_a_touch_marks_the_entry_used(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path / "c", max_mb=1, touch_every_s=0)
+    cache.touch("missing")  # nothing there: nothing is written, the read handle is opened
     cache.set("a", VALUE)
     time.sleep(0.01)
     cache.set("b", VALUE)
@@ -40,7 +41,6 @@ def test_a_peek_leaves_the_order_and_a_touch_marks_the_entry_used(tmp_path: Path
     cache.touch("a")
     times = access_times(tmp_path / "c")
     assert times["a"] > times["b"]
-    cache.touch("missing")  # nothing there: nothing happens
     cache.close()
 
 
@@ -77,6 +77,7 @@ def test_a_hit_through_the_engine_marks_its_entry_used(
             first = await engine.run(engine.build_task("explain", "m.py", SOURCE, 1, 4))
             await engine.stores.drain()  # its answer is stored
             assert engine.cache is not None
+            engine.cache.touch("another")  # the read handle open, as after an earlier hit
             engine.cache.set("later", VALUE)  # stored after the answer: newer, until the hit
             second = await engine.run(engine.build_task("explain", "m.py", SOURCE, 1, 4))
             await engine.aclose()
